@@ -1,0 +1,86 @@
+"""Users, teams and roles. The role decides the default scope: own, team or all."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    MANAGER = "manager", _("Manager")
+    LEAD = "lead", _("Team lead")
+    HEAD = "head", _("Head of sales")
+    ADMIN = "admin", _("Administrator")
+    ANALYST = "analyst", _("Analyst")
+
+
+class Scope(models.TextChoices):
+    OWN = "own", _("Own records")
+    TEAM = "team", _("Team records")
+    ALL = "all", _("All records")
+
+
+ROLE_SCOPES: dict[str, str] = {
+    Role.MANAGER: Scope.OWN,
+    Role.LEAD: Scope.TEAM,
+    Role.HEAD: Scope.ALL,
+    Role.ADMIN: Scope.ALL,
+    Role.ANALYST: Scope.ALL,
+}
+
+
+class Team(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    lead = models.ForeignKey(
+        "accounts.User", verbose_name=_("team lead"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="led_teams",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MANAGER)
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    language = models.CharField(
+        _("language"), max_length=8, blank=True, default="",
+        choices=[("ru", "Русский"), ("en", "English")],
+    )
+    phone = models.CharField(_("phone"), max_length=32, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["username"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=[r.value for r in Role]), name="user_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def scope(self) -> str:
+        if self.is_superuser:
+            return Scope.ALL
+        return ROLE_SCOPES.get(self.role, Scope.OWN)
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.role == Role.ANALYST and not self.is_superuser
+
+    @property
+    def can_configure(self) -> bool:
+        return self.is_superuser or self.role == Role.ADMIN

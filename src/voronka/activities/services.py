@@ -1,0 +1,218 @@
+"""Tasks with enforced outcomes, and the timeline.
+
+Every contact ends in an outcome: a Result (the deal goes on, so a next task is due unless the deal
+closes), a Postpone (a new date, the follow-up task is created) or a Refusal (a reason: the deal is lost,
+or the client goes to the refusal list).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from voronka.accounts.models import User
+from voronka.accounts.permissions import require_perm
+from voronka.activities.models import Activity, ActivityKind, Outcome, Task, TaskKind, TaskStatus
+from voronka.audit.services import record_audit
+from voronka.catalog.models import LostReason
+from voronka.core.errors import DomainError, MissingFields
+from voronka.core.validation import clean_or_raise
+
+logger = logging.getLogger(__name__)
+
+TASK_SPEC_KEYS = {"title", "kind", "due_date", "due_time", "assignee"}
+
+
+def log_activity(*, kind: str, author: User | None, deal=None, client=None, body: str = "",
+                 data: dict | None = None, at: dt.datetime | None = None) -> Activity:
+    """Append a timeline entry (internal: callers check permissions)."""
+    if deal is not None and client is None:
+        client = deal.client
+    return Activity.objects.create(kind=kind, deal=deal, client=client, author=author, body=body,
+                                   data=data or {}, at=at or timezone.now())
+
+
+def _parse_due(value: Any, field: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if value in (None, ""):
+        raise DomainError(_("Choose the due date."), field=field)
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise DomainError(_("Enter the date as YYYY-MM-DD."), field=field) from exc
+
+
+def build_task(*, actor: User, spec: dict[str, Any], deal=None, client=None, field_prefix: str = "") -> Task:
+    """An unsaved, validated task from a spec dict (title, kind, due_date, due_time, assignee)."""
+    if not isinstance(spec, dict):
+        raise DomainError(_("Describe the task."), field=f"{field_prefix}title")
+    unknown = set(spec) - TASK_SPEC_KEYS
+    if unknown:
+        raise DomainError(_("Unknown task fields: %(f)s.") % {"f": ", ".join(sorted(unknown))})
+    title = str(spec.get("title") or "").strip()
+    if not title:
+        raise DomainError(_("Enter what has to be done."), field=f"{field_prefix}title")
+    kind = spec.get("kind") or TaskKind.CALL
+    if kind not in TaskKind.values:
+        raise DomainError(_("Unknown task type."), field=f"{field_prefix}kind")
+    due_date = _parse_due(spec.get("due_date"), f"{field_prefix}due_date")
+    assignee = spec.get("assignee")
+    if assignee is None:
+        assignee = deal.owner if deal is not None else actor
+    elif not isinstance(assignee, User):
+        assignee = User.objects.filter(pk=assignee, is_active=True).first()
+        if assignee is None:
+            raise DomainError(_("Unknown assignee."), field=f"{field_prefix}assignee")
+    task = Task(deal=deal, client=client if client is not None else (deal.client if deal else None),
+                assignee=assignee, kind=kind, title=title, due_date=due_date, due_time=spec.get("due_time") or None,
+                created_by=actor, created_at=timezone.now())
+    clean_or_raise(task, exclude=["deal", "client", "assignee", "created_by", "follow_up", "lost_reason",
+                                  "completed_by"])
+    return task
+
+
+@transaction.atomic
+def create_task(*, actor: User, deal=None, client=None, **spec: Any) -> Task:
+    if deal is None and client is None:
+        raise DomainError(_("A task belongs to a deal or a client."), field="deal")
+    require_perm(actor, "change", deal if deal is not None else client)
+    task = build_task(actor=actor, spec=spec, deal=deal, client=client)
+    task.save()
+    return task
+
+
+def open_tasks_of(deal) -> int:
+    return Task.objects.filter(deal=deal, status=TaskStatus.OPEN).count()
+
+
+def cancel_open_tasks(*, actor: User | None, deal, reason: str) -> int:
+    """Close the deal's open tasks when the deal itself closes (internal)."""
+    return Task.objects.filter(deal=deal, status=TaskStatus.OPEN).update(
+        status=TaskStatus.CANCELLED, completed_at=timezone.now(), completed_by=actor, outcome_comment=reason)
+
+
+def reassign_open_tasks(*, deal, from_user: User | None, to_user: User) -> int:
+    qs = Task.objects.filter(deal=deal, status=TaskStatus.OPEN)
+    if from_user is not None:
+        qs = qs.filter(assignee=from_user)
+    return qs.update(assignee=to_user)
+
+
+@transaction.atomic
+def complete_task(*, actor: User, task: Task, outcome: str, comment: str,
+                  next_task: dict[str, Any] | None = None, postpone_to: dt.date | str | None = None,
+                  lost_reason: LostReason | None = None, lost_comment: str = "") -> Task:
+    """Complete a task with its outcome; see the module docstring for the rules."""
+    task = Task.objects.select_for_update().select_related("deal", "deal__stage", "deal__client", "client").get(
+        pk=task.pk)
+    require_perm(actor, "change", task)
+    if task.status != TaskStatus.OPEN:
+        raise DomainError(_("The task is already closed."), field="task", code="task_closed")
+    if outcome not in Outcome.values:
+        raise DomainError(_("Choose the outcome: result, postpone or refusal."), field="outcome")
+    comment = (comment or "").strip()
+    if not comment:
+        raise DomainError(_("Describe the outcome in a comment."), field="comment")
+    deal = task.deal
+    now = timezone.now()
+    task.status = TaskStatus.DONE
+    task.outcome = outcome
+    task.outcome_comment = comment
+    task.completed_at = now
+    task.completed_by = actor
+    follow_up: Task | None = None
+
+    if outcome == Outcome.RESULT:
+        if next_task:
+            follow_up = build_task(actor=actor, spec=next_task, deal=deal, client=task.client,
+                                   field_prefix="next_")
+        elif deal is not None and deal.is_open and open_tasks_of(deal) <= 1:
+            raise MissingFields(_("The deal stays open: set the next task."), field="next_title",
+                                fields=["next_title", "next_due_date"])
+    elif outcome == Outcome.POSTPONE:
+        if postpone_to in (None, ""):
+            raise DomainError(_("Choose the new contact date."), field="postpone_to")
+        new_date = _parse_due(postpone_to, "postpone_to")
+        if new_date < timezone.localdate():
+            raise DomainError(_("The new contact date cannot be in the past."), field="postpone_to")
+        follow_up = Task(deal=deal, client=task.client, assignee=task.assignee, kind=task.kind, title=task.title,
+                         due_date=new_date, due_time=task.due_time, created_by=actor, created_at=now)
+    else:
+        if lost_reason is None:
+            raise DomainError(_("Choose the refusal reason."), field="lost_reason")
+        task.lost_reason = lost_reason
+
+    if follow_up is not None:
+        follow_up.save()
+        task.follow_up = follow_up
+    task.save()
+    log_activity(kind=ActivityKind.TASK, author=actor, deal=deal, client=task.client,
+                 body=f"{task.title}: {comment}", data={"task": task.pk, "outcome": outcome}, at=now)
+
+    if outcome == Outcome.REFUSAL:
+        if deal is not None and deal.is_open:
+            from voronka.deals.services import lose_deal  # deals imports this module
+
+            lose_deal(actor=actor, deal=deal, reason=lost_reason, comment=lost_comment or comment)
+        elif deal is None and task.client is not None:
+            from voronka.clients.services import refuse_client
+
+            refuse_client(actor=actor, client=task.client, reason=lost_reason, comment=lost_comment or comment)
+    record_audit(actor=actor, action=f"task.{outcome}", obj=task)
+    logger.info("task completed", extra={"task_id": task.pk, "outcome": outcome})
+    return task
+
+
+@transaction.atomic
+def cancel_task(*, actor: User, task: Task, comment: str = "") -> Task:
+    task = Task.objects.select_for_update().select_related("deal").get(pk=task.pk)
+    require_perm(actor, "change", task)
+    if task.status != TaskStatus.OPEN:
+        raise DomainError(_("The task is already closed."), field="task", code="task_closed")
+    if task.deal is not None and task.deal.is_open and open_tasks_of(task.deal) <= 1:
+        raise DomainError(_("This is the last open task of an open deal: complete it with an outcome instead."),
+                          field="task", code="last_task")
+    task.status = TaskStatus.CANCELLED
+    task.completed_at = timezone.now()
+    task.completed_by = actor
+    task.outcome_comment = comment or ""
+    task.save(update_fields=["status", "completed_at", "completed_by", "outcome_comment"])
+    record_audit(actor=actor, action="task.cancelled", obj=task)
+    return task
+
+
+@transaction.atomic
+def update_task(*, actor: User, task: Task, **spec: Any) -> Task:
+    """Change title, type, due date/time or assignee of an open task."""
+    require_perm(actor, "change", task)
+    if task.status != TaskStatus.OPEN:
+        raise DomainError(_("The task is already closed."), field="task", code="task_closed")
+    merged = {"title": task.title, "kind": task.kind, "due_date": task.due_date, "due_time": task.due_time,
+              "assignee": task.assignee, **spec}
+    fresh = build_task(actor=actor, spec=merged, deal=task.deal, client=task.client)
+    for field in ("title", "kind", "due_date", "due_time", "assignee"):
+        setattr(task, field, getattr(fresh, field))
+    task.save(update_fields=["title", "kind", "due_date", "due_time", "assignee"])
+    return task
+
+
+@transaction.atomic
+def add_timeline_entry(*, actor: User, kind: str, body: str, deal=None, client=None) -> Activity:
+    """A call, email, meeting or note written by a person."""
+    if kind not in (ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING, ActivityKind.NOTE):
+        raise DomainError(_("Unknown timeline entry type."), field="kind")
+    if deal is None and client is None:
+        raise DomainError(_("A timeline entry belongs to a deal or a client."), field="deal")
+    require_perm(actor, "change", deal if deal is not None else client)
+    body = (body or "").strip()
+    if not body:
+        raise DomainError(_("Write the text of the entry."), field="body")
+    return log_activity(kind=kind, author=actor, deal=deal, client=client, body=body)

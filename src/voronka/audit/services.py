@@ -1,0 +1,34 @@
+"""Write audit entries for service changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from voronka.audit.models import AuditEntry
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "pk"):
+        return f"{value.pk}:{value}"
+    return str(value)
+
+
+def record_audit(*, actor, action: str, obj, changes: dict[str, tuple[Any, Any]] | None = None) -> None:
+    """One entry per changed field (or one bare entry when there are no field changes)."""
+    label = obj._meta.label
+    if not changes:
+        AuditEntry.objects.create(actor=actor, action=action, object_type=label, object_id=str(obj.pk))
+        return
+    AuditEntry.objects.bulk_create(
+        AuditEntry(actor=actor, action=action, object_type=label, object_id=str(obj.pk), field=field,
+                   old=_text(old), new=_text(new))
+        for field, (old, new) in changes.items()
+    )
+
+
+def diff(obj, before: dict[str, Any], fields: Iterable[str]) -> dict[str, tuple[Any, Any]]:
+    """The fields whose value differs from the snapshot ``before``."""
+    return {f: (before.get(f), getattr(obj, f)) for f in fields if before.get(f) != getattr(obj, f)}

@@ -1,0 +1,162 @@
+"""The ``voronka`` command: serve, worker, migrate, demo, createadmin, check, pipeline lint, manage."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voronka.settings")
+    import django
+
+    django.setup()
+
+
+def _manage(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+def cmd_serve(ns: argparse.Namespace) -> int:
+    """Production server: gunicorn with whitenoise serving the static files."""
+    _setup()
+    _manage("migrate", "--no-input", "-v", "0")
+    from gunicorn.app.wsgiapp import run
+
+    bind = f"{ns.host}:{ns.port}"
+    sys.argv = ["gunicorn", "voronka.wsgi:application", "--bind", bind, "--workers", str(ns.workers),
+                "--threads", str(ns.threads), "--access-logfile", "-", "--timeout", "60"]
+    print(f"Voronka is serving on http://{bind}", flush=True)
+    run()
+    return 0
+
+
+def cmd_worker(ns: argparse.Namespace) -> int:
+    _setup()
+    args = ["db_worker", "--interval", str(ns.interval)]
+    if ns.batch:
+        args.append("--batch")
+    _manage(*args)
+    return 0
+
+
+def cmd_migrate(ns: argparse.Namespace) -> int:
+    _setup()
+    _manage("migrate", "--no-input")
+    return 0
+
+
+def cmd_demo(ns: argparse.Namespace) -> int:
+    _setup()
+    from voronka.demo.generator import build_demo
+
+    stats = build_demo(size=ns.size, seed=ns.seed, reset=ns.reset, language=ns.language, echo=print)
+    print(", ".join(f"{k}: {v}" for k, v in stats.items()))
+    return 0
+
+
+def cmd_createadmin(ns: argparse.Namespace) -> int:
+    _setup()
+    from voronka.accounts.services import ensure_admin
+
+    user, created = ensure_admin(username=ns.username, password=ns.password, email=ns.email)
+    print(("created" if created else "updated") + f" administrator {user.username}")
+    return 0
+
+
+def cmd_check(ns: argparse.Namespace) -> int:
+    _setup()
+    _manage("check", "--deploy" if ns.deploy else "--fail-level=ERROR")
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    print(f"database: {connection.vendor} ok")
+    return 0
+
+
+def cmd_pipeline(ns: argparse.Namespace) -> int:
+    _setup()
+    from voronka.pipelines.lint import lint_stage_name
+    from voronka.pipelines.selectors import list_pipelines
+
+    warnings = 0
+    for pipeline in list_pipelines(active_only=False):
+        if ns.slug and pipeline.slug != ns.slug:
+            continue
+        for stage in pipeline.stages.all():
+            warning = lint_stage_name(stage.name)
+            if warning:
+                warnings += 1
+                print(f"{pipeline.slug}/{stage.slug}: {warning}")
+    print(f"{warnings} warning(s)")
+    return 1 if warnings and ns.strict else 0
+
+
+def cmd_manage(ns: argparse.Namespace) -> int:
+    _setup()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["voronka manage", *ns.args])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voronka", description="Voronka CRM")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the production web server")
+    p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    p.add_argument("--port", default=os.environ.get("PORT", "8000"))
+    p.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2")))
+    p.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "4")))
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("worker", help="run the background task worker")
+    p.add_argument("--interval", type=float, default=1.0)
+    p.add_argument("--batch", action="store_true", help="process the queue and exit")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("migrate", help="apply database migrations")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("demo", help="build deterministic demo data")
+    p.add_argument("--size", choices=["small", "medium", "large"], default="small")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--language", choices=["ru", "en"], default="ru")
+    p.add_argument("--reset", action="store_true", help="delete existing deals, clients and tasks first")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("createadmin", help="create or reset an administrator")
+    p.add_argument("--username", default="admin")
+    p.add_argument("--password", default=os.environ.get("VORONKA_ADMIN_PASSWORD", ""))
+    p.add_argument("--email", default="")
+    p.set_defaults(func=cmd_createadmin)
+
+    p = sub.add_parser("check", help="check configuration and database")
+    p.add_argument("--deploy", action="store_true")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("pipeline", help="pipeline tools")
+    psub = p.add_subparsers(dest="action", required=True)
+    lint = psub.add_parser("lint", help="warn on stage names that describe a state")
+    lint.add_argument("slug", nargs="?")
+    lint.add_argument("--strict", action="store_true", help="exit 1 when there are warnings")
+    lint.set_defaults(func=cmd_pipeline)
+
+    p = sub.add_parser("manage", help="run a Django management command")
+    p.add_argument("args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    ns = build_parser().parse_args(argv)
+    return ns.func(ns) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

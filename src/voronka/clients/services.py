@@ -1,0 +1,167 @@
+"""Writes of clients, contacts, qualification answers and refusals."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from voronka.accounts.models import User
+from voronka.accounts.permissions import require_perm
+from voronka.audit.services import diff, record_audit
+from voronka.catalog.models import LostReason
+from voronka.catalog.services import clean_custom_values
+from voronka.clients.models import Client, ClientStatus, Contact, QualificationAnswer, Question
+from voronka.clients.normalize import normalize_email, normalize_inn, normalize_name, normalize_phone
+from voronka.clients.selectors import find_duplicates
+from voronka.core.errors import Conflict, DomainError
+from voronka.core.validation import clean_or_raise
+
+logger = logging.getLogger(__name__)
+
+CLIENT_FIELDS = (
+    "kind", "name", "inn", "phone", "email", "website", "address", "requisites", "region", "industry",
+    "target_audience", "source", "channel", "campaign", "rating", "responsible", "notes",
+)
+
+
+class DuplicateClient(Conflict):
+    default_code = "duplicate"
+
+    def __init__(self, duplicates: list[Client]) -> None:
+        names = ", ".join(f"{c.name} (#{c.pk}, {c.responsible})" for c in duplicates)
+        super().__init__(_("A client with the same phone, email, INN or name already exists: %(names)s.")
+                         % {"names": names}, field="name")
+        self.duplicates = duplicates
+
+
+def _normalized(fields: dict[str, Any]) -> dict[str, Any]:
+    out = dict(fields)
+    if "phone" in out:
+        out["phone"] = normalize_phone(out["phone"] or "")
+    if "email" in out:
+        out["email"] = normalize_email(out["email"] or "")
+    if "inn" in out:
+        out["inn"] = normalize_inn(out["inn"] or "")
+    if "name" in out:
+        out["name"] = (out["name"] or "").strip()
+    return out
+
+
+@transaction.atomic
+def create_client(*, actor: User, name: str, responsible: User | None = None, allow_duplicate: bool = False,
+                  contacts: list[dict[str, Any]] | None = None, custom: dict[str, Any] | None = None,
+                  **fields: Any) -> Client:
+    """Create a client after a duplicate check on phone, email, INN and normalised name."""
+    require_perm(actor, "change")
+    unknown = set(fields) - set(CLIENT_FIELDS)
+    if unknown:
+        raise DomainError(_("Unknown client fields: %(f)s.") % {"f": ", ".join(sorted(unknown))})
+    data = _normalized({"name": name, **fields})
+    if not data["name"]:
+        raise DomainError(_("Enter the client's name."), field="name")
+    client = Client(responsible=responsible or actor, **data)
+    client.name_normalized = normalize_name(client.name)
+    client.custom = clean_custom_values(entity="client", values=custom or {})
+    clean_or_raise(client, exclude=["name_normalized"])
+    if not allow_duplicate:
+        contact_data = [_normalized({k: c.get(k, "") for k in ("phone", "email")}) for c in contacts or []]
+        duplicates = find_duplicates(phone=client.phone, email=client.email, inn=client.inn,
+                                     name_normalized=client.name_normalized)
+        for c in contact_data:
+            duplicates += find_duplicates(phone=c["phone"], email=c["email"])
+        if duplicates:
+            raise DuplicateClient(list({d.pk: d for d in duplicates}.values()))
+    client.save()
+    for index, contact in enumerate(contacts or []):
+        add_contact(actor=actor, client=client, is_primary=index == 0, **contact)
+    record_audit(actor=actor, action="client.created", obj=client)
+    logger.info("client created", extra={"client_id": client.pk})
+    return client
+
+
+@transaction.atomic
+def update_client(*, actor: User, client: Client, custom: dict[str, Any] | None = None, **fields: Any) -> Client:
+    require_perm(actor, "change", client)
+    unknown = set(fields) - set(CLIENT_FIELDS)
+    if unknown:
+        raise DomainError(_("Unknown client fields: %(f)s.") % {"f": ", ".join(sorted(unknown))})
+    data = _normalized(fields)
+    if "name" in data and not data["name"]:
+        raise DomainError(_("Enter the client's name."), field="name")
+    before = {f: getattr(client, f) for f in data}
+    for field, value in data.items():
+        setattr(client, field, value)
+    client.name_normalized = normalize_name(client.name)
+    if custom is not None:
+        client.custom = clean_custom_values(entity="client", values=custom, current=client.custom)
+    clean_or_raise(client, exclude=["name_normalized"])
+    client.save()
+    record_audit(actor=actor, action="client.updated", obj=client, changes=diff(client, before, data))
+    return client
+
+
+@transaction.atomic
+def add_contact(*, actor: User, client: Client, name: str, phone: str = "", email: str = "",
+                position: str = "", is_primary: bool = False) -> Contact:
+    require_perm(actor, "change", client)
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_("Enter the contact's name."), field="contact_name")
+    contact = Contact(client=client, name=name, position=position or "", is_primary=is_primary,
+                      phone=normalize_phone(phone, field="contact_phone"),
+                      email=normalize_email(email, field="contact_email"))
+    clean_or_raise(contact)
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def answer_questions(*, actor: User, client: Client, answers: dict[int, str]) -> list[QualificationAnswer]:
+    """Save qualification answers; an empty answer removes the stored one."""
+    require_perm(actor, "change", client)
+    questions = {q.pk: q for q in Question.objects.filter(pk__in=list(answers))}
+    missing = set(answers) - set(questions)
+    if missing:
+        raise DomainError(_("Unknown qualification question."), field="answers")
+    saved = []
+    for question_id, text in answers.items():
+        text = (text or "").strip()
+        if not text:
+            QualificationAnswer.objects.filter(client=client, question_id=question_id).delete()
+            continue
+        answer, _created = QualificationAnswer.objects.update_or_create(
+            client=client, question_id=question_id, defaults={"answer": text, "answered_by": actor})
+        saved.append(answer)
+    record_audit(actor=actor, action="client.qualified", obj=client)
+    return saved
+
+
+@transaction.atomic
+def refuse_client(*, actor: User, client: Client, reason: LostReason | None, comment: str = "") -> Client:
+    """Put the client on the refusal list (the Return pipeline and reanimation emails start from it)."""
+    require_perm(actor, "change", client)
+    if reason is None:
+        raise DomainError(_("Choose a refusal reason."), field="lost_reason")
+    before = {"status": client.status, "refusal_reason": client.refusal_reason}
+    client.status = ClientStatus.REFUSED
+    client.refusal_reason = reason
+    client.refusal_comment = comment or ""
+    client.refused_at = timezone.now()
+    client.save(update_fields=["status", "refusal_reason", "refusal_comment", "refused_at", "updated_at"])
+    record_audit(actor=actor, action="client.refused", obj=client,
+                 changes=diff(client, before, ["status", "refusal_reason"]))
+    return client
+
+
+@transaction.atomic
+def mark_client_won(*, client: Client) -> None:
+    """A won deal makes a lead (or a refused client) a current client."""
+    if client.status != ClientStatus.CLIENT:
+        client.status = ClientStatus.CLIENT
+        client.refusal_reason = None
+        client.refused_at = None
+        client.save(update_fields=["status", "refusal_reason", "refused_at", "updated_at"])

@@ -1,0 +1,179 @@
+"""Deals, their product lines and the append-only stage transition log."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DealStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+
+
+class Deal(models.Model):
+    title = models.CharField(_("title"), max_length=255)
+    pipeline = models.ForeignKey("pipelines.Pipeline", verbose_name=_("pipeline"), on_delete=models.PROTECT,
+                                 related_name="deals")
+    stage = models.ForeignKey("pipelines.Stage", verbose_name=_("stage"), on_delete=models.PROTECT,
+                              related_name="deals")
+    client = models.ForeignKey("clients.Client", verbose_name=_("client"), on_delete=models.PROTECT,
+                               related_name="deals")
+    contact = models.ForeignKey("clients.Contact", verbose_name=_("contact"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="deals")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT,
+                              related_name="deals")
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    currency = models.CharField(_("currency"), max_length=3, default="RUB")
+    source = models.ForeignKey("catalog.Source", verbose_name=_("source"), null=True, blank=True,
+                               on_delete=models.PROTECT)
+    channel = models.ForeignKey("catalog.Channel", verbose_name=_("channel"), null=True, blank=True,
+                                on_delete=models.PROTECT)
+    campaign = models.ForeignKey("catalog.Campaign", verbose_name=_("campaign"), null=True, blank=True,
+                                 on_delete=models.PROTECT)
+    product = models.ForeignKey("catalog.Product", verbose_name=_("main product"), null=True, blank=True,
+                                on_delete=models.PROTECT)
+    expected_close_date = models.DateField(_("expected close date"), null=True, blank=True)
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=DealStatus.choices, default=DealStatus.OPEN)
+    lost_reason = models.ForeignKey("catalog.LostReason", verbose_name=_("lost reason"), null=True, blank=True,
+                                    on_delete=models.PROTECT)
+    lost_comment = models.TextField(_("lost comment"), blank=True, default="")
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    is_new_client = models.BooleanField(_("new client"), default=True,
+                                        help_text=_("The client had no won deal when this deal was created."))
+    furthest_position = models.PositiveIntegerField(_("furthest stage position"), default=0)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    stage_entered_at = models.DateTimeField(_("on stage since"))
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("deal")
+        verbose_name_plural = _("deals")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["pipeline", "status", "stage"], name="deal_board_idx"),
+            models.Index(fields=["owner", "status"], name="deal_owner_status_idx"),
+            models.Index(fields=["status", "closed_at"], name="deal_status_closed_idx"),
+            models.Index(fields=["client", "status"], name="deal_client_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="deal_amount_gte_0"),
+            models.CheckConstraint(condition=models.Q(status__in=[s.value for s in DealStatus]),
+                                   name="deal_status_valid"),
+            models.CheckConstraint(
+                condition=~models.Q(status=DealStatus.LOST) | models.Q(lost_reason__isnull=False),
+                name="deal_lost_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(status=DealStatus.OPEN) & models.Q(closed_at__isnull=True))
+                | (~models.Q(status=DealStatus.OPEN) & models.Q(closed_at__isnull=False)),
+                name="deal_closed_at_matches_status",
+            ),
+            models.CheckConstraint(condition=~models.Q(title=""), name="deal_title_not_empty"),
+            models.CheckConstraint(condition=models.Q(version__gte=1), name="deal_version_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        if self.stage_id and self.pipeline_id and self.stage.pipeline_id != self.pipeline_id:
+            raise ValidationError({"stage": _("The stage belongs to another pipeline.")})
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == DealStatus.OPEN
+
+
+class DealLine(models.Model):
+    deal = models.ForeignKey(Deal, verbose_name=_("deal"), on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey("catalog.Product", verbose_name=_("product"), on_delete=models.PROTECT)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3, default=Decimal("1"))
+    price = models.DecimalField(_("price"), max_digits=14, decimal_places=2)
+    discount_pct = models.DecimalField(_("discount, %"), max_digits=5, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        verbose_name = _("deal line")
+        verbose_name_plural = _("deal lines")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="dealline_quantity_gt_0"),
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="dealline_price_gte_0"),
+            models.CheckConstraint(condition=models.Q(discount_pct__gte=0) & models.Q(discount_pct__lte=100),
+                                   name="dealline_discount_0_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} × {self.quantity}"
+
+    @property
+    def total(self) -> Decimal:
+        gross = self.quantity * self.price
+        return (gross * (Decimal(100) - self.discount_pct) / Decimal(100)).quantize(Decimal("0.01"))
+
+
+class TransitionKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    FORWARD = "forward", _("Forward")
+    SKIP = "skip", _("Skipped stages")
+    BACKWARD = "backward", _("Backward")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+    REOPEN = "reopen", _("Reopened")
+    PIPELINE_CHANGE = "pipeline_change", _("Pipeline changed")
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("StageTransition is append-only")
+
+    def delete(self):
+        raise TypeError("StageTransition is append-only")
+
+
+class StageTransition(models.Model):
+    """One row per stage change of a deal; every funnel figure derives from this log."""
+
+    deal = models.ForeignKey(Deal, verbose_name=_("deal"), on_delete=models.CASCADE, related_name="transitions")
+    kind = models.CharField(_("kind"), max_length=16, choices=TransitionKind.choices)
+    from_stage = models.ForeignKey("pipelines.Stage", verbose_name=_("from stage"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    to_stage = models.ForeignKey("pipelines.Stage", verbose_name=_("to stage"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    by_user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(_("at"), db_index=True)
+    seconds_in_from_stage = models.PositiveBigIntegerField(_("seconds in previous stage"), default=0)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("stage transition")
+        verbose_name_plural = _("stage transitions")
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["deal", "at"], name="transition_deal_at_idx"),
+            models.Index(fields=["to_stage", "at"], name="transition_to_stage_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(kind__in=[k.value for k in TransitionKind]),
+                                   name="transition_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.from_stage_id} → {self.to_stage_id} ({self.kind})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise TypeError("StageTransition is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("StageTransition is append-only")

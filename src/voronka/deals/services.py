@@ -1,0 +1,495 @@
+"""Writes of deals: create, update, move, win, lose, reopen, with the stage transition log.
+
+Every write checks the actor's permission, keeps the invariants of DESIGN.md §3 and bumps the deal's
+``version`` with a conditional UPDATE, so two concurrent writers never overwrite each other silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from voronka.accounts.models import User
+from voronka.accounts.permissions import require_perm
+from voronka.activities.models import ActivityKind
+from voronka.activities.services import (
+    build_task,
+    cancel_open_tasks,
+    log_activity,
+    reassign_open_tasks,
+)
+from voronka.audit.services import diff, record_audit
+from voronka.catalog.models import (
+    Campaign,
+    Channel,
+    Industry,
+    LostReason,
+    Product,
+    Region,
+    Source,
+    TargetAudience,
+)
+from voronka.catalog.services import clean_custom_values
+from voronka.clients.models import Client, Contact
+from voronka.clients.services import mark_client_won, update_client
+from voronka.core.errors import Conflict, DomainError, MissingFields
+from voronka.core.validation import clean_or_raise
+from voronka.deals.models import Deal, DealLine, DealStatus, StageTransition, TransitionKind
+from voronka.deals.rules import labels_for, missing_required_fields
+from voronka.pipelines.models import Pipeline, Stage
+
+logger = logging.getLogger(__name__)
+
+_FK_MODELS = {"source": Source, "channel": Channel, "campaign": Campaign, "product": Product, "contact": Contact}
+_CLIENT_FK_MODELS = {"region": Region, "industry": Industry, "target_audience": TargetAudience}
+EDITABLE_FIELDS = ("title", "amount", "currency", "expected_close_date", *_FK_MODELS)
+
+
+class InvalidTransition(Conflict):
+    default_code = "invalid_transition"
+
+
+class StaleDeal(Conflict):
+    default_code = "stale"
+
+    def __init__(self) -> None:
+        super().__init__(_("Someone else has changed this deal meanwhile. Reload it and try again."),
+                         field="version")
+
+
+def _missing_fields_error(keys: list[str], stage: Stage) -> MissingFields:
+    return MissingFields(
+        _("Fill in the required fields of stage “%(stage)s”: %(fields)s.")
+        % {"stage": stage.name, "fields": ", ".join(labels_for(keys))},
+        field=keys[0], fields=keys,
+    )
+
+
+def _require_fields(deal: Deal, stage: Stage) -> None:
+    missing = missing_required_fields(deal, stage)
+    if missing:
+        raise _missing_fields_error(missing, stage)
+
+
+def _money(value: Any, field: str = "amount") -> Decimal:
+    try:
+        amount = Decimal(str(value).replace(" ", "").replace(",", "."))
+    except (InvalidOperation, ValueError) as exc:
+        raise DomainError(_("Enter the amount as a number."), field=field) from exc
+    if not amount.is_finite():
+        raise DomainError(_("Enter the amount as a number."), field=field)
+    if amount < 0:
+        raise DomainError(_("The amount cannot be negative."), field=field)
+    return amount.quantize(Decimal("0.01"))
+
+
+def _resolve_fk(field: str, value: Any, deal_client_id: int | None):
+    model = _FK_MODELS[field]
+    if value in (None, ""):
+        return None
+    if isinstance(value, model):
+        obj = value
+    else:
+        obj = model.objects.filter(pk=value).first() if str(value).isdigit() else None
+        if obj is None:
+            raise DomainError(_("Unknown value for %(field)s.") % {"field": field}, field=field)
+    if field == "contact" and deal_client_id is not None and obj.client_id != deal_client_id:
+        raise DomainError(_("The contact belongs to another client."), field="contact")
+    return obj
+
+
+def _apply_values(*, actor: User, deal: Deal, values: dict[str, Any]) -> list[str]:
+    """Set standard fields, ``cf:<key>`` custom fields and ``client.<field>`` on the deal; returns changed."""
+    changed: list[str] = []
+    custom: dict[str, Any] = {}
+    client_fields: dict[str, Any] = {}
+    for key, value in values.items():
+        if key.startswith("cf:"):
+            custom[key[3:]] = value
+        elif key.startswith("client."):
+            client_fields[key.split(".", 1)[1]] = value
+        elif key in _FK_MODELS:
+            setattr(deal, key, _resolve_fk(key, value, deal.client_id))
+            changed.append(key)
+        elif key == "amount":
+            deal.amount = _money(value if value not in (None, "") else 0)
+            changed.append(key)
+        elif key == "expected_close_date":
+            if value in (None, ""):
+                deal.expected_close_date = None
+            else:
+                try:
+                    deal.expected_close_date = (value if isinstance(value, dt.date)
+                                                else dt.date.fromisoformat(str(value)))
+                except ValueError as exc:
+                    raise DomainError(_("Enter the date as YYYY-MM-DD."), field=key) from exc
+            changed.append(key)
+        elif key in ("title", "currency"):
+            setattr(deal, key, (value or "").strip())
+            changed.append(key)
+        else:
+            raise DomainError(_("Unknown deal field “%(key)s”.") % {"key": key}, field=key)
+    if "title" in changed and not deal.title:
+        raise DomainError(_("Enter the deal title."), field="title")
+    if custom:
+        deal.custom = clean_custom_values(entity="deal", values=custom, current=deal.custom)
+        changed.append("custom")
+    if client_fields:
+        update_client(actor=actor, client=deal.client, **_client_values(client_fields))
+    return changed
+
+
+def _client_values(raw: dict[str, Any]) -> dict[str, Any]:
+    """``client.<field>`` values from a stage modal, with dictionary ids resolved to objects."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key == "inn":
+            out[key] = value or ""
+            continue
+        model = _CLIENT_FK_MODELS.get(key)
+        if model is None:
+            raise DomainError(_("Unknown client field “%(key)s”.") % {"key": key}, field=f"client.{key}")
+        if value in (None, "") or isinstance(value, model):
+            out[key] = value or None
+            continue
+        obj = model.objects.filter(pk=value).first() if str(value).isdigit() else None
+        if obj is None:
+            raise DomainError(_("Unknown value for %(field)s.") % {"field": key}, field=f"client.{key}")
+        out[key] = obj
+    return out
+
+
+def _save(deal: Deal, fields: list[str], expected_version: int | None) -> None:
+    """Conditional UPDATE on the version the caller saw; bumps the version or raises StaleDeal."""
+    seen = expected_version if expected_version is not None else deal.version
+    if expected_version is not None and expected_version != deal.version:
+        raise StaleDeal()
+    now = timezone.now()
+    payload = {f: getattr(deal, f) for f in dict.fromkeys(fields)}
+    updated = Deal.objects.filter(pk=deal.pk, version=seen).update(version=seen + 1, updated_at=now, **payload)
+    if updated != 1:
+        raise StaleDeal()
+    deal.version = seen + 1
+    deal.updated_at = now
+
+
+def _lock(deal: Deal) -> Deal:
+    """Re-read the deal under a row lock, keeping the version the caller held."""
+    fresh = Deal.objects.select_for_update().select_related("stage", "pipeline", "client", "owner").get(pk=deal.pk)
+    if fresh.version != deal.version:
+        raise StaleDeal()
+    return fresh
+
+
+def _transition(*, deal: Deal, actor: User | None, kind: str, from_stage: Stage | None, to_stage: Stage | None,
+                at: dt.datetime, entered_at: dt.datetime | None) -> StageTransition:
+    seconds = int((at - entered_at).total_seconds()) if entered_at else 0
+    return StageTransition.objects.create(deal=deal, kind=kind, from_stage=from_stage, to_stage=to_stage,
+                                          by_user=actor, at=at, seconds_in_from_stage=max(seconds, 0))
+
+
+def _check_stage(pipeline: Pipeline, stage: Stage | None) -> Stage:
+    if stage is None:
+        raise DomainError(_("Choose a stage."), field="stage")
+    if not isinstance(stage, Stage):
+        found = Stage.objects.filter(pk=stage).first() if str(stage).isdigit() else None
+        if found is None:
+            raise DomainError(_("Unknown stage."), field="stage", code="unknown_stage")
+        stage = found
+    if stage.pipeline_id != pipeline.pk:
+        raise InvalidTransition(_("Stage “%(stage)s” belongs to another pipeline.") % {"stage": stage.name},
+                                field="stage")
+    return stage
+
+
+def _hand_off(*, actor: User, deal: Deal, stage: Stage, at: dt.datetime) -> bool:
+    """Conveyor: a stage with its own owner takes the deal (and its open tasks) on entry."""
+    new_owner = stage.owner_user or (stage.owner_team.lead if stage.owner_team_id else None)
+    if new_owner is None or new_owner.pk == deal.owner_id:
+        return False
+    previous = deal.owner
+    deal.owner = new_owner
+    reassign_open_tasks(deal=deal, from_user=None, to_user=new_owner)
+    log_activity(kind=ActivityKind.SYSTEM, author=actor, deal=deal, at=at,
+                 body=_("Handed off from %(a)s to %(b)s at stage “%(s)s”.")
+                 % {"a": previous, "b": new_owner, "s": stage.name},
+                 data={"event": "handoff", "from": previous.pk, "to": new_owner.pk, "stage": stage.pk})
+    return True
+
+
+def _run_on_enter(*, actor: User, deal: Deal, stage: Stage) -> None:
+    kinds = {"create_task_call": "call", "create_task_email": "email", "create_task_meeting": "meeting"}
+    for action in stage.on_enter or []:
+        if action in kinds:
+            build_task(actor=actor, deal=deal, spec={
+                "title": _("%(stage)s: next step") % {"stage": stage.name}, "kind": kinds[action],
+                "due_date": timezone.localdate() + dt.timedelta(days=1)}).save()
+
+
+@transaction.atomic
+def create_deal(*, actor: User, title: str, pipeline: Pipeline, client: Client, first_task: dict[str, Any],
+                stage: Stage | None = None, owner: User | None = None, values: dict[str, Any] | None = None,
+                lines: list[dict[str, Any]] | None = None) -> Deal:
+    """Create an open deal on its first (or given) stage together with its first task (invariant 1)."""
+    require_perm(actor, "change")
+    if client is None:
+        raise DomainError(_("Choose the client."), field="client")
+    if pipeline is None:
+        raise DomainError(_("Choose the pipeline."), field="pipeline")
+    if stage is None:
+        stage = pipeline.stages.order_by("position", "id").first()
+        if stage is None:
+            raise DomainError(_("The pipeline has no stages."), field="pipeline")
+    stage = _check_stage(pipeline, stage)
+    title = (title or "").strip()
+    if not title:
+        raise DomainError(_("Enter the deal title."), field="title")
+    if not first_task:
+        raise MissingFields(_("A deal starts with its first task."), field="task_title",
+                            fields=["task_title", "task_due_date"])
+    now = timezone.now()
+    deal = Deal(title=title, pipeline=pipeline, stage=stage, client=client, owner=owner or actor,
+                currency=settings.VORONKA_DEFAULT_CURRENCY, stage_entered_at=now, created_at=now,
+                furthest_position=stage.position,
+                is_new_client=not client.deals.filter(status=DealStatus.WON).exists())
+    _apply_values(actor=actor, deal=deal, values={k: v for k, v in (values or {}).items()})
+    clean_or_raise(deal, exclude=["client", "pipeline", "stage", "owner", "contact", "source", "channel",
+                                  "campaign", "product", "lost_reason"])
+    task = build_task(actor=actor, spec=first_task, deal=deal, field_prefix="task_")
+    deal.save()
+    if lines:
+        _replace_lines(deal, lines)
+    _require_fields(deal, stage)
+    task.deal = deal
+    task.save()
+    _transition(deal=deal, actor=actor, kind=TransitionKind.CREATED, from_stage=None, to_stage=stage, at=now,
+                entered_at=None)
+    log_activity(kind=ActivityKind.SYSTEM, author=actor, deal=deal, at=now,
+                 body=_("Deal created at stage “%(stage)s”.") % {"stage": stage.name}, data={"event": "created"})
+    if _hand_off(actor=actor, deal=deal, stage=stage, at=now):
+        deal.save(update_fields=["owner"])
+    _run_on_enter(actor=actor, deal=deal, stage=stage)
+    record_audit(actor=actor, action="deal.created", obj=deal)
+    logger.info("deal created", extra={"deal_id": deal.pk})
+    return deal
+
+
+def _replace_lines(deal: Deal, lines: list[dict[str, Any]]) -> None:
+    DealLine.objects.filter(deal=deal).delete()
+    total = Decimal("0")
+    for index, spec in enumerate(lines):
+        product = spec.get("product")
+        if not isinstance(product, Product):
+            product = Product.objects.filter(pk=product).first() if str(product).isdigit() else None
+        if product is None:
+            raise DomainError(_("Line %(n)s: choose a product.") % {"n": index + 1}, field="lines")
+        try:
+            quantity = Decimal(str(spec.get("quantity", 1)))
+            discount = Decimal(str(spec.get("discount_pct", 0)))
+        except InvalidOperation as exc:
+            raise DomainError(_("Line %(n)s: enter numbers.") % {"n": index + 1}, field="lines") from exc
+        price = _money(spec.get("price", product.price), field="lines")
+        if quantity <= 0:
+            raise DomainError(_("Line %(n)s: the quantity must be positive.") % {"n": index + 1}, field="lines")
+        if not Decimal(0) <= discount <= Decimal(100):
+            raise DomainError(_("Line %(n)s: the discount is a percentage from 0 to 100.") % {"n": index + 1},
+                              field="lines")
+        line = DealLine(deal=deal, product=product, quantity=quantity, price=price, discount_pct=discount)
+        clean_or_raise(line, exclude=["deal", "product"])
+        line.save()
+        total += line.total
+    deal.amount = total
+    Deal.objects.filter(pk=deal.pk).update(amount=total)
+
+
+@transaction.atomic
+def set_deal_lines(*, actor: User, deal: Deal, lines: list[dict[str, Any]], expected_version: int | None = None
+                   ) -> Deal:
+    """Replace the product lines; the deal amount becomes their total."""
+    require_perm(actor, "change", deal)
+    deal = _lock(deal) if expected_version is None else deal
+    _replace_lines(deal, lines)
+    if deal.is_open:
+        _require_fields(deal, deal.stage)
+    _save(deal, ["amount"], expected_version)
+    record_audit(actor=actor, action="deal.lines_set", obj=deal)
+    return deal
+
+
+@transaction.atomic
+def update_deal(*, actor: User, deal: Deal, values: dict[str, Any], expected_version: int | None = None) -> Deal:
+    """Edit fields; an open deal cannot lose a field its current stage requires."""
+    require_perm(actor, "change", deal)
+    before = {f: getattr(deal, f) for f in (*EDITABLE_FIELDS, "custom")}
+    changed = _apply_values(actor=actor, deal=deal, values=values)
+    clean_or_raise(deal, exclude=["client", "pipeline", "stage", "owner", "contact", "source", "channel",
+                                  "campaign", "product", "lost_reason"])
+    if deal.is_open:
+        _require_fields(deal, deal.stage)
+    _save(deal, [c for c in changed if c in (*EDITABLE_FIELDS, "custom")], expected_version)
+    record_audit(actor=actor, action="deal.updated", obj=deal, changes=diff(deal, before, changed))
+    return deal
+
+
+@transaction.atomic
+def reassign_deal(*, actor: User, deal: Deal, owner: User, expected_version: int | None = None) -> Deal:
+    """Give the deal (and its open tasks) to another manager."""
+    require_perm(actor, "change", deal)
+    if owner is None or not owner.is_active:
+        raise DomainError(_("Choose an active user."), field="owner")
+    previous = deal.owner
+    deal.owner = owner
+    _save(deal, ["owner"], expected_version)
+    reassign_open_tasks(deal=deal, from_user=previous, to_user=owner)
+    log_activity(kind=ActivityKind.SYSTEM, author=actor, deal=deal,
+                 body=_("Owner changed from %(a)s to %(b)s.") % {"a": previous, "b": owner},
+                 data={"event": "reassigned", "from": previous.pk, "to": owner.pk})
+    record_audit(actor=actor, action="deal.reassigned", obj=deal, changes={"owner": (previous, owner)})
+    return deal
+
+
+def _transition_kind(deal: Deal, old: Stage, new: Stage) -> str:
+    order = list(deal.pipeline.stages.order_by("position", "id").values_list("pk", flat=True))
+    old_index, new_index = order.index(old.pk), order.index(new.pk)
+    if new_index == old_index + 1:
+        return TransitionKind.FORWARD
+    return TransitionKind.SKIP if new_index > old_index else TransitionKind.BACKWARD
+
+
+@transaction.atomic
+def move_deal(*, actor: User, deal: Deal, stage: Stage, expected_version: int | None = None,
+              values: dict[str, Any] | None = None) -> Deal:
+    """Move an open deal to another stage of its pipeline (optionally filling fields the stage requires)."""
+    require_perm(actor, "change", deal)
+    if expected_version is not None and expected_version != deal.version:
+        raise StaleDeal()
+    deal = _lock(deal)
+    if not deal.is_open:
+        raise InvalidTransition(_("The deal is closed; reopen it first."), field="stage")
+    stage = _check_stage(deal.pipeline, stage)
+    if stage.pk == deal.stage_id:
+        raise InvalidTransition(_("The deal is already at this stage."), field="stage")
+    changed = _apply_values(actor=actor, deal=deal, values=values or {})
+    _require_fields(deal, stage)
+    now = timezone.now()
+    old_stage, entered_at = deal.stage, deal.stage_entered_at
+    kind = _transition_kind(deal, old_stage, stage)
+    deal.stage = stage
+    deal.stage_entered_at = now
+    deal.furthest_position = max(deal.furthest_position, stage.position)
+    handed = _hand_off(actor=actor, deal=deal, stage=stage, at=now)
+    _save(deal, [*changed, "stage", "stage_entered_at", "furthest_position", *(["owner"] if handed else [])],
+          None)
+    _transition(deal=deal, actor=actor, kind=kind, from_stage=old_stage, to_stage=stage, at=now,
+                entered_at=entered_at)
+    log_activity(kind=ActivityKind.STAGE_CHANGE, author=actor, deal=deal, at=now,
+                 body=f"{old_stage.name} → {stage.name}", data={"from": old_stage.pk, "to": stage.pk, "kind": kind})
+    _run_on_enter(actor=actor, deal=deal, stage=stage)
+    record_audit(actor=actor, action="deal.moved", obj=deal, changes={"stage": (old_stage, stage)})
+    logger.info("deal moved", extra={"deal_id": deal.pk, "stage_id": stage.pk})
+    return deal
+
+
+def _close(*, actor: User, deal: Deal, status: str, kind: str, reason_text: str) -> None:
+    now = timezone.now()
+    deal.status = status
+    deal.closed_at = now
+    _transition(deal=deal, actor=actor, kind=kind, from_stage=deal.stage, to_stage=None, at=now,
+                entered_at=deal.stage_entered_at)
+    cancel_open_tasks(actor=actor, deal=deal, reason=reason_text)
+
+
+@transaction.atomic
+def win_deal(*, actor: User, deal: Deal, amount: Any = None, expected_version: int | None = None,
+             values: dict[str, Any] | None = None) -> Deal:
+    """Close the deal as won: the stage's required fields are filled and the amount is positive."""
+    require_perm(actor, "change", deal)
+    if expected_version is not None and expected_version != deal.version:
+        raise StaleDeal()
+    deal = _lock(deal)
+    if not deal.is_open:
+        raise InvalidTransition(_("The deal is already closed."), field="status")
+    changed = _apply_values(actor=actor, deal=deal, values=values or {})
+    if amount not in (None, ""):
+        deal.amount = _money(amount)
+        changed.append("amount")
+    if settings.VORONKA_WON_REQUIRES_AMOUNT and deal.amount <= 0:
+        raise MissingFields(_("A won deal needs an amount greater than zero."), field="amount", fields=["amount"])
+    _require_fields(deal, deal.stage)
+    _close(actor=actor, deal=deal, status=DealStatus.WON, kind=TransitionKind.WON, reason_text=_("Deal won"))
+    _save(deal, [*changed, "status", "closed_at"], None)
+    mark_client_won(client=deal.client)
+    log_activity(kind=ActivityKind.SYSTEM, author=actor, deal=deal, body=_("Deal won."), data={"event": "won"})
+    record_audit(actor=actor, action="deal.won", obj=deal, changes={"status": ("open", "won")})
+    return deal
+
+
+@transaction.atomic
+def lose_deal(*, actor: User, deal: Deal, reason: LostReason | None, comment: str = "",
+              expected_version: int | None = None) -> Deal:
+    """Close the deal as lost with a reason (the lost-reason report reads it)."""
+    require_perm(actor, "change", deal)
+    if expected_version is not None and expected_version != deal.version:
+        raise StaleDeal()
+    deal = _lock(deal)
+    if not deal.is_open:
+        raise InvalidTransition(_("The deal is already closed."), field="status")
+    if reason is None:
+        raise DomainError(_("Choose the lost reason."), field="lost_reason")
+    if not isinstance(reason, LostReason):
+        reason = LostReason.objects.filter(pk=reason).first() if str(reason).isdigit() else None
+        if reason is None:
+            raise DomainError(_("Unknown lost reason."), field="lost_reason")
+    _require_fields(deal, deal.stage)
+    deal.lost_reason = reason
+    deal.lost_comment = comment or ""
+    _close(actor=actor, deal=deal, status=DealStatus.LOST, kind=TransitionKind.LOST, reason_text=_("Deal lost"))
+    _save(deal, ["status", "closed_at", "lost_reason", "lost_comment"], None)
+    log_activity(kind=ActivityKind.SYSTEM, author=actor, deal=deal,
+                 body=_("Deal lost: %(reason)s. %(comment)s") % {"reason": reason, "comment": comment},
+                 data={"event": "lost", "reason": reason.pk})
+    record_audit(actor=actor, action="deal.lost", obj=deal, changes={"status": ("open", "lost")})
+    return deal
+
+
+@transaction.atomic
+def reopen_deal(*, actor: User, deal: Deal, task: dict[str, Any], stage: Stage | None = None,
+                expected_version: int | None = None) -> Deal:
+    """Bring a closed deal back to work, on its last (or a given) stage, with a new task (invariant 1)."""
+    require_perm(actor, "change", deal)
+    if expected_version is not None and expected_version != deal.version:
+        raise StaleDeal()
+    deal = _lock(deal)
+    if deal.is_open:
+        raise InvalidTransition(_("The deal is open already."), field="status")
+    stage = _check_stage(deal.pipeline, stage or deal.stage)
+    if not task:
+        raise MissingFields(_("A reopened deal needs a task."), field="task_title",
+                            fields=["task_title", "task_due_date"])
+    new_task = build_task(actor=actor, spec=task, deal=deal, field_prefix="task_")
+    _require_fields(deal, stage)
+    now = timezone.now()
+    previous = deal.status
+    _transition(deal=deal, actor=actor, kind=TransitionKind.REOPEN, from_stage=None, to_stage=stage, at=now,
+                entered_at=None)
+    deal.status = DealStatus.OPEN
+    deal.closed_at = None
+    deal.lost_reason = None
+    deal.lost_comment = ""
+    deal.stage = stage
+    deal.stage_entered_at = now
+    deal.furthest_position = max(deal.furthest_position, stage.position)
+    _save(deal, ["status", "closed_at", "lost_reason", "lost_comment", "stage", "stage_entered_at",
+                 "furthest_position"], None)
+    new_task.save()
+    log_activity(kind=ActivityKind.SYSTEM, author=actor, deal=deal, at=now, body=_("Deal reopened."),
+                 data={"event": "reopened"})
+    record_audit(actor=actor, action="deal.reopened", obj=deal, changes={"status": (previous, "open")})
+    return deal

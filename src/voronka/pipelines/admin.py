@@ -1,0 +1,23 @@
+from django.contrib import admin
+
+from voronka.pipelines import models
+
+
+class StageInline(admin.StackedInline):
+    model = models.Stage
+    extra = 0
+    ordering = ("position",)
+
+
+@admin.register(models.Pipeline)
+class PipelineAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "kind", "sort_order", "is_active")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [StageInline]
+
+
+@admin.register(models.Stage)
+class StageAdmin(admin.ModelAdmin):
+    list_display = ("name", "pipeline", "position", "max_days", "probability", "owner_role", "owner_user")
+    list_filter = ("pipeline",)
+    list_select_related = ("pipeline", "owner_user")

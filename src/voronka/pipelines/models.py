@@ -1,0 +1,72 @@
+"""Pipelines and their ordered stages; each stage carries the rulebook of the sales method."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PipelineKind(models.TextChoices):
+    INBOUND = "inbound", _("Inbound")
+    OUTREACH = "outreach", _("Outreach")
+    RENEWAL = "renewal", _("Renewal")
+    RETURN = "return", _("Return / reanimation")
+    CUSTOM = "custom", _("Custom")
+
+
+class Pipeline(models.Model):
+    name = models.CharField(_("name"), max_length=160)
+    slug = models.SlugField(_("slug"), max_length=64, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=PipelineKind.choices, default=PipelineKind.CUSTOM)
+    description = models.TextField(_("description"), blank=True, default="")
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("pipeline")
+        verbose_name_plural = _("pipelines")
+        ordering = ["sort_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stage(models.Model):
+    """A stage named as a completed action ("Демо проведено"), with its rulebook."""
+
+    pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.CASCADE,
+                                 related_name="stages")
+    name = models.CharField(_("name"), max_length=160)
+    slug = models.SlugField(_("slug"), max_length=64)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    entry_result = models.TextField(_("entry result"), blank=True, default="",
+                                    help_text=_("What was done for a deal to get here."))
+    goal = models.TextField(_("goal"), blank=True, default="")
+    max_days = models.PositiveIntegerField(_("maximum days on stage"), null=True, blank=True)
+    probability = models.PositiveSmallIntegerField(_("win probability, %"), default=0)
+    owner_role = models.CharField(_("owner role"), max_length=16, blank=True, default="",
+                                  choices=[("", "—"), ("manager", _("Manager")), ("lead", _("Team lead")),
+                                           ("head", _("Head of sales"))])
+    owner_team = models.ForeignKey("accounts.Team", verbose_name=_("owner team"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    owner_user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   help_text=_("Conveyor: the deal is handed to this person on entry."))
+    required_fields = models.JSONField(_("required fields"), default=list, blank=True)
+    qualification_questions = models.JSONField(_("qualification questions"), default=list, blank=True)
+    on_enter = models.JSONField(_("automation on enter"), default=list, blank=True)
+    instructions = models.TextField(_("instructions"), blank=True, default="")
+
+    class Meta:
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+        ordering = ["pipeline", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["pipeline", "slug"], name="stage_pipeline_slug_unique"),
+            models.CheckConstraint(condition=models.Q(probability__lte=100), name="stage_probability_lte_100"),
+            models.CheckConstraint(condition=~models.Q(name=""), name="stage_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,172 @@
+"""Writes of pipelines and stages, and installation of the YAML blueprints."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.db import transaction
+from django.db.models import Max
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from voronka.accounts.models import User
+from voronka.accounts.permissions import require_perm
+from voronka.audit.services import diff, record_audit
+from voronka.catalog.models import CustomFieldDefinition
+from voronka.core.errors import DomainError
+from voronka.core.validation import clean_or_raise
+from voronka.pipelines.fields import STANDARD_REQUIRED_FIELDS
+from voronka.pipelines.models import Pipeline, Stage
+
+logger = logging.getLogger(__name__)
+
+BLUEPRINT_DIR = Path(__file__).resolve().parent / "blueprints"
+BLUEPRINTS = ("inbound", "outreach", "renewal", "return")
+STAGE_FIELDS = ("name", "entry_result", "goal", "max_days", "probability", "owner_role", "owner_team",
+                "owner_user", "required_fields", "qualification_questions", "on_enter", "instructions")
+ON_ENTER_ACTIONS = ("notify_owner", "create_task_call", "create_task_email", "create_task_meeting",
+                    "send_email_reanimation")
+
+
+def _check_required_fields(keys: list[str]) -> list[str]:
+    if not isinstance(keys, list):
+        raise DomainError(_("Required fields must be a list."), field="required_fields")
+    custom = set(CustomFieldDefinition.objects.filter(entity="deal").values_list("key", flat=True))
+    unknown = [k for k in keys if k not in STANDARD_REQUIRED_FIELDS and not (k.startswith("cf:") and k[3:] in custom)]
+    if unknown:
+        raise DomainError(_("Unknown required fields: %(f)s.") % {"f": ", ".join(unknown)}, field="required_fields")
+    return list(dict.fromkeys(keys))
+
+
+def _check_on_enter(actions: list[str]) -> list[str]:
+    unknown = [a for a in actions or [] if a not in ON_ENTER_ACTIONS]
+    if unknown:
+        raise DomainError(_("Unknown automation: %(a)s.") % {"a": ", ".join(unknown)}, field="on_enter")
+    return list(actions or [])
+
+
+@transaction.atomic
+def create_pipeline(*, actor: User | None, name: str, slug: str = "", kind: str = "custom",
+                    description: str = "") -> Pipeline:
+    if actor is not None:
+        require_perm(actor, "configure")
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_("Enter the pipeline name."), field="name")
+    slug = slugify(slug or name) or f"pipeline-{Pipeline.objects.count() + 1}"
+    if Pipeline.objects.filter(slug=slug).exists():
+        raise DomainError(_("A pipeline with this slug already exists."), field="slug")
+    order = (Pipeline.objects.aggregate(m=Max("sort_order"))["m"] or 0) + 1
+    pipeline = Pipeline(name=name, slug=slug, kind=kind, description=description, sort_order=order)
+    clean_or_raise(pipeline)
+    pipeline.save()
+    return pipeline
+
+
+@transaction.atomic
+def add_stage(*, actor: User | None, pipeline: Pipeline, name: str, slug: str = "", position: int | None = None,
+              **fields: Any) -> Stage:
+    if actor is not None:
+        require_perm(actor, "configure")
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_("Enter the stage name."), field="name")
+    slug = slugify(slug or name) or f"stage-{pipeline.stages.count() + 1}"
+    if pipeline.stages.filter(slug=slug).exists():
+        slug = f"{slug}-{pipeline.stages.count() + 1}"
+    if position is None:
+        position = (pipeline.stages.aggregate(m=Max("position"))["m"] or 0) + 1
+    stage = Stage(pipeline=pipeline, name=name, slug=slug, position=position)
+    _apply_stage_fields(stage, fields)
+    stage.save()
+    return stage
+
+
+def _apply_stage_fields(stage: Stage, fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(STAGE_FIELDS)
+    if unknown:
+        raise DomainError(_("Unknown stage fields: %(f)s.") % {"f": ", ".join(sorted(unknown))})
+    if "required_fields" in fields:
+        fields["required_fields"] = _check_required_fields(fields["required_fields"] or [])
+    if "on_enter" in fields:
+        fields["on_enter"] = _check_on_enter(fields["on_enter"])
+    if "qualification_questions" in fields:
+        fields["qualification_questions"] = [str(q).strip() for q in fields["qualification_questions"] or []
+                                             if str(q).strip()]
+    for key, value in fields.items():
+        setattr(stage, key, value)
+    if not (stage.name or "").strip():
+        raise DomainError(_("Enter the stage name."), field="name")
+    clean_or_raise(stage)
+
+
+@transaction.atomic
+def update_stage(*, actor: User, stage: Stage, **fields: Any) -> Stage:
+    require_perm(actor, "configure")
+    before = {f: getattr(stage, f) for f in fields}
+    _apply_stage_fields(stage, fields)
+    stage.save()
+    record_audit(actor=actor, action="stage.updated", obj=stage, changes=diff(stage, before, fields))
+    return stage
+
+
+@transaction.atomic
+def reorder_stages(*, actor: User, pipeline: Pipeline, stage_ids: list[int]) -> list[Stage]:
+    """Set stage positions to the given order; the list must name every stage of the pipeline once."""
+    require_perm(actor, "configure")
+    stages = {s.pk: s for s in pipeline.stages.select_for_update()}
+    if sorted(stage_ids) != sorted(stages):
+        raise DomainError(_("The new order must list every stage of the pipeline exactly once."), field="order")
+    for position, stage_id in enumerate(stage_ids, start=1):
+        stages[stage_id].position = position
+    Stage.objects.bulk_update(stages.values(), ["position"])
+    record_audit(actor=actor, action="pipeline.reordered", obj=pipeline)
+    return [stages[i] for i in stage_ids]
+
+
+@transaction.atomic
+def delete_stage(*, actor: User, stage: Stage) -> None:
+    require_perm(actor, "configure")
+    if stage.deals.exists():
+        raise DomainError(_("The stage has deals; move them before deleting it."), field="stage")
+    if stage.pipeline.stages.count() <= 1:
+        raise DomainError(_("A pipeline needs at least one stage."), field="stage")
+    record_audit(actor=actor, action="stage.deleted", obj=stage)
+    stage.delete()
+
+
+def load_blueprint(name: str) -> dict[str, Any]:
+    path = BLUEPRINT_DIR / f"{name}.yaml"
+    if not path.exists():
+        raise DomainError(_("No pipeline template “%(name)s”.") % {"name": name}, field="template")
+    with path.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _text(value: Any, language: str) -> str:
+    if isinstance(value, dict):
+        return str(value.get(language) or value.get("ru") or value.get("en") or "")
+    return "" if value is None else str(value)
+
+
+@transaction.atomic
+def install_pipeline_template(*, actor: User | None, name: str, language: str = "ru") -> Pipeline:
+    """Create a pipeline with its stages and rulebook from ``blueprints/<name>.yaml``."""
+    data = load_blueprint(name)
+    pipeline = create_pipeline(actor=actor, name=_text(data["name"], language), slug=data["slug"],
+                               kind=data.get("kind", "custom"), description=_text(data.get("description"), language))
+    for position, spec in enumerate(data["stages"], start=1):
+        add_stage(
+            actor=actor, pipeline=pipeline, name=_text(spec["name"], language), slug=spec["slug"], position=position,
+            entry_result=_text(spec.get("entry_result"), language), goal=_text(spec.get("goal"), language),
+            max_days=spec.get("max_days"), probability=spec.get("probability") or 0,
+            owner_role=spec.get("owner_role") or "", required_fields=spec.get("required_fields") or [],
+            on_enter=spec.get("on_enter") or [],
+            qualification_questions=[_text(q, language) for q in spec.get("qualification_questions") or []],
+            instructions=_text(spec.get("instructions"), language),
+        )
+    logger.info("pipeline installed", extra={"pipeline": pipeline.slug})
+    return pipeline
