@@ -9,6 +9,9 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("settings/", include("voronka.web.settings_urls")),
+    path("", include("voronka.deals.urls")),
+    path("", include("voronka.clients.urls")),
+    path("", include("voronka.activities.urls")),
     path("", include("voronka.web.urls")),
 ]

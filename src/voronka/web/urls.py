@@ -1,4 +1,4 @@
-"""URLs of the web UI."""
+"""URLs of the shell (sign-in, language, search, My day)."""
 
 from django.urls import path
 
@@ -10,5 +10,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
-    path("my-day/", views.my_day, name="my_day"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("language/", views.set_language, name="language"),
+    path("search/", views.placeholder, name="search"),
+    path("my-day/", views.placeholder, name="my_day"),
 ]

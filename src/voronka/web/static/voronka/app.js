@@ -1,0 +1,25 @@
+// Voronka: small shared behaviour. Dialogs are <dialog> elements swapped into #modal-root by htmx.
+(function () {
+  "use strict";
+  function openDialogs(root) {
+    (root || document).querySelectorAll("dialog[data-autoopen]").forEach(function (d) {
+      if (!d.open) { d.showModal(); }
+      var first = d.querySelector("[autofocus], input:not([type=hidden]), select, textarea, button");
+      if (first) { first.focus(); }
+    });
+  }
+  document.addEventListener("htmx:afterSwap", function (e) { openDialogs(e.target); });
+  document.addEventListener("DOMContentLoaded", function () { openDialogs(document); });
+  document.addEventListener("click", function (e) {
+    var closer = e.target.closest("[data-close-dialog]");
+    if (closer) { var d = closer.closest("dialog"); if (d) { d.close(); d.remove(); } }
+  });
+  document.addEventListener("close", function (e) {
+    if (e.target.tagName === "DIALOG" && e.target.hasAttribute("data-autoopen")) { e.target.remove(); }
+  }, true);
+  // The server tells us to close the open dialog and refresh parts of the page.
+  document.body && document.body.addEventListener("voronka:closeDialog", function () {
+    document.querySelectorAll("#modal-root dialog").forEach(function (d) { d.close(); d.remove(); });
+  });
+  window.Voronka = { openDialogs: openDialogs };
+})();
