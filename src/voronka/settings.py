@@ -113,7 +113,7 @@ def _databases() -> dict:
             ),
             "transaction_mode": "IMMEDIATE",
         }
-        default["TEST"] = {"NAME": env_str("VORONKA_TEST_SQLITE", "") or None}
+    default["TEST"] = {"NAME": env_str("VORONKA_TEST_DB_NAME", "") or None}
     dbs = {"default": default}
     replica = env_str("DATABASE_REPLICA_URL")
     if replica:
