@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from voronka.accounts.models import Role, Scope, Team, User
+from voronka.core.errors import NotFound
 
 
 def assignable_users(*, actor: User) -> QuerySet[User]:
@@ -19,3 +21,38 @@ def assignable_users(*, actor: User) -> QuerySet[User]:
 
 def list_teams() -> QuerySet[Team]:
     return Team.objects.select_related("lead").order_by("name")
+
+
+# --- settings screens -------------------------------------------------------------------------------------
+
+def list_users_for_settings(*, actor: User, show_inactive: bool = True) -> QuerySet[User]:
+    qs = User.objects.select_related("team")
+    if not show_inactive:
+        qs = qs.filter(is_active=True)
+    return qs.order_by("-is_active", "team__name", "last_name", "first_name", "username")
+
+
+def get_user_for_settings(*, actor: User, user_id) -> User:
+    try:
+        return User.objects.select_related("team").get(pk=user_id)
+    except (User.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound(_("User not found."), field="user") from exc
+
+
+def list_teams_for_settings(*, actor: User) -> QuerySet[Team]:
+    return (Team.objects.select_related("lead")
+            .annotate(member_count=Count("members", filter=Q(members__is_active=True)))
+            .order_by("name"))
+
+
+def get_team(*, actor: User, team_id) -> Team:
+    try:
+        return Team.objects.select_related("lead").get(pk=team_id)
+    except (Team.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound(_("Team not found."), field="team") from exc
+
+
+def active_users(*, actor: User) -> QuerySet[User]:
+    """Active users for pickers in the settings (team lead, stage owner)."""
+    return User.objects.filter(is_active=True).exclude(role=Role.ANALYST).order_by("first_name", "last_name",
+                                                                                   "username")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,10 +50,12 @@ def my_day(*, actor: User, assignee: int | None = None, upcoming_days: int = 7, 
         upcoming=Count("id", filter=Q(due_date__gt=today, due_date__lte=horizon)),
     )
     rows = qs.select_related("deal", "deal__stage", "deal__client", "client", "assignee")
+    # Timed tasks in time order, untimed ones after them (the same on SQLite and PostgreSQL).
+    by_time = F("due_time").asc(nulls_last=True)
     return MyDay(
-        overdue=list(rows.filter(due_date__lt=today).order_by("due_date", "due_time", "id")[:limit]),
-        today=list(rows.filter(due_date=today).order_by("due_time", "id")[:limit]),
-        upcoming=list(rows.filter(due_date__gt=today, due_date__lte=horizon).order_by("due_date", "due_time",
+        overdue=list(rows.filter(due_date__lt=today).order_by("due_date", by_time, "id")[:limit]),
+        today=list(rows.filter(due_date=today).order_by(by_time, "id")[:limit]),
+        upcoming=list(rows.filter(due_date__gt=today, due_date__lte=horizon).order_by("due_date", by_time,
                                                                                       "id")[:limit]),
         counts=counts,
     )
@@ -61,3 +63,18 @@ def my_day(*, actor: User, assignee: int | None = None, upcoming_days: int = 7, 
 
 def client_timeline(*, client, limit: int = 200) -> list[Activity]:
     return list(Activity.objects.filter(client=client).select_related("author", "deal").order_by("-at", "-id")[:limit])
+
+
+def deal_needs_next_task(*, task: Task) -> bool:
+    """Completing ``task`` with a result must set a next task: its deal is open and has no other open task."""
+    deal = task.deal
+    if deal is None or not deal.is_open or task.status != TaskStatus.OPEN:
+        return False
+    return not Task.objects.filter(deal_id=deal.pk, status=TaskStatus.OPEN).exclude(pk=task.pk).exists()
+
+
+def timeline_of(*, deal=None, client=None, limit: int = 200) -> list[Activity]:
+    """Timeline entries of a deal (or of a client, with its deals' entries), newest first; the caller has
+    already resolved ``deal``/``client`` through a scoped selector."""
+    qs = Activity.objects.filter(deal=deal) if deal is not None else Activity.objects.filter(client=client)
+    return list(qs.select_related("author", "deal").order_by("-at", "-id")[:limit])

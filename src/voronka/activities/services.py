@@ -111,8 +111,9 @@ def complete_task(*, actor: User, task: Task, outcome: str, comment: str,
                   next_task: dict[str, Any] | None = None, postpone_to: dt.date | str | None = None,
                   lost_reason: LostReason | None = None, lost_comment: str = "") -> Task:
     """Complete a task with its outcome; see the module docstring for the rules."""
-    task = Task.objects.select_for_update().select_related("deal", "deal__stage", "deal__client", "client").get(
-        pk=task.pk)
+    # ``of=("self",)``: lock the task row only (PostgreSQL refuses FOR UPDATE on the nullable side of a join).
+    task = Task.objects.select_for_update(of=("self",)).select_related(
+        "deal", "deal__stage", "deal__client", "client").get(pk=task.pk)
     require_perm(actor, "change", task)
     if task.status != TaskStatus.OPEN:
         raise DomainError(_("The task is already closed."), field="task", code="task_closed")
@@ -173,7 +174,7 @@ def complete_task(*, actor: User, task: Task, outcome: str, comment: str,
 
 @transaction.atomic
 def cancel_task(*, actor: User, task: Task, comment: str = "") -> Task:
-    task = Task.objects.select_for_update().select_related("deal").get(pk=task.pk)
+    task = Task.objects.select_for_update(of=("self",)).select_related("deal").get(pk=task.pk)
     require_perm(actor, "change", task)
     if task.status != TaskStatus.OPEN:
         raise DomainError(_("The task is already closed."), field="task", code="task_closed")

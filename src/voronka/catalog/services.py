@@ -1,15 +1,24 @@
-"""Validation of custom field values against their definitions."""
+"""Validation of custom field values against their definitions; writes of definitions and dictionaries."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.db import transaction
+from django.db.models import Max, Model
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from voronka.catalog.models import CustomFieldDefinition, FieldType
+from voronka.accounts.permissions import require_perm
+from voronka.audit.services import diff, record_audit
+from voronka.catalog.models import Campaign, Channel, CustomFieldDefinition, FieldEntity, FieldType, Source
+from voronka.catalog.selectors import dictionary_kind
 from voronka.core.errors import DomainError
+from voronka.core.validation import clean_or_raise
 
 
 def _coerce(definition: CustomFieldDefinition, value: Any) -> Any:
@@ -78,3 +87,228 @@ def clean_custom_values(*, entity: str, values: dict[str, Any], current: dict[st
         else:
             result[key] = value
     return result
+
+
+# --- settings: custom field definitions and dictionaries -------------------------------------------------
+# (every write checks ``configure``, runs in a transaction and leaves an audit entry)
+
+CHOICE_TYPES = (FieldType.CHOICE, FieldType.MULTICHOICE)
+KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_TRANSLIT = dict(zip(
+    "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+    ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u",
+     "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya"], strict=True))
+
+
+def make_key(text: str) -> str:
+    """A machine key from a human label, Cyrillic transliterated: "Бюджет, руб." → "byudzhet_rub"."""
+    latin = "".join(_TRANSLIT.get(ch, ch) for ch in str(text or "").lower())
+    key = slugify(latin).replace("-", "_").strip("_")
+    if key and not key[0].isalpha():
+        key = f"f_{key}"
+    return key[:64]
+
+
+def _clean_choices(field_type: str, choices: Iterable | None) -> list[dict[str, str]]:
+    if field_type not in CHOICE_TYPES:
+        return []
+    cleaned: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for choice in choices or []:
+        if isinstance(choice, dict):
+            value, label = str(choice.get("value") or "").strip(), str(choice.get("label") or "").strip()
+        else:
+            value, label = "", str(choice).strip()
+        if not label and not value:
+            continue
+        label = label or value
+        value = value or make_key(label)
+        if not value:
+            raise DomainError(_("Give the choice “%(label)s” a value in Latin letters: value|label.")
+                              % {"label": label}, field="choices")
+        if len(value) > 64 or len(label) > 160:
+            raise DomainError(_("A choice value is at most 64 characters and a label 160."), field="choices")
+        if value in seen:
+            raise DomainError(_("The choice value “%(value)s” is used twice.") % {"value": value}, field="choices")
+        seen.add(value)
+        cleaned.append({"value": value, "label": label})
+    if not cleaned:
+        raise DomainError(_("A choice field needs at least one choice."), field="choices")
+    return cleaned
+
+
+def _clean_label(label: str) -> str:
+    label = (label or "").strip()
+    if not label:
+        raise DomainError(_("Enter the field label."), field="label")
+    return label
+
+
+def _check_field_type(field_type: str) -> str:
+    if field_type not in FieldType.values:
+        raise DomainError(_("Choose a field type."), field="field_type")
+    return field_type
+
+
+def _custom_field_in_use(definition: CustomFieldDefinition) -> bool:
+    if definition.entity == FieldEntity.DEAL:
+        from voronka.deals.models import Deal as model
+    else:
+        from voronka.clients.models import Client as model
+    return model.objects.filter(custom__has_key=definition.key).exists()
+
+
+@transaction.atomic
+def create_custom_field(*, actor, entity: str, label: str, field_type: str, key: str = "",
+                        choices: Iterable | None = None, is_active: bool = True,
+                        sort_order: int | None = None) -> CustomFieldDefinition:
+    """Add a field to deals or clients; the key (a slug, unique per entity) is made from the label if empty."""
+    require_perm(actor, "configure")
+    if entity not in FieldEntity.values:
+        raise DomainError(_("Choose deals or clients."), field="entity")
+    label = _clean_label(label)
+    field_type = _check_field_type(field_type)
+    key = (key or "").strip().lower() or make_key(label)
+    if not KEY_RE.match(key):
+        raise DomainError(_("The key may contain Latin letters, digits and “_” and must start with a letter."),
+                          field="key")
+    if CustomFieldDefinition.objects.filter(entity=entity, key=key).exists():
+        raise DomainError(_("A field with the key “%(key)s” already exists.") % {"key": key}, field="key")
+    if sort_order is None:
+        sort_order = (CustomFieldDefinition.objects.filter(entity=entity)
+                      .aggregate(m=Max("sort_order"))["m"] or 0) + 1
+    definition = CustomFieldDefinition(entity=entity, key=key, label=label, field_type=field_type,
+                                       choices=_clean_choices(field_type, choices), is_active=bool(is_active),
+                                       sort_order=max(0, int(sort_order)))
+    clean_or_raise(definition)
+    definition.save()
+    record_audit(actor=actor, action="custom_field.created", obj=definition)
+    return definition
+
+
+@transaction.atomic
+def update_custom_field(*, actor, definition: CustomFieldDefinition, label: str, field_type: str,
+                        choices: Iterable | None = None, is_active: bool = True,
+                        sort_order: int | None = None) -> CustomFieldDefinition:
+    """Change a field; its entity and key stay (stored values and stage rules refer to them)."""
+    require_perm(actor, "configure")
+    fields = ["label", "field_type", "choices", "is_active", "sort_order"]
+    before = {f: getattr(definition, f) for f in fields}
+    field_type = _check_field_type(field_type)
+    if field_type != definition.field_type and _custom_field_in_use(definition):
+        raise DomainError(_("Records already hold values of this field; its type cannot be changed. "
+                            "Add a new field instead."), field="field_type")
+    definition.label = _clean_label(label)
+    definition.field_type = field_type
+    definition.choices = _clean_choices(field_type, choices)
+    definition.is_active = bool(is_active)
+    if sort_order is not None:
+        definition.sort_order = max(0, int(sort_order))
+    clean_or_raise(definition)
+    definition.save(update_fields=fields)
+    record_audit(actor=actor, action="custom_field.updated", obj=definition,
+                 changes=diff(definition, before, fields))
+    return definition
+
+
+_DICT_FIELDS = ("name", "is_active")
+
+
+def _apply_dictionary_fields(item: Model, spec, fields: dict) -> None:
+    unknown = set(fields) - set(_DICT_FIELDS) - set(spec.extra_fields)
+    if unknown:
+        raise DomainError(_("Unknown fields: %(f)s.") % {"f": ", ".join(sorted(unknown))})
+    if "name" in fields:
+        name = " ".join(str(fields["name"] or "").split())
+        if not name:
+            raise DomainError(_("Enter the name."), field="name")
+        others = spec.model.objects.exclude(pk=item.pk) if item.pk else spec.model.objects.all()
+        # Case-insensitive in Python: SQLite folds only ASCII ("Сайт" vs "сайт"); dictionaries are short.
+        if any(n.casefold() == name.casefold() for n in others.values_list("name", flat=True)):
+            raise DomainError(_("“%(name)s” is already in the list.") % {"name": name}, field="name")
+        fields["name"] = name
+    for money in ("price", "cost"):
+        if money in fields:
+            try:
+                value = Decimal(str(fields[money] if fields[money] not in (None, "") else 0))
+            except InvalidOperation as exc:
+                raise DomainError(_("Enter a number."), field=money) from exc
+            if not value.is_finite() or value < 0:
+                raise DomainError(_("The amount cannot be negative."), field=money)
+            fields[money] = value
+    if "currency" in fields:
+        currency = str(fields["currency"] or "").strip().upper()
+        if not re.fullmatch(r"[A-Z]{3}", currency):
+            raise DomainError(_("Enter a three-letter currency code, e.g. RUB."), field="currency")
+        fields["currency"] = currency
+    if "sku" in fields:
+        fields["sku"] = str(fields["sku"] or "").strip()
+    for fk, model in (("source", Source), ("channel", Channel)):
+        if fk in fields and fields[fk] is not None and not isinstance(fields[fk], model):
+            raise DomainError(_("Choose a value from the list."), field=fk)
+    for key, value in fields.items():
+        setattr(item, key, value)
+    if isinstance(item, Campaign) and item.starts_on and item.ends_on and item.ends_on < item.starts_on:
+        raise DomainError(_("The campaign cannot end before it starts."), field="ends_on")
+    clean_or_raise(item)
+
+
+@transaction.atomic
+def create_dictionary_item(*, actor, kind: str, name: str, **fields) -> Model:
+    """Add an entry to a dictionary (``kind`` is a slug of ``DICTIONARY_KINDS``), at the end of the list."""
+    require_perm(actor, "configure")
+    spec = dictionary_kind(kind)
+    item = spec.model(sort_order=(spec.model.objects.aggregate(m=Max("sort_order"))["m"] or 0) + 1)
+    _apply_dictionary_fields(item, spec, {"name": name, **fields})
+    item.save()
+    record_audit(actor=actor, action=f"{spec.model._meta.model_name}.created", obj=item)
+    return item
+
+
+@transaction.atomic
+def update_dictionary_item(*, actor, kind: str, item: Model, **fields) -> Model:
+    """Rename, (de)activate or change the extra fields (price, cost, dates…) of a dictionary entry."""
+    require_perm(actor, "configure")
+    spec = dictionary_kind(kind)
+    if not isinstance(item, spec.model):
+        raise DomainError(_("The item belongs to another dictionary."), field="item")
+    before = {f: getattr(item, f) for f in fields}
+    _apply_dictionary_fields(item, spec, dict(fields))
+    item.save()
+    record_audit(actor=actor, action=f"{spec.model._meta.model_name}.updated", obj=item,
+                 changes=diff(item, before, fields))
+    return item
+
+
+@transaction.atomic
+def reorder_dictionary_items(*, actor, kind: str, item_ids: list[int]) -> list[Model]:
+    """Set the order of a dictionary; the list must name every entry exactly once."""
+    require_perm(actor, "configure")
+    spec = dictionary_kind(kind)
+    items = {i.pk: i for i in spec.model.objects.select_for_update()}
+    if sorted(item_ids) != sorted(items):
+        raise DomainError(_("The new order must list every entry exactly once."), field="order")
+    changed = []
+    for position, item_id in enumerate(item_ids, start=1):
+        if items[item_id].sort_order != position:
+            items[item_id].sort_order = position
+            changed.append(items[item_id])
+    spec.model.objects.bulk_update(changed, ["sort_order"])
+    return [items[i] for i in item_ids]
+
+
+@transaction.atomic
+def move_dictionary_item(*, actor, kind: str, item: Model, direction: str) -> list[Model]:
+    """Move an entry one place ``up`` or ``down`` in its dictionary."""
+    require_perm(actor, "configure")
+    spec = dictionary_kind(kind)
+    if direction not in ("up", "down"):
+        raise DomainError(_("Unknown direction."), field="direction")
+    ids = list(spec.model.objects.order_by("sort_order", "name", "id").values_list("id", flat=True))
+    if item.pk not in ids:
+        raise DomainError(_("The item belongs to another dictionary."), field="item")
+    i = ids.index(item.pk)
+    j = i - 1 if direction == "up" else i + 1
+    if 0 <= j < len(ids):
+        ids[i], ids[j] = ids[j], ids[i]
+    return reorder_dictionary_items(actor=actor, kind=kind, item_ids=ids)

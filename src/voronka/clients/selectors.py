@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from voronka.accounts.models import User
 from voronka.accounts.permissions import scope_q
-from voronka.clients.models import Client, Contact, QualificationAnswer, Question
+from voronka.clients.models import Client, ClientStatus, Contact, QualificationAnswer, Question, Rating
 from voronka.core.errors import NotFound
 
 
@@ -76,3 +79,128 @@ def qualification_sheet(*, client: Client) -> list[tuple[Question, Qualification
 def refusal_list(*, actor: User) -> QuerySet[Client]:
     return visible_clients(actor=actor).filter(status="refused").select_related(
         "refusal_reason", "responsible").order_by("-refused_at")
+
+
+# --- Client list, client card -----------------------------------------------------------------------
+
+CLIENT_PAGE = 50
+CLIENT_ORDERS = ("name", "-name", "created_at", "-created_at", "rating", "-rating", "refused_at", "-refused_at")
+
+
+@dataclass
+class ClientFilter:
+    """Filters of the client list (all optional); malformed values are ignored, never raised."""
+
+    status: str = ""
+    rating: str = ""
+    responsible: int | None = None
+    region: int | None = None
+    source: int | None = None
+    q: str = ""
+
+    @classmethod
+    def from_params(cls, params: Any) -> ClientFilter:
+        def as_int(key: str) -> int | None:
+            value = params.get(key)
+            try:
+                number = int(value) if value not in (None, "") else None
+            except (TypeError, ValueError):
+                return None
+            return number if number is not None and 0 < number < 2**31 else None
+
+        status = params.get("status") or ""
+        rating = params.get("rating") or ""
+        return cls(
+            status=status if status in ClientStatus.values else "",
+            rating=rating if rating in Rating.values else "",
+            responsible=as_int("responsible"), region=as_int("region"), source=as_int("source"),
+            q=(params.get("q") or "").strip()[:100],
+        )
+
+    def as_query(self) -> dict[str, str]:
+        return {k: str(v) for k, v in self.__dict__.items() if v not in (None, "")}
+
+
+def _search_q(text: str) -> Q:
+    q = Q(name__icontains=text) | Q(inn=text) | Q(email__iexact=text) | Q(contacts__name__icontains=text)
+    q |= Q(contacts__email__iexact=text)
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) >= 5:
+        q |= Q(phone__contains=digits[-10:]) | Q(contacts__phone__contains=digits[-10:]) | Q(inn=digits)
+    return q
+
+
+def list_clients(*, actor: User, filters: ClientFilter | None = None, order: str = "name") -> QuerySet[Client]:
+    """The client list (or the refusal list with ``status=refused``) with what a row shows, scoped."""
+    f = filters or ClientFilter()
+    qs = visible_clients(actor=actor)
+    simple = {"status": f.status, "rating": f.rating, "responsible_id": f.responsible, "region_id": f.region,
+              "source_id": f.source}
+    qs = qs.filter(**{k: v for k, v in simple.items() if v not in (None, "")})
+    if f.q:
+        # A subquery instead of DISTINCT on the joined contacts keeps ordering and counting cheap.
+        qs = qs.filter(pk__in=Client.objects.filter(_search_q(f.q)).values("pk"))
+    if order not in CLIENT_ORDERS:
+        order = "-refused_at" if f.status == ClientStatus.REFUSED else "name"
+    return qs.select_related("responsible", "region", "source", "refusal_reason").order_by(order, "id")
+
+
+def visible_client_ids(*, actor: User, ids: list[int]) -> set[int]:
+    """Which of ``ids`` the actor may open (for duplicate warnings that name clients of colleagues)."""
+    return set(visible_clients(actor=actor).filter(pk__in=ids).values_list("pk", flat=True))
+
+
+@dataclass
+class ClientCard:
+    contacts: list[Contact]
+    sheet: list[tuple[Question, QualificationAnswer | None]]
+    deals: list[Any]
+    open_tasks: list[Any]
+    closed_tasks: list[Any]
+
+    @property
+    def answered(self) -> int:
+        return sum(1 for _q, a in self.sheet if a is not None)
+
+
+def client_deals(*, actor: User, client: Client) -> list[Any]:
+    """The client's deals the actor may see (open first, newest first).
+
+    Read through the reverse relation and scoped with the same ``scope_q`` rule as ``deals.selectors``
+    (the clients app does not import deals).
+    """
+    return list(
+        client.deals.filter(scope_q(actor, "deals.Deal"))
+        .select_related("pipeline", "stage", "owner")
+        .order_by("status", "-created_at", "-id")
+    )
+
+
+def client_tasks(*, actor: User, client: Client, closed_limit: int = 20) -> tuple[list[Any], list[Any]]:
+    """Open tasks of the client (its deals' included) and the latest closed ones, scoped like tasks are."""
+    tasks = client.tasks.filter(scope_q(actor, "activities.Task")).select_related(
+        "assignee", "deal", "deal__stage", "deal__client", "client")
+    open_tasks = list(tasks.filter(status="open").order_by("due_date", "due_time", "id"))
+    closed = list(tasks.exclude(status="open").order_by("-completed_at", "-id")[:closed_limit])
+    return open_tasks, closed
+
+
+def client_card(*, actor: User, client: Client) -> ClientCard:
+    """Everything the client card shows besides the timeline, in a fixed number of queries."""
+    open_tasks, closed_tasks = client_tasks(actor=actor, client=client)
+    return ClientCard(contacts=list(list_contacts(client=client)), sheet=qualification_sheet(client=client),
+                      deals=client_deals(actor=actor, client=client), open_tasks=open_tasks,
+                      closed_tasks=closed_tasks)
+
+
+def client_history(*, actor: User, client: Client, limit: int = 200) -> list[Any]:
+    """The client's timeline, newest first: its own entries and those of its deals the actor may see.
+
+    Like ``activities.selectors.client_timeline``, but entries of a colleague's deal outside the actor's
+    scope stay hidden (invariant 5), decided in the same query.
+    """
+    visible_deals = client.deals.filter(scope_q(actor, "deals.Deal")).values("pk")
+    return list(
+        client.activities.filter(Q(deal__isnull=True) | Q(deal__in=visible_deals))
+        .select_related("author", "deal").order_by("-at", "-id")[:limit]
+    )

@@ -68,7 +68,9 @@ def create_client(*, actor: User, name: str, responsible: User | None = None, al
     client.custom = clean_custom_values(entity="client", values=custom or {})
     clean_or_raise(client, exclude=["name_normalized"])
     if not allow_duplicate:
-        contact_data = [_normalized({k: c.get(k, "") for k in ("phone", "email")}) for c in contacts or []]
+        contact_data = [{"phone": normalize_phone(c.get("phone") or "", field="contact_phone"),
+                         "email": normalize_email(c.get("email") or "", field="contact_email")}
+                        for c in contacts or []]
         duplicates = find_duplicates(phone=client.phone, email=client.email, inn=client.inn,
                                      name_normalized=client.name_normalized)
         for c in contact_data:

@@ -20,6 +20,7 @@ from voronka.deals.models import Deal, DealStatus, StageTransition
 from voronka.pipelines.models import Pipeline, Stage
 
 BOARD_PAGE = 50
+MAX_ID = 2**63 - 1  # ids beyond the database's integer range are ignored, not an OverflowError
 FILTER_KEYS = ("owner", "team", "source", "channel", "product", "region", "rating", "overdue", "status",
                "pipeline", "stage", "q", "no_task", "rotting")
 
@@ -49,9 +50,10 @@ class DealFilter:
         def as_int(key: str) -> int | None:
             value = params.get(key)
             try:
-                return int(value) if value not in (None, "") else None
+                number = int(value) if value not in (None, "") else None
             except (TypeError, ValueError):
                 return None
+            return number if number is not None and 0 < number <= MAX_ID else None
 
         return cls(
             owner=as_int("owner"), team=as_int("team"), source=as_int("source"), channel=as_int("channel"),
@@ -101,8 +103,30 @@ def filter_deals(qs: QuerySet[Deal], filters: DealFilter | None) -> QuerySet[Dea
     if f.no_task:
         qs = qs.filter(status=DealStatus.OPEN).exclude(_open_task_exists())
     if f.q:
-        qs = qs.filter(Q(title__icontains=f.q) | Q(client__name__icontains=f.q))
+        qs = qs.filter(_text_q(f.q))
     return qs
+
+
+def _text_q(text: str) -> Q:
+    """Deal title or client name contains ``text``, case-insensitively.
+
+    SQLite's LIKE folds only ASCII case, so there the usual capitalisations of Cyrillic words are tried too
+    (PostgreSQL's UPPER() is Unicode-aware).
+    """
+    from django.db import connection
+
+    from voronka.clients.normalize import normalize_name
+
+    variants = {text}
+    if connection.vendor == "sqlite":
+        variants |= {text.lower(), text.upper(), text.capitalize(), text.title()}
+    q = Q()
+    for variant in variants:
+        q |= Q(title__icontains=variant) | Q(client__name__icontains=variant)
+    normalized = normalize_name(text)
+    if normalized:
+        q |= Q(client__name_normalized__contains=normalized)
+    return q
 
 
 def annotate_cards(qs: QuerySet[Deal]) -> QuerySet[Deal]:
@@ -118,7 +142,7 @@ def annotate_cards(qs: QuerySet[Deal]) -> QuerySet[Deal]:
 def list_deals(*, actor: User, filters: DealFilter | None = None, order: str = "-created_at") -> QuerySet[Deal]:
     allowed = {"created_at", "-created_at", "amount", "-amount", "title", "-title", "stage_entered_at",
                "-stage_entered_at", "expected_close_date", "-expected_close_date", "owner__username",
-               "-owner__username", "client__name", "-client__name"}
+               "-owner__username", "client__name", "-client__name", "stage__position", "-stage__position"}
     order = order if order in allowed else "-created_at"
     qs = filter_deals(visible_deals(actor=actor), filters)
     return annotate_cards(qs).select_related("pipeline").order_by(order, "-id")
@@ -157,33 +181,69 @@ class BoardColumn:
     def has_more(self) -> bool:
         return len(self.cards) < self.count
 
+    @property
+    def next_offset(self) -> int:
+        return len(self.cards)
+
+
+def decorate_cards(cards: list[Deal], now: dt.datetime | None = None) -> list[Deal]:
+    """Card flags computed in Python (no queries): days on stage, rotting, no open task, overdue task."""
+    now = now or timezone.now()
+    for deal in cards:
+        deal.days_on_stage = max((now - deal.stage_entered_at).days, 0)
+        deal.rotting = is_rotting(deal, now)
+        deal.no_task = deal.is_open and getattr(deal, "next_task_date", None) is None
+        deal.overdue = bool(getattr(deal, "has_overdue", False))
+    return cards
+
+
+def _cards_by_ids(ids_query: QuerySet) -> QuerySet[Deal]:
+    """Annotated cards for a bounded id subquery: the per-card subqueries run only for those rows."""
+    return annotate_cards(Deal.objects.filter(pk__in=ids_query))
+
 
 def board_cards(*, actor: User, stage: Stage, filters: DealFilter | None = None, offset: int = 0,
                 limit: int = BOARD_PAGE) -> list[Deal]:
-    qs = filter_deals(visible_deals(actor=actor), filters).filter(stage=stage, status=DealStatus.OPEN)
-    return list(annotate_cards(qs).order_by("stage_entered_at", "id")[offset:offset + limit])
+    """One page of a column (``limit`` cards from ``offset``), in the board's order."""
+    offset = max(int(offset or 0), 0)
+    qs = filter_deals(visible_deals(actor=actor), filters).filter(
+        pipeline_id=stage.pipeline_id, stage=stage, status=DealStatus.OPEN)
+    ids = qs.order_by("stage_entered_at", "id").values("pk")[offset:offset + limit]
+    cards = list(_cards_by_ids(ids).order_by("stage_entered_at", "id"))
+    return decorate_cards(cards)
 
 
 def board(*, actor: User, pipeline: Pipeline, filters: DealFilter | None = None,
-          limit: int = BOARD_PAGE) -> list[BoardColumn]:
-    """Columns with count and sum per stage (one aggregate query) and the first ``limit`` cards of each."""
+          limit: int = BOARD_PAGE, stage_ids: list[int] | None = None) -> list[BoardColumn]:
+    """Columns with count and sum per stage (one aggregate query) and the first ``limit`` cards of each
+    (one windowed query). ``stage_ids`` keeps only those columns (to re-render the ones a move touched)."""
     base = filter_deals(visible_deals(actor=actor), filters).filter(pipeline=pipeline, status=DealStatus.OPEN)
-    stages = list(pipeline.stages.order_by("position", "id"))
-    totals = {row["stage_id"]: row for row in base.values("stage_id").annotate(n=Count("id"), s=Sum("amount"))}
+    stages = sorted(pipeline.stages.all(), key=lambda s: (s.position, s.pk))  # prefetched by get_pipeline
+    if stage_ids is not None:
+        wanted = set(stage_ids)
+        stages = [s for s in stages if s.pk in wanted]
+        base = base.filter(stage_id__in=[s.pk for s in stages])
+    if not stages:
+        return []
+    totals = {row["stage_id"]: row for row in
+              base.order_by().values("stage_id").annotate(n=Count("id"), s=Sum("amount"))}
     columns = []
     for stage in stages:
         row = totals.get(stage.pk, {})
-        column = BoardColumn(stage=stage, count=row.get("n", 0), total=row.get("s") or Decimal("0"))
-        columns.append(column)
-    # One query for the first page of every column: ROW_NUMBER() per stage.
-    ranked = annotate_cards(base).annotate(
+        columns.append(BoardColumn(stage=stage, count=row.get("n", 0), total=row.get("s") or Decimal("0")))
+    if limit <= 0:
+        return columns
+    # One query for the first page of every column: ROW_NUMBER() per stage over the bare rows, then the
+    # card annotations (next task, overdue) only for the ranked ids.
+    ranked = base.annotate(
         rank=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("stage_entered_at").asc(), F("id").asc()])
-    )
+    ).filter(rank__lte=limit).values("pk")
     by_stage: dict[int, list[Deal]] = {}
-    for deal in ranked.filter(rank__lte=limit).order_by("stage_id", "rank"):
+    for deal in _cards_by_ids(ranked).order_by("stage_id", "stage_entered_at", "id"):
         by_stage.setdefault(deal.stage_id, []).append(deal)
+    now = timezone.now()
     for column in columns:
-        column.cards = by_stage.get(column.stage.pk, [])
+        column.cards = decorate_cards(by_stage.get(column.stage.pk, []), now)
     return columns
 
 
@@ -209,3 +269,188 @@ def stage_durations(history: list[StageTransition]) -> list[dict[str, Any]]:
 def prefetch_open_tasks() -> Prefetch:
     return Prefetch("tasks", queryset=Task.objects.filter(status=TaskStatus.OPEN).order_by("due_date"),
                     to_attr="open_tasks")
+
+
+# --- Global search (the top bar) --------------------------------------------------------------------
+
+SEARCH_LIMIT = 20
+SEARCH_MIN_LENGTH = 2
+_PHONE_LIKE = frozenset("0123456789+-() .")
+
+
+@dataclass
+class SearchResults:
+    """What the global search found, per group, within the actor's scope.
+
+    ``elsewhere`` are clients outside the scope that match the text exactly by phone, email or INN:
+    the UI names them ("exists, belongs to X") without a link, so duplicates stay discoverable.
+    ``more_*`` tell that a group was cut at the limit.
+    """
+
+    text: str
+    clients: list[Any] = field(default_factory=list)
+    contacts: list[Any] = field(default_factory=list)
+    deals: list[Deal] = field(default_factory=list)
+    elsewhere: list[Any] = field(default_factory=list)
+    more_clients: bool = False
+    more_contacts: bool = False
+    more_deals: bool = False
+
+    @property
+    def total(self) -> int:
+        return len(self.clients) + len(self.contacts) + len(self.deals) + len(self.elsewhere)
+
+
+def _ci_contains(field_name: str, text: str) -> Q:
+    """Case-insensitive "contains" that also works for Cyrillic on SQLite (whose LIKE folds ASCII only)."""
+    from django.db import connection
+
+    q = Q(**{f"{field_name}__icontains": text})
+    if connection.vendor == "sqlite":
+        for variant in sorted({text.lower(), text.upper(), text.capitalize(), text.title()} - {text}):
+            q |= Q(**{f"{field_name}__contains": variant})
+    return q
+
+
+def _phone_fragments(text: str) -> list[str]:
+    """Digit strings to look for in stored E.164 phones, whatever format the text is in."""
+    if not text or not set(text) <= _PHONE_LIKE:
+        return []
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) < 5:
+        return []
+    if len(digits) >= 10:
+        return [digits[-10:]]  # "8 (916) 123-45-67", "+7 916 1234567", "9161234567": the national number
+    out = [digits]
+    if digits[0] == "8" and len(digits) >= 6:
+        out.append("7" + digits[1:])  # a Russian trunk prefix typed as the country code
+    return out
+
+
+def _exact_keys(text: str) -> Q | None:
+    """Exact phone / email / INN keys of ``text`` for the out-of-scope duplicate lookup."""
+    from voronka.clients.models import Contact
+    from voronka.clients.normalize import normalize_email, normalize_phone
+    from voronka.core.errors import DomainError
+
+    q = Q()
+    if set(text) <= _PHONE_LIKE and sum(ch.isdigit() for ch in text) >= 10:
+        try:
+            phone = normalize_phone(text)
+        except DomainError:
+            phone = ""
+        if phone:
+            q |= Q(phone=phone) | Q(pk__in=Contact.objects.filter(phone=phone).values("client_id"))
+    if "@" in text:
+        try:
+            email = normalize_email(text)
+        except DomainError:
+            email = ""
+        if email:
+            q |= Q(email=email) | Q(pk__in=Contact.objects.filter(email=email).values("client_id"))
+    if text.isdigit() and len(text) in (10, 12):
+        q |= Q(inn=text)
+    return q or None
+
+
+def global_search(*, actor: User, text: str, limit: int = SEARCH_LIMIT) -> SearchResults:
+    """Clients (by name, phone, email, INN, or a matching contact), contacts and deals (by title or by a
+    matching client) the actor may see, at most ``limit`` per group, in four queries whatever the data size."""
+    from django.db.models import Case, When
+
+    from voronka.clients.models import Client, Contact
+    from voronka.clients.normalize import normalize_name
+
+    text = " ".join((text or "").split())[:100]
+    results = SearchResults(text=text)
+    if len(text) < SEARCH_MIN_LENGTH:
+        return results
+    name_q = _ci_contains("name", text)
+    normalized = normalize_name(text)
+    phones = _phone_fragments(text)
+
+    contact_q = name_q
+    client_q = name_q
+    if normalized:
+        client_q |= Q(name_normalized__contains=normalized)
+    if len(text) >= 3:
+        contact_q |= Q(email__icontains=text.lower())
+        client_q |= Q(email__icontains=text.lower())
+    for fragment in phones:
+        contact_q |= Q(phone__contains=fragment)
+        client_q |= Q(phone__contains=fragment)
+    if text.isdigit() and len(text) >= 4:
+        client_q |= Q(inn__startswith=text)
+
+    visible = Client.objects.filter(scope_q(actor, "clients.Client"))
+    matching_contacts = Contact.objects.filter(contact_q)
+    client_q |= Q(pk__in=matching_contacts.values("client_id"))
+    clients = list(visible.filter(client_q).select_related("responsible").order_by("name", "id")[:limit + 1])
+    contacts = list(
+        matching_contacts.filter(client__in=visible.values("pk"))
+        .select_related("client").order_by("name", "id")[:limit + 1]
+    )
+    # A deal matches by its title or by its client (name, phone, email, INN, a contact): a phone typed
+    # during an incoming call finds the deal too.
+    deal_q = _ci_contains("title", text) | Q(client_id__in=Client.objects.filter(client_q).values("pk"))
+    deals = list(
+        visible_deals(actor=actor).filter(deal_q)
+        .select_related("client", "stage", "pipeline", "owner")
+        .order_by(Case(When(status=DealStatus.OPEN, then=0), default=1), "-created_at", "-id")[:limit + 1]
+    )
+    results.clients, results.more_clients = clients[:limit], len(clients) > limit
+    results.contacts, results.more_contacts = contacts[:limit], len(contacts) > limit
+    results.deals, results.more_deals = deals[:limit], len(deals) > limit
+
+    exact = _exact_keys(text)
+    if exact is not None and actor.scope != "all":
+        results.elsewhere = list(
+            Client.objects.filter(exact).exclude(pk__in=visible.values("pk"))
+            .select_related("responsible").order_by("name", "id")[:limit]
+        )
+    return results
+
+
+def _norm_question(text: str) -> str:
+    return " ".join(str(text or "").lower().split()).rstrip("?").strip()
+
+
+def stage_questions(*, deal: Deal, stage: Stage | None = None) -> list[dict[str, Any]]:
+    """The stage's qualification questions with the client's answers where they exist (one query).
+
+    Stage questions are plain texts; the client's answers hang on the question catalogue, so they are
+    matched by normalised question text.
+    """
+    from voronka.clients.models import QualificationAnswer
+
+    stage = stage or deal.stage
+    questions = [str(q) for q in stage.qualification_questions or [] if str(q).strip()]
+    if not questions:
+        return []
+    answers = {_norm_question(a.question.text): a for a in
+               QualificationAnswer.objects.filter(client_id=deal.client_id).select_related("question")}
+    return [{"question": q, "answer": answers.get(_norm_question(q))} for q in questions]
+
+
+def deal_custom_fields() -> list:
+    """Active custom field definitions of deals, in their order."""
+    from voronka.catalog.models import CustomFieldDefinition
+
+    return list(CustomFieldDefinition.objects.filter(entity="deal", is_active=True).order_by("sort_order", "label"))
+
+
+def deals_for_bulk(*, actor: User, ids: list[int]) -> list[Deal]:
+    """The visible deals among ``ids`` (others are silently absent), for bulk actions."""
+    if not ids:
+        return []
+    return list(visible_deals(actor=actor).filter(pk__in=ids).select_related("owner", "client"))
+
+
+def deal_tasks(*, deal: Deal) -> list[Task]:
+    return list(deal.tasks.select_related("assignee").order_by("status", "due_date", "id"))
+
+
+def deal_timeline(*, deal: Deal, limit: int = 200) -> list:
+    from voronka.activities.models import Activity
+
+    return list(Activity.objects.filter(deal=deal).select_related("author").order_by("-at", "-id")[:limit])

@@ -39,7 +39,7 @@ from voronka.catalog.models import (
 from voronka.catalog.services import clean_custom_values
 from voronka.clients.models import Client, Contact
 from voronka.clients.services import mark_client_won, update_client
-from voronka.core.errors import Conflict, DomainError, MissingFields
+from voronka.core.errors import Conflict, DomainError, MissingFields, NotFound
 from voronka.core.validation import clean_or_raise
 from voronka.deals.models import Deal, DealLine, DealStatus, StageTransition, TransitionKind
 from voronka.deals.rules import labels_for, missing_required_fields
@@ -76,6 +76,19 @@ def _require_fields(deal: Deal, stage: Stage) -> None:
     missing = missing_required_fields(deal, stage)
     if missing:
         raise _missing_fields_error(missing, stage)
+
+
+def _require_won_amount(deal: Deal) -> None:
+    if settings.VORONKA_WON_REQUIRES_AMOUNT and deal.amount <= 0:
+        raise MissingFields(_("A won deal needs an amount greater than zero."), field="amount", fields=["amount"])
+
+
+def _require_kept(deal: Deal) -> None:
+    """An edit keeps what the deal's state demands: its stage's fields while open, an amount once won."""
+    if deal.is_open:
+        _require_fields(deal, deal.stage)
+    elif deal.status == DealStatus.WON:
+        _require_won_amount(deal)
 
 
 def _money(value: Any, field: str = "amount") -> Decimal:
@@ -134,6 +147,10 @@ def _apply_values(*, actor: User, deal: Deal, values: dict[str, Any]) -> list[st
         elif key in ("title", "currency"):
             setattr(deal, key, (value or "").strip())
             changed.append(key)
+        elif key == "lines" and deal.pk is not None:
+            # A stage that requires product lines (move/win dialogs): replace them; the amount follows.
+            _replace_lines(deal, list(value or []))
+            changed.append("amount")
         else:
             raise DomainError(_("Unknown deal field “%(key)s”.") % {"key": key}, field=key)
     if "title" in changed and not deal.title:
@@ -181,11 +198,18 @@ def _save(deal: Deal, fields: list[str], expected_version: int | None) -> None:
 
 
 def _lock(deal: Deal) -> Deal:
-    """Re-read the deal under a row lock, keeping the version the caller held."""
-    fresh = Deal.objects.select_for_update().select_related("stage", "pipeline", "client", "owner").get(pk=deal.pk)
-    if fresh.version != deal.version:
+    """Lock the deal row, check the version the caller held, then re-read the deal with its relations.
+
+    The lock takes the deal row alone: ``FOR UPDATE`` over a join would also lock the stage, pipeline,
+    client and owner rows, and PostgreSQL drops the row from the result (instead of returning it) when a
+    concurrent writer has just moved the deal to another stage.
+    """
+    versions = list(Deal.objects.select_for_update().filter(pk=deal.pk).values_list("version", flat=True))
+    if not versions:
+        raise NotFound(_("Deal not found."))
+    if versions[0] != deal.version:
         raise StaleDeal()
-    return fresh
+    return Deal.objects.select_related("stage", "pipeline", "client", "owner").get(pk=deal.pk)
 
 
 def _transition(*, deal: Deal, actor: User | None, kind: str, from_stage: Stage | None, to_stage: Stage | None,
@@ -316,8 +340,7 @@ def set_deal_lines(*, actor: User, deal: Deal, lines: list[dict[str, Any]], expe
     require_perm(actor, "change", deal)
     deal = _lock(deal) if expected_version is None else deal
     _replace_lines(deal, lines)
-    if deal.is_open:
-        _require_fields(deal, deal.stage)
+    _require_kept(deal)
     _save(deal, ["amount"], expected_version)
     record_audit(actor=actor, action="deal.lines_set", obj=deal)
     return deal
@@ -331,8 +354,7 @@ def update_deal(*, actor: User, deal: Deal, values: dict[str, Any], expected_ver
     changed = _apply_values(actor=actor, deal=deal, values=values)
     clean_or_raise(deal, exclude=["client", "pipeline", "stage", "owner", "contact", "source", "channel",
                                   "campaign", "product", "lost_reason"])
-    if deal.is_open:
-        _require_fields(deal, deal.stage)
+    _require_kept(deal)
     _save(deal, [c for c in changed if c in (*EDITABLE_FIELDS, "custom")], expected_version)
     record_audit(actor=actor, action="deal.updated", obj=deal, changes=diff(deal, before, changed))
     return deal
@@ -420,8 +442,7 @@ def win_deal(*, actor: User, deal: Deal, amount: Any = None, expected_version: i
     if amount not in (None, ""):
         deal.amount = _money(amount)
         changed.append("amount")
-    if settings.VORONKA_WON_REQUIRES_AMOUNT and deal.amount <= 0:
-        raise MissingFields(_("A won deal needs an amount greater than zero."), field="amount", fields=["amount"])
+    _require_won_amount(deal)
     _require_fields(deal, deal.stage)
     _close(actor=actor, deal=deal, status=DealStatus.WON, kind=TransitionKind.WON, reason_text=_("Deal won"))
     _save(deal, [*changed, "status", "closed_at"], None)

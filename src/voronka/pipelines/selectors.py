@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from voronka.core.errors import NotFound
+from voronka.pipelines.lint import lint_stage_name
 from voronka.pipelines.models import Pipeline, Stage
 
 
@@ -33,3 +35,46 @@ def get_stage(*, stage_id: int) -> Stage:
 
 def ordered_stages(pipeline: Pipeline) -> list[Stage]:
     return sorted(pipeline.stages.all(), key=lambda s: (s.position, s.pk))
+
+
+# --- settings screens -------------------------------------------------------------------------------------
+
+def _count_subquery(model, field: str, **filters):
+    qs = (model.objects.filter(**{field: OuterRef("pk")}, **filters).order_by().values(field)
+          .annotate(c=Count("pk")).values("c"))
+    return Coalesce(Subquery(qs, output_field=IntegerField()), 0)
+
+
+def list_pipelines_for_settings(*, actor) -> QuerySet[Pipeline]:
+    """Every pipeline (active or not) with its stage count and open deal count, in two subqueries."""
+    from voronka.deals.models import Deal
+
+    return Pipeline.objects.annotate(
+        stage_count=_count_subquery(Stage, "pipeline"),
+        open_deal_count=_count_subquery(Deal, "pipeline", status="open"),
+    ).order_by("-is_active", "sort_order", "name")
+
+
+def get_pipeline_for_settings(*, actor, pipeline_id) -> Pipeline:
+    """A pipeline with its ordered stages (owner team/user joined, deal counts annotated) as ``stage_list``."""
+    try:
+        pipeline = Pipeline.objects.get(pk=pipeline_id)
+    except (Pipeline.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound(_("Pipeline not found.")) from exc
+    stages = (Stage.objects.filter(pipeline=pipeline).select_related("owner_team", "owner_user")
+              .annotate(deal_count=Count("deals"), open_deal_count=Count("deals", filter=Q(deals__status="open")))
+              .order_by("position", "id"))
+    pipeline.stage_list = list(stages)
+    return pipeline
+
+
+def stage_lint_report(*, actor) -> list[dict]:
+    """Every stage whose name fails the stage-name lint, with its pipeline, in board order."""
+    report = []
+    stages = Stage.objects.select_related("pipeline").order_by("pipeline__sort_order", "pipeline__name",
+                                                                "position", "id")
+    for stage in stages:
+        warning = lint_stage_name(stage.name)
+        if warning:
+            report.append({"pipeline": stage.pipeline, "stage": stage, "warning": warning})
+    return report

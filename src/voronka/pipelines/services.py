@@ -153,10 +153,10 @@ def _text(value: Any, language: str) -> str:
 
 
 @transaction.atomic
-def install_pipeline_template(*, actor: User | None, name: str, language: str = "ru") -> Pipeline:
+def install_pipeline_template(*, actor: User | None, name: str, language: str = "ru", slug: str = "") -> Pipeline:
     """Create a pipeline with its stages and rulebook from ``blueprints/<name>.yaml``."""
     data = load_blueprint(name)
-    pipeline = create_pipeline(actor=actor, name=_text(data["name"], language), slug=data["slug"],
+    pipeline = create_pipeline(actor=actor, name=_text(data["name"], language), slug=slug or data["slug"],
                                kind=data.get("kind", "custom"), description=_text(data.get("description"), language))
     for position, spec in enumerate(data["stages"], start=1):
         add_stage(
@@ -170,3 +170,73 @@ def install_pipeline_template(*, actor: User | None, name: str, language: str = 
         )
     logger.info("pipeline installed", extra={"pipeline": pipeline.slug})
     return pipeline
+
+
+# --- settings screens -------------------------------------------------------------------------------------
+
+def _ensure_blueprint_fields(*, actor: User, data: dict[str, Any], language: str) -> None:
+    """Create the deal custom fields (from ``common.yaml``) that the template's stages require and that are missing."""
+    from voronka.catalog.services import create_custom_field
+
+    wanted = {key[3:] for spec in data.get("stages") or [] for key in spec.get("required_fields") or []
+              if str(key).startswith("cf:")}
+    missing = wanted - set(CustomFieldDefinition.objects.filter(entity="deal", key__in=wanted)
+                           .values_list("key", flat=True))
+    for spec in load_blueprint("common").get("custom_fields") or []:
+        if spec["key"] in missing and spec.get("entity", "deal") == "deal":
+            create_custom_field(actor=actor, entity="deal", key=spec["key"], label=_text(spec["label"], language),
+                                field_type=spec["type"],
+                                choices=[{"value": c["value"], "label": _text(c, language)}
+                                         for c in spec.get("choices") or []])
+
+
+@transaction.atomic
+def install_pipeline_from_template(*, actor: User, name: str, language: str = "ru") -> Pipeline:
+    """Install a template again and again: a taken slug gets a numeric suffix (``inbound-2``)."""
+    require_perm(actor, "configure")
+    if name not in BLUEPRINTS:
+        raise DomainError(_("No pipeline template “%(name)s”.") % {"name": name}, field="template")
+    data = load_blueprint(name)
+    _ensure_blueprint_fields(actor=actor, data=data, language=language)
+    base = data["slug"]
+    taken = set(Pipeline.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return install_pipeline_template(actor=actor, name=name, language=language if language in ("ru", "en") else "ru",
+                                     slug=slug)
+
+
+@transaction.atomic
+def update_pipeline(*, actor: User, pipeline: Pipeline, name: str, is_active: bool,
+                    description: str | None = None) -> Pipeline:
+    require_perm(actor, "configure")
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_("Enter the pipeline name."), field="name")
+    fields = ["name", "is_active"] + (["description"] if description is not None else [])
+    before = {f: getattr(pipeline, f) for f in fields}
+    pipeline.name = name
+    pipeline.is_active = bool(is_active)
+    if description is not None:
+        pipeline.description = description.strip()
+    clean_or_raise(pipeline, exclude=["slug"])
+    pipeline.save(update_fields=fields)
+    record_audit(actor=actor, action="pipeline.updated", obj=pipeline, changes=diff(pipeline, before, fields))
+    return pipeline
+
+
+@transaction.atomic
+def move_stage(*, actor: User, stage: Stage, direction: str) -> list[Stage]:
+    """Move a stage one place ``up`` or ``down`` (a no-op at either end); returns the new order."""
+    require_perm(actor, "configure")
+    if direction not in ("up", "down"):
+        raise DomainError(_("Unknown direction."), field="direction")
+    ids = list(Stage.objects.filter(pipeline_id=stage.pipeline_id).order_by("position", "id")
+               .values_list("id", flat=True))
+    i = ids.index(stage.pk)
+    j = i - 1 if direction == "up" else i + 1
+    if 0 <= j < len(ids):
+        ids[i], ids[j] = ids[j], ids[i]
+    return reorder_stages(actor=actor, pipeline=stage.pipeline, stage_ids=ids)

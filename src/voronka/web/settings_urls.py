@@ -1,9 +1,47 @@
+"""URLs of the settings (``/settings/``): administrators only, checked once here for every view."""
+
 from django.urls import path
 
-from voronka.web.views import placeholder
+from voronka.accounts import views as accounts
+from voronka.catalog import views as catalog
+from voronka.pipelines import views as pipelines
+from voronka.web.settings_ui import admin_required
 
 app_name = "settings"
+admin = admin_required  # every settings view: signed in and ``user.can_configure``, else 403
+
 
 urlpatterns = [
-    path("", placeholder, name="index"),
+    path("", admin(pipelines.settings_index), name="index"),
+    # pipelines and stages
+    path("pipelines/", admin(pipelines.pipeline_list), name="pipelines"),
+    path("pipelines/new/", admin(pipelines.pipeline_create), name="pipeline_create"),
+    path("pipelines/install/", admin(pipelines.pipeline_install), name="pipeline_install"),
+    path("pipelines/<int:pk>/", admin(pipelines.pipeline_detail), name="pipeline"),
+    path("pipelines/<int:pk>/stages/new/", admin(pipelines.stage_add), name="stage_add"),
+    path("pipelines/<int:pk>/stages/order/", admin(pipelines.stage_reorder), name="stage_reorder"),
+    path("stages/lint/", admin(pipelines.stage_lint), name="stage_lint"),
+    path("stages/<int:pk>/", admin(pipelines.stage_edit), name="stage"),
+    path("stages/<int:pk>/move/", admin(pipelines.stage_move), name="stage_move"),
+    path("stages/<int:pk>/delete/", admin(pipelines.stage_delete), name="stage_delete"),
+    # custom fields
+    path("fields/", admin(catalog.field_list), name="fields"),
+    path("fields/new/", admin(catalog.field_create), name="field_create"),
+    path("fields/<int:pk>/", admin(catalog.field_edit), name="field"),
+    # dictionaries
+    path("dictionaries/", admin(catalog.dictionary_index), name="dictionaries"),
+    path("dictionaries/<slug:kind>/", admin(catalog.dictionary_list), name="dictionary"),
+    path("dictionaries/<slug:kind>/order/", admin(catalog.dictionary_reorder), name="dictionary_reorder"),
+    path("dictionaries/<slug:kind>/<int:pk>/", admin(catalog.dictionary_item_edit), name="dictionary_item"),
+    path("dictionaries/<slug:kind>/<int:pk>/move/", admin(catalog.dictionary_item_move),
+         name="dictionary_item_move"),
+    path("dictionaries/<slug:kind>/<int:pk>/active/", admin(catalog.dictionary_item_toggle),
+         name="dictionary_item_toggle"),
+    # users and teams
+    path("users/", admin(accounts.user_list), name="users"),
+    path("users/new/", admin(accounts.user_create), name="user_create"),
+    path("users/<int:pk>/", admin(accounts.user_edit), name="user"),
+    path("users/<int:pk>/password/", admin(accounts.user_password), name="user_password"),
+    path("teams/", admin(accounts.team_list), name="teams"),
+    path("teams/<int:pk>/", admin(accounts.team_edit), name="team"),
 ]

@@ -12,6 +12,6 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("language/", views.set_language, name="language"),
-    path("search/", views.placeholder, name="search"),
-    path("my-day/", views.placeholder, name="my_day"),
+    path("search/", views.search, name="search"),
+    path("my-day/", views.my_day, name="my_day"),
 ]

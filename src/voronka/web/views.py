@@ -1,4 +1,5 @@
-"""Views of the shell: sign-in, password, language, home (thin: parse, call a service, render)."""
+"""Views of the shell: sign-in, password, language, home, My day and the global search (thin: parse, call a
+service or selector, render)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,17 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from voronka.accounts.models import Scope
+from voronka.accounts.selectors import assignable_users
 from voronka.accounts.services import set_user_language
+from voronka.activities.selectors import my_day as my_day_selector
 from voronka.core.errors import DomainError
+from voronka.deals.selectors import SEARCH_MIN_LENGTH, global_search
 
 
 def home(request):
@@ -64,3 +69,48 @@ def set_language(request):
 @login_required
 def placeholder(request, **kwargs):
     return render(request, "web/placeholder.html", {})
+
+
+# --- My day: the manager's daily screen ---------------------------------------------------------------
+
+def _as_id(value) -> int | None:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
+
+
+@login_required
+def my_day(request):
+    """Overdue / today / upcoming open tasks: own for a manager; a lead's team or everyone for a head/admin,
+    optionally one person (``?assignee=<user id>``, ignored when not among the people the actor oversees)."""
+    actor = request.user
+    people = [] if actor.scope == Scope.OWN else list(assignable_users(actor=actor))
+    assignee = _as_id(request.GET.get("assignee"))
+    if assignee not in {u.pk for u in people}:
+        assignee = None
+    day = my_day_selector(actor=actor, assignee=assignee)
+    context = {
+        "nav": "my_day", "day": day, "today": timezone.localdate(), "people": people, "assignee": assignee,
+        "show_assignee": bool(people) and assignee is None,
+        "total": day.counts["overdue"] + day.counts["today"] + day.counts["upcoming"],
+    }
+    if request.htmx and request.htmx.target == "my-day-list":
+        return render(request, "web/_my_day_list.html", context)
+    return render(request, "web/my_day.html", context)
+
+
+# --- Global search ------------------------------------------------------------------------------------
+
+@login_required
+def search(request):
+    """Clients, contacts and deals the user may see; exact phone/email/INN matches outside the scope are
+    named (without a link) so nobody creates a duplicate of a colleague's client."""
+    text = request.GET.get("q", "")
+    results = global_search(actor=request.user, text=text)
+    context = {"results": results, "q": results.text, "min_length": SEARCH_MIN_LENGTH,
+               "too_short": 0 < len(results.text) < SEARCH_MIN_LENGTH}
+    if request.htmx and request.htmx.target == "search-dropdown":
+        return render(request, "web/_search_dropdown.html", context)
+    return render(request, "web/search.html", context)

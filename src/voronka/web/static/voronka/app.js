@@ -4,7 +4,7 @@
   function openDialogs(root) {
     (root || document).querySelectorAll("dialog[data-autoopen]").forEach(function (d) {
       if (!d.open) { d.showModal(); }
-      var first = d.querySelector("[autofocus], input:not([type=hidden]), select, textarea, button");
+      var first = d.querySelector("[autofocus]") || d.querySelector("input:not([type=hidden]), select, textarea, button");
       if (first) { first.focus(); }
     });
   }
@@ -18,8 +18,12 @@
     if (e.target.tagName === "DIALOG" && e.target.hasAttribute("data-autoopen")) { e.target.remove(); }
   }, true);
   // The server tells us to close the open dialog and refresh parts of the page.
+  // Removal waits a tick: the other events of the same HX-Trigger header are dispatched on the element that
+  // made the request (inside the dialog) after this one, and must still bubble up to <body>.
   document.body && document.body.addEventListener("voronka:closeDialog", function () {
-    document.querySelectorAll("#modal-root dialog").forEach(function (d) { d.close(); d.remove(); });
+    setTimeout(function () {
+      document.querySelectorAll("#modal-root dialog").forEach(function (d) { d.close(); d.remove(); });
+    }, 0);
   });
   window.Voronka = { openDialogs: openDialogs };
 })();

@@ -1,0 +1,79 @@
+"""One benchmark process: build the demo with N deals, then time the main pages (server side)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voronka.settings")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+
+def measure(client: Client, url: str, repeat: int) -> dict:
+    client.get(url)  # warm caches
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise SystemExit(f"{url} answered {response.status_code}")
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(url)
+    times.sort()
+    return {"median_ms": statistics.median(times), "p95_ms": times[max(0, int(len(times) * 0.95) - 1)],
+            "queries": len(ctx.captured_queries)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", type=int, required=True)
+    parser.add_argument("--repeat", type=int, default=15)
+    ns = parser.parse_args()
+
+    call_command("migrate", "--no-input", "-v", "0")
+    from voronka.accounts.models import User
+    from voronka.deals.models import Deal
+    from voronka.demo.generator import build_demo
+
+    started = time.perf_counter()
+    build_demo(size="custom", deals=ns.size, seed=42)
+    generate_seconds = time.perf_counter() - started
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+    pages = []
+    for username in ("manager1", "lead1", "head"):
+        client = Client()
+        client.force_login(User.objects.get(username=username))
+        deal = Deal.objects.filter(owner__username="manager1", status="open").order_by("id").first()
+        urls = {
+            "board": "/pipelines/inbound/board/",
+            "deal list": "/deals/",
+            "my day": "/my-day/",
+        }
+        if username == "manager1" and deal is not None:
+            urls["deal page"] = f"/deals/{deal.pk}/"
+        for name, url in urls.items():
+            pages.append({"name": f"{name} ({username})", **measure(client, url, ns.repeat)})
+    print(json.dumps({"deals": Deal.objects.count(), "generate_seconds": generate_seconds, "pages": pages}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Forms of the user and team settings (the rules live in accounts.services)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from voronka.accounts.models import Role, Team, User
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        full = obj.get_full_name()
+        return f"{full} ({obj.username})" if full else obj.username
+
+
+class _PasswordPair(forms.Form):
+    password = forms.CharField(label=_("Password"), strip=False, max_length=128,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password_again = forms.CharField(label=_("Password again"), strip=False, max_length=128,
+                                     widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password_again") and data["password"] != data["password_again"]:
+            self.add_error("password_again", _("The passwords do not match."))
+        return data
+
+
+class _UserFields(forms.Form):
+    first_name = forms.CharField(label=_("First name"), required=False, max_length=150)
+    last_name = forms.CharField(label=_("Last name"), required=False, max_length=150)
+    email = forms.EmailField(label=_("Email"), required=False, max_length=254)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MANAGER,
+                             help_text=_("Manager: own records; team lead: the team; head, admin, analyst: "
+                                         "everything (analyst read-only; admin also the settings)."))
+    team = forms.ModelChoiceField(label=_("Team"), required=False, queryset=Team.objects.none(), empty_label="—")
+
+    def __init__(self, *args, teams=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams if teams is not None else Team.objects.order_by("name")
+
+
+class UserCreateForm(_UserFields, _PasswordPair):
+    username = forms.CharField(label=_("Username"), max_length=150,
+                               widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none"}))
+    field_order = ["username", "first_name", "last_name", "email", "role", "team", "password", "password_again"]
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("password_again", None)
+        return data
+
+
+class UserEditForm(_UserFields):
+    is_active = forms.BooleanField(label=_("Active (may sign in)"), required=False)
+
+    def __init__(self, *args, user: User, **kwargs):
+        if not args and "initial" not in kwargs:
+            kwargs["initial"] = {"first_name": user.first_name, "last_name": user.last_name, "email": user.email,
+                                 "role": user.role, "team": user.team_id, "is_active": user.is_active}
+        super().__init__(*args, **kwargs)
+
+
+class PasswordResetForm(_PasswordPair):
+    def service_kwargs(self) -> dict:
+        return {"password": self.cleaned_data["password"]}
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(label=_("Team name"), max_length=120)
+    lead = UserChoiceField(label=_("Team lead"), required=False, queryset=User.objects.none(), empty_label="—")
+
+    def __init__(self, *args, users, team: Team | None = None, **kwargs):
+        if team is not None and not args and "initial" not in kwargs:
+            kwargs["initial"] = {"name": team.name, "lead": team.lead_id}
+        super().__init__(*args, **kwargs)
+        self.fields["lead"].queryset = users

@@ -1,0 +1,145 @@
+"""Settings: users and teams (thin views over accounts.services)."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from voronka.accounts.forms import PasswordResetForm, TeamForm, UserCreateForm, UserEditForm
+from voronka.accounts.selectors import (
+    active_users,
+    get_team,
+    get_user_for_settings,
+    list_teams,
+    list_teams_for_settings,
+    list_users_for_settings,
+)
+from voronka.accounts.services import create_team, create_user, reset_user_password, update_team, update_user
+from voronka.core.errors import DomainError, NotFound
+from voronka.web.settings_ui import add_domain_error, done, form_response
+
+
+def _or_404(fn, **kwargs):
+    try:
+        return fn(**kwargs)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+# --- users ------------------------------------------------------------------------------------------------
+
+@require_GET
+def user_list(request):
+    show_inactive = request.GET.get("inactive") == "1"
+    users = list_users_for_settings(actor=request.user, show_inactive=show_inactive)
+    return render(request, "accounts/user_list.html", {"nav": "settings", "section": "users", "users": users,
+                                                       "show_inactive": show_inactive})
+
+
+@require_http_methods(["GET", "POST"])
+def user_create(request):
+    teams = list_teams()
+    if request.method == "POST":
+        form = UserCreateForm(request.POST, teams=teams)
+        if form.is_valid():
+            try:
+                user = create_user(actor=request.user, **form.service_kwargs())
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                return done(request, reverse("settings:users"),
+                            _("User “%(name)s” created. Give them the password.") % {"name": user})
+    else:
+        form = UserCreateForm(teams=teams)
+    return form_response(request, form=form, title=_("New user"), action=reverse("settings:user_create"),
+                         cancel_url=reverse("settings:users"), section="users",
+                         status=400 if form.is_bound else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def user_edit(request, pk):
+    user = _or_404(get_user_for_settings, actor=request.user, user_id=pk)
+    teams = list_teams()
+    if request.method == "POST":
+        form = UserEditForm(request.POST, user=user, teams=teams)
+        if form.is_valid():
+            try:
+                update_user(actor=request.user, user=user, **form.cleaned_data)
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                return done(request, reverse("settings:users"), _("User “%(name)s” saved.") % {"name": user})
+    else:
+        form = UserEditForm(user=user, teams=teams)
+    return form_response(request, form=form, title=_("User %(username)s") % {"username": user.username},
+                         action=reverse("settings:user", args=[user.pk]), cancel_url=reverse("settings:users"),
+                         section="users", extra_template="accounts/_user_links.html", extra={"subject": user},
+                         status=400 if form.is_bound else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def user_password(request, pk):
+    user = _or_404(get_user_for_settings, actor=request.user, user_id=pk)
+    if request.method == "POST":
+        form = PasswordResetForm(request.POST)
+        if form.is_valid():
+            try:
+                reset_user_password(actor=request.user, user=user, **form.service_kwargs())
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                return done(request, reverse("settings:users"),
+                            _("New password set for “%(name)s”.") % {"name": user})
+    else:
+        form = PasswordResetForm()
+    return form_response(request, form=form, title=_("New password for %(username)s") % {"username": user.username},
+                         action=reverse("settings:user_password", args=[user.pk]),
+                         cancel_url=reverse("settings:users"), section="users", submit_label=_("Set password"),
+                         status=400 if form.is_bound else 200)
+
+
+# --- teams ------------------------------------------------------------------------------------------------
+
+@require_http_methods(["GET", "POST"])
+def team_list(request):
+    """The teams with lead and member count, and the form that adds a team."""
+    users = active_users(actor=request.user)
+    status = 200
+    if request.method == "POST":
+        form = TeamForm(request.POST, users=users, prefix="new")
+        if form.is_valid():
+            try:
+                team = create_team(actor=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                return done(request, reverse("settings:teams"), _("Team “%(name)s” created.") % {"name": team})
+        status = 400
+    else:
+        form = TeamForm(users=users, prefix="new")
+    context = {"nav": "settings", "section": "teams", "teams": list_teams_for_settings(actor=request.user),
+               "form": form}
+    return render(request, "accounts/team_list.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def team_edit(request, pk):
+    team = _or_404(get_team, actor=request.user, team_id=pk)
+    users = active_users(actor=request.user)
+    if request.method == "POST":
+        form = TeamForm(request.POST, users=users, team=team)
+        if form.is_valid():
+            try:
+                update_team(actor=request.user, team=team, **form.cleaned_data)
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                return done(request, reverse("settings:teams"), _("Team “%(name)s” saved.") % {"name": team})
+    else:
+        form = TeamForm(users=users, team=team)
+    return form_response(request, form=form, title=_("Team “%(name)s”") % {"name": team.name},
+                         action=reverse("settings:team", args=[team.pk]), cancel_url=reverse("settings:teams"),
+                         section="teams", status=400 if form.is_bound else 200)

@@ -1,0 +1,274 @@
+"""Forms of the client screens: parse and shape input; the rules live in the services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from voronka.activities.models import TaskKind
+from voronka.catalog.models import (
+    Campaign,
+    Channel,
+    Industry,
+    LostReason,
+    Product,
+    Region,
+    Source,
+    TargetAudience,
+)
+from voronka.clients.models import ClientKind, ClientStatus, Rating
+from voronka.clients.templatetags.client_tags import phone as format_phone
+
+# Keys of stage required fields (and other service field names) → the quick-add form's fields.
+LEAD_FIELD_MAP = {
+    "client.region": "region", "client.inn": "inn", "client.industry": None, "client.target_audience": None,
+    "contact": "contact_name", "lines": "product", "pipeline": "pipeline", "stage": "pipeline",
+}
+
+
+def _active(model):
+    return model.objects.filter(is_active=True).order_by("sort_order", "name")
+
+
+def _empty(label=None):
+    return [("", label or "—")]
+
+
+class DictionaryChoiceField(forms.ModelChoiceField):
+    """An optional dictionary select ("—" when empty)."""
+
+    def __init__(self, model, *, label, required=False, **kwargs):
+        super().__init__(queryset=_active(model), label=label, required=required, empty_label="—", **kwargs)
+
+
+# --- client list filters --------------------------------------------------------------------------------
+
+class ClientFilterForm(forms.Form):
+    """GET filters of the client list; bad values are dropped by ``ClientFilter.from_params``."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100,
+                        widget=forms.TextInput(attrs={"type": "search",
+                                                      "placeholder": _("Name, phone, email, INN")}))
+    status = forms.ChoiceField(label=_("Status"), required=False,
+                               choices=_empty(_("Any status")) + list(ClientStatus.choices))
+    rating = forms.ChoiceField(label=_("Rating"), required=False,
+                               choices=_empty(_("Any rating")) + list(Rating.choices))
+    responsible = forms.ChoiceField(label=_("Responsible"), required=False)
+    region = forms.ChoiceField(label=_("Region"), required=False)
+    source = forms.ChoiceField(label=_("Source"), required=False)
+
+    def __init__(self, *args, users=(), **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["responsible"].choices = _empty(_("Anyone")) + [(str(u.pk), str(u)) for u in users]
+        self.fields["region"].choices = _empty(_("Any region")) + [(str(r.pk), r.name) for r in _active(Region)]
+        self.fields["source"].choices = _empty(_("Any source")) + [(str(s.pk), s.name) for s in _active(Source)]
+
+
+# --- client card ------------------------------------------------------------------------------------------
+
+class ClientForm(forms.Form):
+    """Edit the client (``update_client``): company data, segment, source, rating, responsible."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=ClientKind.choices)
+    name = forms.CharField(label=_("Name"), max_length=255)
+    inn = forms.CharField(label=_("INN / tax id"), required=False, max_length=20)
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=40,
+                            widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}))
+    email = forms.CharField(label=_("Email"), required=False, max_length=254,
+                            widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    website = forms.CharField(label=_("Website"), required=False, max_length=255)
+    address = forms.CharField(label=_("Address"), required=False, max_length=500)
+    requisites = forms.CharField(label=_("Requisites"), required=False,
+                                 help_text=_("Legal name, KPP, OGRN, bank details."),
+                                 widget=forms.Textarea(attrs={"rows": 3}))
+    region = DictionaryChoiceField(Region, label=_("Region"))
+    industry = DictionaryChoiceField(Industry, label=_("Industry"))
+    target_audience = DictionaryChoiceField(TargetAudience, label=_("Target audience"))
+    source = DictionaryChoiceField(Source, label=_("Source"))
+    channel = DictionaryChoiceField(Channel, label=_("Channel"))
+    campaign = DictionaryChoiceField(Campaign, label=_("Campaign"))
+    rating = forms.ChoiceField(label=_("Prospect rating"), required=False, choices=_empty() + list(Rating.choices))
+    responsible = forms.ModelChoiceField(label=_("Responsible manager"), queryset=None, empty_label=None)
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    FIELDS = ("kind", "name", "inn", "phone", "email", "website", "address", "requisites", "region", "industry",
+              "target_audience", "source", "channel", "campaign", "rating", "responsible", "notes")
+
+    def __init__(self, *args, users, client, **kwargs):
+        initial = {f: getattr(client, f) for f in self.FIELDS}
+        initial["phone"] = format_phone(client.phone)
+        super().__init__(*args, initial=initial, **kwargs)
+        # A user outside the assignable list (another team's) stays selectable as the current value.
+        self.fields["responsible"].queryset = (users | users.model.objects.filter(pk=client.responsible_id))
+        for name in ("region", "industry", "target_audience", "source", "channel", "campaign"):
+            current = getattr(client, f"{name}_id")
+            if current:
+                field = self.fields[name]
+                field.queryset = field.queryset | field.queryset.model.objects.filter(pk=current)
+
+    def changes(self, client) -> dict:
+        """Only the fields the user changed (the service writes and audits these)."""
+        return {f: v for f, v in self.cleaned_data.items() if getattr(client, f) != v}
+
+
+class ContactForm(forms.Form):
+    """Add a contact person (``add_contact``); field names match the service's error fields."""
+
+    contact_name = forms.CharField(label=_("Name"), max_length=255)
+    contact_position = forms.CharField(label=_("Position"), required=False, max_length=160)
+    contact_phone = forms.CharField(label=_("Phone"), required=False, max_length=40,
+                                    widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}))
+    contact_email = forms.CharField(label=_("Email"), required=False, max_length=254,
+                                    widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "contact_%s")
+        super().__init__(*args, **kwargs)
+
+
+class QualificationForm(forms.Form):
+    """One text answer per active question (``answer_questions``); empty removes an answer."""
+
+    def __init__(self, *args, sheet, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = []
+        for question, answer in sheet:
+            name = f"q_{question.pk}"
+            self.fields[name] = forms.CharField(
+                label=question.text, required=False, max_length=4000, initial=answer.answer if answer else "",
+                widget=forms.Textarea(attrs={"rows": 2}))
+            self.questions.append((question, answer, name))
+
+    def answers(self) -> dict[int, str]:
+        return {question.pk: self.cleaned_data.get(name, "") for question, _a, name in self.questions}
+
+    def rows(self):
+        """(question, answer, bound field) for the template."""
+        return [(q, a, self[name]) for q, a, name in self.questions]
+
+    @property
+    def answered(self) -> int:
+        return sum(1 for _q, a, _n in self.questions if a is not None)
+
+
+class RefuseForm(forms.Form):
+    lost_reason = forms.ModelChoiceField(label=_("Refusal reason"), queryset=None, empty_label="—",
+                                         error_messages={"required": _("Choose a refusal reason."),
+                                                         "invalid_choice": _("Choose a refusal reason.")})
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=2000,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "refuse_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["lost_reason"].queryset = _active(LostReason)
+
+
+# --- quick add lead ---------------------------------------------------------------------------------------
+
+class QuickAddForm(forms.Form):
+    """Client + deal + first task in one form (``create_lead``)."""
+
+    # client
+    kind = forms.ChoiceField(label=_("Kind"), choices=ClientKind.choices, initial=ClientKind.COMPANY,
+                             widget=forms.RadioSelect)
+    name = forms.CharField(label=_("Company or person name"), required=False, max_length=255)
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=40,
+                            widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off",
+                                                          "placeholder": "+7 916 123-45-67"}))
+    email = forms.CharField(label=_("Email"), required=False, max_length=254,
+                            widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    inn = forms.CharField(label=_("INN"), required=False, max_length=20,
+                          widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
+    region = DictionaryChoiceField(Region, label=_("Region"))
+    source = DictionaryChoiceField(Source, label=_("Source"))
+    channel = DictionaryChoiceField(Channel, label=_("Channel"))
+    contact_name = forms.CharField(label=_("Contact's name"), required=False, max_length=255)
+    contact_phone = forms.CharField(label=_("Contact's phone"), required=False, max_length=40,
+                                    widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}))
+    contact_email = forms.CharField(label=_("Contact's email"), required=False, max_length=254,
+                                    widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    # deal
+    pipeline = forms.ModelChoiceField(label=_("Pipeline"), queryset=None, empty_label=None)
+    title = forms.CharField(label=_("Deal title"), required=False, max_length=255,
+                            help_text=_("Empty: the client's name."))
+    amount = forms.CharField(label=_("Amount"), required=False, max_length=30,
+                             widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
+    product = DictionaryChoiceField(Product, label=_("Product"))
+    # first task
+    task_title = forms.CharField(label=_("What to do"), max_length=255, initial=_("Call the client"),
+                                 error_messages={"required": _("Enter what has to be done.")})
+    task_kind = forms.ChoiceField(label=_("Task type"), choices=TaskKind.choices, initial=TaskKind.CALL)
+    task_due_date = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"},
+                                                                                  format="%Y-%m-%d"),
+                                    error_messages={"required": _("Choose the due date."),
+                                                    "invalid": _("Enter the date as YYYY-MM-DD.")})
+    task_due_time = forms.TimeField(label=_("Time"), required=False,
+                                    widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    # the choices of the duplicate warning
+    allow_duplicate = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    existing_client = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1,
+                                         widget=forms.HiddenInput)
+
+    CLIENT_FIELDS = ("kind", "name", "phone", "email", "inn", "region", "source", "channel")
+    SECTIONS = {
+        "client": ("kind", "name", "phone", "email", "inn", "region", "source", "channel"),
+        "contact": ("contact_name", "contact_phone", "contact_email"),
+        "deal": ("pipeline", "title", "amount", "product"),
+        "task": ("task_title", "task_kind", "task_due_date", "task_due_time"),
+    }
+
+    def __init__(self, *args, pipelines, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pipeline"].queryset = pipelines
+        self.fields["task_due_date"].initial = timezone.localdate
+        default = next((p for p in pipelines if p.kind == "inbound"), None)
+        if default is not None:
+            self.fields["pipeline"].initial = default.pk
+
+    def section(self, name):
+        return [self[f] for f in self.SECTIONS[name]]
+
+    def client_section(self):
+        return self.section("client")
+
+    def contact_section(self):
+        return self.section("contact")
+
+    def deal_section(self):
+        return self.section("deal")
+
+    def task_section(self):
+        return self.section("task")
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("existing_client") and not (data.get("name") or "").strip() and "name" not in self.errors:
+            self.add_error("name", _("Enter the client's name."))
+        return data
+
+    def client_data(self) -> dict:
+        d = self.cleaned_data
+        client = {f: d.get(f) for f in self.CLIENT_FIELDS if d.get(f) not in (None, "")}
+        client["contact"] = {"name": d.get("contact_name", ""), "phone": d.get("contact_phone", ""),
+                             "email": d.get("contact_email", "")}
+        return client
+
+    def deal_data(self) -> dict:
+        d = self.cleaned_data
+        return {"pipeline": d["pipeline"], "title": d.get("title", ""), "amount": d.get("amount") or None,
+                "product": d.get("product")}
+
+    def task_data(self) -> dict:
+        d = self.cleaned_data
+        return {"title": d["task_title"], "kind": d["task_kind"], "due_date": d["task_due_date"],
+                "due_time": d.get("task_due_time")}
+
+    def field_for(self, key: str | None) -> str | None:
+        """The form field that shows a service error about ``key`` (None: a general error)."""
+        if key is None:
+            return None
+        key = LEAD_FIELD_MAP.get(key, key)
+        return key if key in self.fields else None

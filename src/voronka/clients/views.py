@@ -1,0 +1,322 @@
+"""Client screens: the list (and refusal list), the client card with its actions, the quick-add lead form.
+
+Views are thin: a form parses the input, one service or selector does the work, domain errors become
+form errors. Hidden clients are 404 everywhere.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from voronka.accounts.models import Scope
+from voronka.accounts.selectors import assignable_users
+from voronka.clients.forms import (
+    ClientFilterForm,
+    ClientForm,
+    ContactForm,
+    QualificationForm,
+    QuickAddForm,
+    RefuseForm,
+)
+from voronka.clients.models import Client, ClientStatus
+from voronka.clients.selectors import (
+    CLIENT_PAGE,
+    ClientFilter,
+    client_card,
+    client_deals,
+    client_history,
+    client_tasks,
+    get_client,
+    list_clients,
+    list_contacts,
+    qualification_sheet,
+    visible_client_ids,
+)
+from voronka.clients.services import (
+    DuplicateClient,
+    add_contact,
+    answer_questions,
+    refuse_client,
+    update_client,
+)
+from voronka.core.errors import DomainError, MissingFields, NotFound
+from voronka.deals.leads import create_lead
+from voronka.pipelines.selectors import list_pipelines
+
+
+def _client_or_404(request, client_id: int) -> Client:
+    try:
+        return get_client(actor=request.user, client_id=client_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _add_error(form, exc: DomainError) -> None:
+    """A domain error on its field when the form has it, else on the form."""
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+def _client_url(client) -> str:
+    return reverse("clients:detail", args=[client.pk])
+
+
+def _deal_url(deal) -> str:
+    try:
+        return reverse("deals:detail", args=[deal.pk])
+    except NoReverseMatch:  # the deal page is not wired in this build: show the client card instead
+        return _client_url(deal.client)
+
+
+def _hx_redirect(url: str) -> HttpResponse:
+    response = HttpResponse()
+    response["HX-Redirect"] = url
+    return response
+
+
+# --- the list -----------------------------------------------------------------------------------------------
+
+@login_required
+def client_list(request):
+    filters = ClientFilter.from_params(request.GET)
+    order = request.GET.get("order", "")
+    page = Paginator(list_clients(actor=request.user, filters=filters, order=order), CLIENT_PAGE).get_page(
+        request.GET.get("page"))
+    users = assignable_users(actor=request.user) if request.user.scope != Scope.OWN else []
+    query = filters.as_query()
+    context = {
+        "nav": "clients",
+        "page": page,
+        "clients": page.object_list,
+        "filters": filters,
+        "filter_form": ClientFilterForm(initial=query, users=users),
+        "show_responsible_filter": request.user.scope != Scope.OWN,
+        "refusal_view": filters.status == ClientStatus.REFUSED,
+        "query": urlencode(query),
+        "order_query": urlencode({**query, **({"order": order} if order else {})}),
+        "order": order,
+        "any_filter": bool(query),
+    }
+    return render(request, "clients/list.html", context)
+
+
+# --- the card -----------------------------------------------------------------------------------------------
+
+def _card_context(request, client: Client, **forms) -> dict:
+    card = client_card(actor=request.user, client=client)
+    return {
+        "nav": "clients",
+        "client": client,
+        "card": card,
+        "deals": card.deals,
+        "open_tasks": card.open_tasks,
+        "closed_tasks": card.closed_tasks,
+        "contacts": card.contacts,
+        "timeline": client_history(actor=request.user, client=client),
+        "can_change": not request.user.is_read_only,
+        "today": timezone.localdate(),
+        "contact_form": forms.get("contact_form") or ContactForm(),
+        "qualification_form": forms.get("qualification_form") or QualificationForm(sheet=card.sheet),
+    }
+
+
+# Sections of the card that reload themselves after a task or timeline change elsewhere (HX-Trigger).
+CARD_PARTS = {"tasks": "clients/_tasks.html", "deals": "clients/_deals.html", "timeline": "clients/_timeline.html"}
+
+
+def _card_part(request, client: Client, part: str):
+    context = {"client": client, "can_change": not request.user.is_read_only, "today": timezone.localdate()}
+    if part == "tasks":
+        context["open_tasks"], context["closed_tasks"] = client_tasks(actor=request.user, client=client)
+    elif part == "deals":
+        context["deals"] = client_deals(actor=request.user, client=client)
+    else:
+        context["timeline"] = client_history(actor=request.user, client=client)
+    return render(request, CARD_PARTS[part], context)
+
+
+@login_required
+def client_detail(request, client_id: int):
+    client = _client_or_404(request, client_id)
+    part = request.GET.get("part", "")
+    if request.htmx and part in CARD_PARTS:
+        return _card_part(request, client, part)
+    return render(request, "clients/detail.html", _card_context(request, client))
+
+
+def _partial_or_card(request, client, template: str, context: dict, *, ok: bool, form_key: str, form):
+    """htmx: the section partial (200 even with errors, so htmx swaps it). Otherwise the card or a redirect."""
+    if request.htmx:
+        return render(request, template, {"client": client, "can_change": True, **context})
+    if ok:
+        return redirect(_client_url(client))
+    return render(request, "clients/detail.html", _card_context(request, client, **{form_key: form}), status=400)
+
+
+@login_required
+@require_POST
+def contact_add(request, client_id: int):
+    client = _client_or_404(request, client_id)
+    form = ContactForm(request.POST)
+    ok = False
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            add_contact(actor=request.user, client=client, name=d["contact_name"], phone=d["contact_phone"],
+                        email=d["contact_email"], position=d["contact_position"])
+        except DomainError as exc:
+            _add_error(form, exc)
+        else:
+            ok = True
+            if not request.htmx:
+                messages.success(request, _("Contact “%(name)s” added.") % {"name": d["contact_name"]})
+            form = ContactForm()
+    context = {"contacts": list_contacts(client=client), "contact_form": form, "saved": ok}
+    return _partial_or_card(request, client, "clients/_contacts.html", context, ok=ok, form_key="contact_form",
+                            form=form)
+
+
+@login_required
+@require_POST
+def qualification_save(request, client_id: int):
+    client = _client_or_404(request, client_id)
+    form = QualificationForm(request.POST, sheet=qualification_sheet(client=client))
+    ok = False
+    if form.is_valid():
+        try:
+            answer_questions(actor=request.user, client=client, answers=form.answers())
+        except DomainError as exc:
+            _add_error(form, exc)
+        else:
+            ok = True
+            form = QualificationForm(sheet=qualification_sheet(client=client))
+    if ok and not request.htmx:
+        messages.success(request, _("Qualification answers saved."))
+    context = {"qualification_form": form, "saved": ok}
+    return _partial_or_card(request, client, "clients/_qualification.html", context, ok=ok,
+                            form_key="qualification_form", form=form)
+
+
+def _dialog_or_page(request, client, template: str, form, *, status: int = 200):
+    """A ``<dialog>`` fragment for htmx, the same form on a page otherwise."""
+    context = {"nav": "clients", "client": client, "form": form, "as_dialog": bool(request.htmx)}
+    if request.htmx:
+        return render(request, template, context)
+    return render(request, "clients/form_page.html", {**context, "partial": template}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def client_edit(request, client_id: int):
+    client = _client_or_404(request, client_id)
+    users = assignable_users(actor=request.user)
+    if request.method == "GET":
+        return _dialog_or_page(request, client, "clients/_edit_dialog.html", ClientForm(users=users, client=client))
+    form = ClientForm(request.POST, users=users, client=client)
+    if form.is_valid():
+        try:
+            update_client(actor=request.user, client=client, **form.changes(client))
+        except DomainError as exc:
+            for name in exc.fields[1:]:
+                if name in form.fields:
+                    form.add_error(name, exc.message)
+            _add_error(form, exc)
+        else:
+            messages.success(request, _("Client saved."))
+            return _hx_redirect(_client_url(client)) if request.htmx else redirect(_client_url(client))
+    return _dialog_or_page(request, client, "clients/_edit_dialog.html", form, status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def client_refuse(request, client_id: int):
+    client = _client_or_404(request, client_id)
+    if request.method == "GET":
+        return _dialog_or_page(request, client, "clients/_refuse_dialog.html", RefuseForm())
+    form = RefuseForm(request.POST)
+    if form.is_valid():
+        try:
+            refuse_client(actor=request.user, client=client, reason=form.cleaned_data["lost_reason"],
+                          comment=form.cleaned_data["comment"])
+        except DomainError as exc:
+            _add_error(form, exc)
+        else:
+            messages.success(request, _("“%(name)s” is on the refusal list now.") % {"name": client.name})
+            return _hx_redirect(_client_url(client)) if request.htmx else redirect(_client_url(client))
+    return _dialog_or_page(request, client, "clients/_refuse_dialog.html", form, status=400)
+
+
+# --- quick add lead -----------------------------------------------------------------------------------------
+
+def _visible_existing(request, raw) -> Client | None:
+    try:
+        return get_client(actor=request.user, client_id=int(raw)) if raw else None
+    except (NotFound, TypeError, ValueError):
+        return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def quick_add(request):
+    pipelines = list_pipelines(actor=request.user)
+    duplicates: list[dict] = []
+    existing = None
+    status = 200
+    if request.method == "GET":
+        existing = _visible_existing(request, request.GET.get("client"))
+        initial = {k: request.GET[k][:255] for k in ("name", "phone", "email", "inn") if request.GET.get(k)}
+        if existing is not None:
+            initial.update(existing_client=existing.pk, source=existing.source_id, channel=existing.channel_id,
+                           title=existing.name)
+        form = QuickAddForm(initial=initial, pipelines=pipelines)
+    else:
+        form = QuickAddForm(request.POST, pipelines=pipelines)
+        # Resolved even when the form is invalid, so the page stays in "deal for this client" mode.
+        existing = _visible_existing(request, request.POST.get("existing_client"))
+        if form.is_valid():
+            d = form.cleaned_data
+            if d.get("existing_client") and existing is None:
+                form.add_error(None, _("That client is not available to you: choose “Create anyway” or "
+                                       "ask its responsible manager."))
+            else:
+                try:
+                    deal = create_lead(actor=request.user, client=form.client_data(), deal=form.deal_data(),
+                                       task=form.task_data(), allow_duplicate=bool(d.get("allow_duplicate")),
+                                       existing_client=existing)
+                except DuplicateClient as exc:
+                    visible = visible_client_ids(actor=request.user, ids=[c.pk for c in exc.duplicates])
+                    duplicates = [{"client": c, "visible": c.pk in visible} for c in exc.duplicates]
+                except MissingFields as exc:
+                    form.add_error(None, exc.message)
+                    for key in exc.fields:
+                        name = form.field_for(key)
+                        if name and name not in form.errors:
+                            form.add_error(name, _("Required for the first stage of this pipeline."))
+                except DomainError as exc:
+                    for key in exc.fields[1:]:
+                        name = form.field_for(key)
+                        if name and name not in form.errors:
+                            form.add_error(name, exc.message)
+                    form.add_error(form.field_for(exc.field), exc.message)
+                else:
+                    messages.success(request, _("Lead “%(title)s” created.") % {"title": deal.title})
+                    return redirect(_deal_url(deal))
+        status = 200 if duplicates else 400
+    context = {
+        "nav": "",
+        "form": form,
+        "existing": existing,
+        "duplicates": duplicates,
+        "any_visible_duplicate": any(d["visible"] for d in duplicates),
+        "allow_duplicate": bool(getattr(form, "cleaned_data", {}).get("allow_duplicate")),
+    }
+    return render(request, "clients/quick_add.html", context, status=status)

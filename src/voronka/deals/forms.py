@@ -1,0 +1,413 @@
+"""Forms of the deal screens: they parse and shape input; the rules live in ``deals.services``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from voronka.activities.models import TaskKind
+from voronka.catalog.models import (
+    Campaign,
+    Channel,
+    CustomFieldDefinition,
+    FieldType,
+    Industry,
+    LostReason,
+    Product,
+    Region,
+    Source,
+    TargetAudience,
+)
+from voronka.clients.models import Contact, Rating
+from voronka.deals.models import DealStatus
+from voronka.pipelines.fields import STANDARD_REQUIRED_FIELDS
+
+MAX_ID = 2**31 - 1
+MAX_IDS = 500
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0")}
+
+
+def _active(model):
+    return model.objects.filter(is_active=True).order_by("sort_order", "name")
+
+
+def _id_field(**kwargs) -> forms.IntegerField:
+    return forms.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+def _choices(rows, empty=None) -> list[tuple[str, str]]:
+    return [("", empty or "—")] + [(str(pk), str(label)) for pk, label in rows]
+
+
+# --- filters ------------------------------------------------------------------------------------------------
+
+class DealFilterForm(forms.Form):
+    """The GET filters of the board and the list; only for rendering (``DealFilter.from_params`` parses)."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100,
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Deal or client")}))
+    owner = forms.ChoiceField(label=_("Owner"), required=False)
+    team = forms.ChoiceField(label=_("Team"), required=False)
+    source = forms.ChoiceField(label=_("Source"), required=False)
+    channel = forms.ChoiceField(label=_("Channel"), required=False)
+    product = forms.ChoiceField(label=_("Product"), required=False)
+    region = forms.ChoiceField(label=_("Region"), required=False)
+    rating = forms.ChoiceField(label=_("Rating"), required=False,
+                               choices=[("", _("Any rating"))] + [(r.value, r.value) for r in Rating])
+    pipeline = forms.ChoiceField(label=_("Pipeline"), required=False)
+    stage = forms.ChoiceField(label=_("Stage"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False,
+                               choices=[("", _("Any status")), *DealStatus.choices])
+    overdue = forms.BooleanField(label=_("Overdue tasks only"), required=False)
+    no_task = forms.BooleanField(label=_("Without a task"), required=False)
+
+    BOARD_FIELDS = ("owner", "team", "source", "channel", "product", "region", "rating", "overdue")
+
+    def __init__(self, *args, users=(), teams=(), pipelines=(), board: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = _choices(((u.pk, u) for u in users), _("Any owner"))
+        self.fields["team"].choices = _choices(((t.pk, t) for t in teams), _("Any team"))
+        for name, model, empty in (("source", Source, _("Any source")), ("channel", Channel, _("Any channel")),
+                                   ("product", Product, _("Any product")), ("region", Region, _("Any region"))):
+            self.fields[name].choices = _choices(_active(model).values_list("pk", "name"), empty)
+        if board:
+            for name in list(self.fields):
+                if name not in self.BOARD_FIELDS:
+                    del self.fields[name]
+            return
+        self.fields["pipeline"].choices = _choices(((p.pk, p) for p in pipelines), _("Any pipeline"))
+        stage_choices: list[Any] = [("", _("Any stage"))]
+        for p in pipelines:
+            stage_choices.append((str(p), [(str(s.pk), s.name) for s in p.stages.all()]))
+        self.fields["stage"].choices = stage_choices
+
+    @property
+    def active_count(self) -> int:
+        data = self.data or {}
+        return sum(1 for name in self.fields if data.get(name) not in (None, ""))
+
+
+# --- the fields a stage asks for ----------------------------------------------------------------------------
+
+_DICTIONARIES = {"source": Source, "channel": Channel, "campaign": Campaign, "product": Product,
+                 "client.region": Region, "client.industry": Industry,
+                 "client.target_audience": TargetAudience}
+
+
+def _html_id(key: str) -> str:
+    return "rf-" + key.replace(":", "-").replace(".", "-").replace("_", "-")
+
+
+class DealValuesForm(forms.Form):
+    """Fields of a deal built from required-field keys (``amount``, ``client.region``, ``cf:<key>`` ...).
+
+    Field names are the keys themselves, so a service error's ``field`` lands on its input. ``lines`` is
+    one product line (product, quantity, price). ``values()`` gives what ``move_deal``/``win_deal``/
+    ``update_deal`` take as ``values``.
+    """
+
+    LINE_FIELDS = ("lines_product", "lines_quantity", "lines_price")
+
+    def __init__(self, *args, keys: list[str], deal=None, custom_defs: list[CustomFieldDefinition] | None = None,
+                 required: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.keys = list(dict.fromkeys(keys))
+        self.deal = deal
+        defs = {d.key: d for d in (custom_defs if custom_defs is not None
+                                   else CustomFieldDefinition.objects.filter(entity="deal", is_active=True))}
+        for key in self.keys:
+            if key == "lines":
+                self._add_line_fields(required)
+                continue
+            field = self._field_for(key, defs, required)
+            if field is None:
+                continue
+            field.widget.attrs.setdefault("id", _html_id(key))
+            self.fields[key] = field
+            initial = self._initial_for(key, defs)
+            if initial not in (None, "", []):
+                self.initial.setdefault(key, initial)
+
+    # building
+    def _field_for(self, key: str, defs: dict[str, CustomFieldDefinition], required: bool):
+        label = STANDARD_REQUIRED_FIELDS.get(key)
+        if key == "amount":
+            return forms.DecimalField(label=label, required=required, **MONEY,
+                                      widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}))
+        if key == "expected_close_date":
+            return forms.DateField(label=label, required=required, widget=forms.DateInput(
+                attrs={"type": "date"}, format="%Y-%m-%d"))
+        if key in _DICTIONARIES:
+            return forms.ModelChoiceField(label=label, required=required, queryset=_active(_DICTIONARIES[key]),
+                                          empty_label="—")
+        if key == "contact":
+            contacts = self.deal.client.contacts.all() if self.deal is not None else Contact.objects.none()
+            return forms.ModelChoiceField(
+                label=label, required=required, empty_label="—", queryset=contacts,
+                help_text=_("Contact persons are added on the client card."))
+        if key == "client.inn":
+            return forms.CharField(label=label, required=required, max_length=12,
+                                   widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
+        if key == "title":
+            return forms.CharField(label=_("Title"), required=required, max_length=255)
+        if key == "currency":
+            return forms.CharField(label=_("Currency"), required=required, max_length=3)
+        if key.startswith("cf:"):
+            definition = defs.get(key[3:])
+            return _custom_field(definition, required) if definition is not None else None
+        return None
+
+    def _add_line_fields(self, required: bool) -> None:
+        self.fields["lines_product"] = forms.ModelChoiceField(
+            label=_("Product"), required=required, queryset=_active(Product), empty_label="—",
+            widget=forms.Select(attrs={"id": "rf-lines-product"}))
+        self.fields["lines_quantity"] = forms.DecimalField(
+            label=_("Quantity"), required=required, max_digits=12, decimal_places=3, min_value=Decimal("0.001"),
+            initial=1, widget=forms.NumberInput(attrs={"id": "rf-lines-quantity", "step": "any"}))
+        self.fields["lines_price"] = forms.DecimalField(
+            label=_("Price"), required=False, **MONEY,
+            help_text=_("Empty: the product's list price."),
+            widget=forms.NumberInput(attrs={"id": "rf-lines-price", "step": "0.01"}))
+
+    def _initial_for(self, key: str, defs) -> Any:
+        deal = self.deal
+        if deal is None:
+            return None
+        if key == "amount":
+            return deal.amount if deal.amount and deal.amount > 0 else None
+        if key in ("expected_close_date", "title", "currency"):
+            return getattr(deal, key)
+        if key in ("source", "channel", "campaign", "product", "contact"):
+            return getattr(deal, f"{key}_id")
+        if key.startswith("client."):
+            attr = key.split(".", 1)[1]
+            return getattr(deal.client, attr if attr == "inn" else f"{attr}_id", None)
+        if key.startswith("cf:"):
+            value = (deal.custom or {}).get(key[3:])
+            definition = defs.get(key[3:])
+            if definition is not None and definition.field_type == FieldType.BOOLEAN and value is not None:
+                return "true" if value else "false"
+            return value
+        return None
+
+    # reading
+    @property
+    def line_fields(self) -> list:
+        return [self[name] for name in self.LINE_FIELDS if name in self.fields]
+
+    @property
+    def plain_fields(self) -> list:
+        return [self[name] for name in self.fields if name not in self.LINE_FIELDS]
+
+    def values(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        out: dict[str, Any] = {}
+        for key in self.keys:
+            if key == "lines":
+                if data.get("lines_product") is not None:
+                    line = {"product": data["lines_product"].pk, "quantity": data.get("lines_quantity") or 1}
+                    if data.get("lines_price") is not None:
+                        line["price"] = data["lines_price"]
+                    out["lines"] = [line]
+                continue
+            if key not in self.fields:
+                continue
+            value = data.get(key)
+            if hasattr(value, "pk"):
+                value = value.pk
+            elif isinstance(value, dt.date):
+                value = value.isoformat()
+            elif value is None:
+                value = ""
+            out[key] = value
+        return out
+
+    def add_service_error(self, exc) -> None:
+        """Put a DomainError on its field (``lines`` → the product select; ``inn`` → ``client.inn``)."""
+        name = exc.field
+        if name == "lines":
+            name = "lines_product"
+        elif name and name not in self.fields and f"client.{name}" in self.fields:
+            name = f"client.{name}"
+        self.add_error(name if name in self.fields else None, exc.message)
+
+
+def _custom_field(definition: CustomFieldDefinition, required: bool) -> forms.Field:
+    label, kind = definition.label, definition.field_type
+    if kind == FieldType.NUMBER:
+        return forms.DecimalField(label=label, required=required, widget=forms.NumberInput(attrs={"step": "any"}))
+    if kind == FieldType.MONEY:
+        return forms.DecimalField(label=label, required=required, **MONEY,
+                                  widget=forms.NumberInput(attrs={"step": "0.01"}))
+    if kind == FieldType.DATE:
+        return forms.DateField(label=label, required=required, widget=forms.DateInput(
+            attrs={"type": "date"}, format="%Y-%m-%d"))
+    choices = [(v, definition.choice_label(v)) for v in definition.choice_values]
+    if kind == FieldType.CHOICE:
+        return forms.ChoiceField(label=label, required=required, choices=[("", "—"), *choices])
+    if kind == FieldType.MULTICHOICE:
+        return forms.MultipleChoiceField(label=label, required=required, choices=choices,
+                                         widget=forms.CheckboxSelectMultiple)
+    if kind == FieldType.BOOLEAN:
+        return forms.ChoiceField(label=label, required=required,
+                                 choices=[("", "—"), ("true", _("Yes")), ("false", _("No"))])
+    return forms.CharField(label=label, required=required, max_length=2000)
+
+
+# --- moves and outcomes ---------------------------------------------------------------------------------------
+
+class BoardContextForm(forms.Form):
+    """Where an action came from: ``ctx=board`` (re-render columns with ``filters``) or the deal page."""
+
+    ctx = forms.ChoiceField(required=False, choices=[("", ""), ("board", "board"), ("page", "page")],
+                            widget=forms.HiddenInput)
+    filters = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+    version = _id_field(required=False, widget=forms.HiddenInput)
+
+
+class MoveForm(BoardContextForm):
+    stage = _id_field(error_messages={"required": _("Choose a stage."), "invalid": _("Choose a stage."),
+                                      "min_value": _("Choose a stage."), "max_value": _("Choose a stage.")})
+
+
+class WinForm(BoardContextForm):
+    amount = forms.DecimalField(label=_("Amount"), required=False, **MONEY,
+                                error_messages={"required": _("Enter the amount of the won deal.")},
+                                widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal",
+                                                                "id": "win-amount"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The dialog shows the amount prefilled: emptying it must not silently keep the old one.
+        self.fields["amount"].required = settings.VORONKA_WON_REQUIRES_AMOUNT
+
+
+class LoseForm(BoardContextForm):
+    lost_reason = forms.ModelChoiceField(label=_("Lost reason"), queryset=LostReason.objects.none(),
+                                         empty_label="—",
+                                         error_messages={"required": _("Choose the lost reason."),
+                                                         "invalid_choice": _("Choose the lost reason.")})
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=4000,
+                              widget=forms.Textarea(attrs={"rows": 3,
+                                                           "placeholder": _("What happened, in a few words")}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lost_reason"].queryset = _active(LostReason)
+
+
+class ReopenForm(BoardContextForm):
+    task_title = forms.CharField(label=_("Next task"), max_length=255,
+                                 error_messages={"required": _("Enter what has to be done.")})
+    task_kind = forms.ChoiceField(label=_("Type"), choices=TaskKind.choices, initial=TaskKind.CALL)
+    task_due_date = forms.DateField(label=_("Due date"), widget=DATE_INPUT,
+                                    error_messages={"required": _("Choose the due date.")})
+    stage = forms.TypedChoiceField(label=_("Stage"), coerce=int, required=False)
+
+    def __init__(self, *args, stages=(), current=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].choices = [(s.pk, s.name) for s in stages]
+        if current is not None:
+            self.fields["stage"].initial = current.pk
+        self.fields["task_due_date"].initial = timezone.localdate() + dt.timedelta(days=1)
+        self.fields["task_due_date"].widget.attrs["min"] = timezone.localdate().isoformat()
+
+    def task(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {"title": data["task_title"], "kind": data["task_kind"], "due_date": data["task_due_date"]}
+
+
+# --- list: bulk reassign ----------------------------------------------------------------------------------
+
+class IdListField(forms.Field):
+    """Many ``name=<id>`` values; junk ids are dropped, at most ``MAX_IDS`` kept."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        ids: list[int] = []
+        for raw in value or []:
+            try:
+                number = int(raw)
+            except (TypeError, ValueError):
+                continue
+            if 1 <= number <= MAX_ID and number not in ids:
+                ids.append(number)
+        return ids[:MAX_IDS]
+
+    def validate(self, value):
+        if self.required and not value:
+            raise forms.ValidationError(_("Select at least one deal."), code="required")
+
+
+class BulkReassignForm(forms.Form):
+    deal = IdListField()
+    owner = forms.TypedChoiceField(label=_("New owner"), coerce=int,
+                                   error_messages={"required": _("Choose the new owner."),
+                                                   "invalid_choice": _("Choose the new owner.")})
+    next = forms.CharField(required=False, max_length=2000)
+
+    def __init__(self, *args, users=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.users = {u.pk: u for u in users}
+        self.fields["owner"].choices = [("", "—")] + [(u.pk, str(u)) for u in users]
+
+
+# --- deal page: lines ---------------------------------------------------------------------------------------
+
+class LineForm(forms.Form):
+    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none(), required=False,
+                                     empty_label="—")
+    quantity = forms.DecimalField(label=_("Quantity"), max_digits=12, decimal_places=3, required=False,
+                                  min_value=Decimal("0.001"), widget=forms.NumberInput(attrs={"step": "any"}))
+    price = forms.DecimalField(label=_("Price"), required=False, **MONEY,
+                               widget=forms.NumberInput(attrs={"step": "0.01"}))
+    discount_pct = forms.DecimalField(label=_("Discount, %"), required=False, max_digits=5, decimal_places=2,
+                                      min_value=Decimal("0"), max_value=Decimal("100"),
+                                      widget=forms.NumberInput(attrs={"step": "0.01"}))
+
+    def __init__(self, *args, products=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = products if products is not None else _active(Product)
+
+    def line(self) -> dict[str, Any] | None:
+        data = self.cleaned_data
+        if not data or data.get("DELETE") or data.get("product") is None:
+            return None
+        line: dict[str, Any] = {"product": data["product"].pk, "quantity": data.get("quantity") or 1,
+                                "discount_pct": data.get("discount_pct") or 0}
+        if data.get("price") is not None:
+            line["price"] = data["price"]
+        return line
+
+
+LineFormSet = forms.formset_factory(LineForm, extra=2, can_delete=True, max_num=100, absolute_max=200)
+
+
+def lines_formset(*, data=None, lines=(), products=None) -> Any:
+    """A formset of the deal's lines plus two empty rows; one products query shared by all rows."""
+    if products is None:
+        products = list(_active(Product))
+    choices = ModelChoicesCache(products)
+    initial = [{"product": line.product_id, "quantity": line.quantity, "price": line.price,
+                "discount_pct": line.discount_pct} for line in lines]
+    formset = LineFormSet(data=data, initial=initial, prefix="lines", form_kwargs={"products": choices.queryset})
+    for form in formset.forms:
+        form.fields["product"].choices = choices.choices
+    return formset
+
+
+class ModelChoicesCache:
+    """Choices built once for many selects (a formset would query the products per row otherwise)."""
+
+    def __init__(self, products: list[Product]) -> None:
+        self.products = products
+        self.queryset = Product.objects.filter(pk__in=[p.pk for p in products]) if products else Product.objects.none()
+        self.choices = [("", "—")] + [(p.pk, p.name) for p in products]

@@ -1,0 +1,93 @@
+"""Leads: a new request becomes a client, a deal and its first task in one transaction.
+
+Lives in ``deals`` (which may import ``clients``), so the clients app stays free of deal imports.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from voronka.accounts.models import User
+from voronka.accounts.permissions import require_perm
+from voronka.clients.models import Client
+from voronka.clients.normalize import normalize_email, normalize_phone
+from voronka.clients.services import add_contact, create_client
+from voronka.core.errors import DomainError
+from voronka.deals.models import Deal
+from voronka.deals.services import create_deal
+
+logger = logging.getLogger(__name__)
+
+CONTACT_KEYS = ("name", "phone", "email", "position")
+DEAL_KEYS = ("pipeline", "stage", "title", "amount", "product", "campaign", "expected_close_date")
+
+
+def _contact(raw: dict[str, Any] | None) -> dict[str, str] | None:
+    """A contact person from the form, normalised with the contact's own field names for errors."""
+    raw = {k: str(v or "").strip() for k, v in (raw or {}).items() if k in CONTACT_KEYS}
+    if not any(raw.values()):
+        return None
+    if not raw.get("name"):
+        raise DomainError(_("Enter the contact's name."), field="contact_name")
+    raw["phone"] = normalize_phone(raw.get("phone", ""), field="contact_phone")
+    raw["email"] = normalize_email(raw.get("email", ""), field="contact_email")
+    return raw
+
+
+@transaction.atomic
+def create_lead(*, actor: User, client: dict[str, Any], deal: dict[str, Any], task: dict[str, Any],
+                allow_duplicate: bool = False, existing_client: Client | None = None) -> Deal:
+    """Create (or reuse) the client, then the deal on the pipeline's first stage with its first task.
+
+    ``client`` holds the fields of ``create_client`` plus an optional ``contact`` dict (name, phone,
+    email, position); ``deal`` holds ``pipeline``, ``title`` and optional ``amount``, ``product``,
+    ``stage``, ``campaign``; ``task`` is the first task spec. Source and channel of the client are
+    also the deal's. With ``existing_client`` the client fields are not written, except that a new
+    contact person is added. Any error rolls everything back (``DuplicateClient`` included).
+    """
+    client = dict(client or {})
+    deal = dict(deal or {})
+    unknown = set(deal) - set(DEAL_KEYS)
+    if unknown:
+        raise DomainError(_("Unknown deal fields: %(f)s.") % {"f": ", ".join(sorted(unknown))})
+    contact = _contact(client.pop("contact", None))
+    if existing_client is not None:
+        require_perm(actor, "change", existing_client)
+        target = existing_client
+        person = None
+        if contact:
+            person = (target.contacts.filter(name__iexact=contact["name"]).first()
+                      or add_contact(actor=actor, client=target, **contact))
+        source = client.get("source") or target.source
+        channel = client.get("channel") or target.channel
+        campaign = client.get("campaign") or target.campaign
+    else:
+        target = create_client(actor=actor, allow_duplicate=allow_duplicate,
+                               contacts=[contact] if contact else None, **client)
+        source, channel, campaign = target.source, target.channel, target.campaign
+        person = target.contacts.order_by("-is_primary", "id").first() if contact else None
+
+    product = deal.get("product")
+    amount = deal.get("amount")
+    if amount in (None, "") and product is not None and getattr(product, "price", None):
+        amount = product.price
+    values: dict[str, Any] = {
+        "source": source, "channel": channel, "campaign": deal.get("campaign") or campaign, "product": product,
+    }
+    if amount not in (None, ""):
+        values["amount"] = amount
+    if deal.get("expected_close_date"):
+        values["expected_close_date"] = deal["expected_close_date"]
+    if person is not None:
+        values["contact"] = person
+    values = {k: v for k, v in values.items() if v not in (None, "")}
+    title = (deal.get("title") or "").strip() or target.name
+    created = create_deal(actor=actor, title=title, pipeline=deal.get("pipeline"), stage=deal.get("stage"),
+                          client=target, first_task=task, values=values)
+    logger.info("lead created", extra={"deal_id": created.pk, "client_id": target.pk,
+                                       "existing_client": existing_client is not None})
+    return created

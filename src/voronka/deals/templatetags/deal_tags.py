@@ -1,0 +1,117 @@
+"""Display helpers of the deal screens: money, durations, custom field values, sort links."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+register = template.Library()
+
+CURRENCY_SIGNS = {"RUB": "₽", "USD": "$", "EUR": "€", "KZT": "₸", "BYN": "Br", "CNY": "¥"}
+NBSP = "\u00a0"
+
+
+@register.filter
+def money(value, currency: str = "RUB") -> str:
+    """``1250000`` → ``1 250 000 ₽`` (kopecks only when there are any)."""
+    if value in (None, ""):
+        return ""
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    text = f"{amount:,.2f}" if amount != amount.to_integral_value() else f"{amount:,.0f}"
+    text = text.replace(",", NBSP)
+    sign = CURRENCY_SIGNS.get((currency or "").upper(), currency or "")
+    return f"{text}{NBSP}{sign}".strip()
+
+
+@register.filter
+def duration(seconds) -> str:
+    """Seconds → ``3 d 4 h`` / ``5 h 10 min`` / ``2 min``."""
+    if seconds in (None, ""):
+        return ""
+    seconds = int(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return _("%(d)s d %(h)s h") % {"d": days, "h": hours}
+    if hours:
+        return _("%(h)s h %(m)s min") % {"h": hours, "m": minutes}
+    return _("%(m)s min") % {"m": max(minutes, 0)}
+
+
+@register.filter
+def days(value) -> str:
+    """``3`` → ``3 days`` (translated with plural forms)."""
+    number = int(value or 0)
+    return ngettext("%(n)s day", "%(n)s days", number) % {"n": number}
+
+
+@register.filter
+def custom_value(deal, definition) -> str:
+    """A deal custom field shown for people: choice labels, yes/no, money."""
+    value = (getattr(deal, "custom", None) or {}).get(definition.key)
+    if value in (None, "", []):
+        return ""
+    kind = definition.field_type
+    if kind == "boolean":
+        return _("Yes") if value else _("No")
+    if kind == "choice":
+        return definition.choice_label(value)
+    if kind == "multichoice":
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(definition.choice_label(v) for v in values)
+    if kind == "money":
+        return money(value, getattr(deal, "currency", "RUB"))
+    return str(value)
+
+
+@register.filter
+def get_item(mapping, key):
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
+
+
+@register.simple_tag(takes_context=True)
+def sort_link(context, column: str) -> str:
+    """The list URL sorted by ``column``: ascending first, descending when it is already ascending."""
+    query = context["request"].GET.copy()
+    current = query.get("o", "")
+    query["o"] = f"-{column}" if current == column else column
+    query.pop("page", None)
+    return f"?{query.urlencode()}"
+
+
+@register.simple_tag(takes_context=True)
+def sort_state(context, column: str) -> str:
+    """``ascending`` / ``descending`` / ``none`` for ``aria-sort``."""
+    current = context.get("order_key", "")
+    if current == column:
+        return "ascending"
+    if current == f"-{column}":
+        return "descending"
+    return "none"
+
+
+@register.simple_tag(takes_context=True)
+def page_link(context, number) -> str:
+    query = context["request"].GET.copy()
+    query["page"] = number
+    return f"?{query.urlencode()}"
+
+
+@register.filter
+def transition_kind(value) -> str:
+    from voronka.deals.models import TransitionKind
+
+    try:
+        return str(TransitionKind(value).label)
+    except ValueError:
+        return str(value)

@@ -1,0 +1,124 @@
+"""Forms of the pipeline settings: parse and shape input; the rules live in pipelines.services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from voronka.accounts.models import Team, User
+from voronka.pipelines.fields import required_field_choices
+from voronka.pipelines.models import PipelineKind, Stage
+from voronka.pipelines.services import BLUEPRINTS, ON_ENTER_ACTIONS
+
+ON_ENTER_LABELS = {
+    "notify_owner": _("Notify the deal owner"),
+    "create_task_call": _("Create a “Call” task"),
+    "create_task_email": _("Create an “Email” task"),
+    "create_task_meeting": _("Create a “Meeting” task"),
+    "send_email_reanimation": _("Send the reanimation email"),
+}
+TEMPLATE_LABELS = {
+    "inbound": _("Inbound requests"),
+    "outreach": _("Outreach (cold sales)"),
+    "renewal": _("Renewal of current clients"),
+    "return": _("Return of lost clients"),
+}
+
+
+class PipelineCreateForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=160)
+    kind = forms.ChoiceField(label=_("Kind"), choices=PipelineKind.choices, initial=PipelineKind.CUSTOM)
+
+
+class PipelineTemplateForm(forms.Form):
+    template = forms.ChoiceField(label=_("Template"),
+                                 choices=[(name, TEMPLATE_LABELS.get(name, name)) for name in BLUEPRINTS])
+
+
+class PipelineEditForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=160)
+    description = forms.CharField(label=_("Description"), required=False, max_length=4000,
+                                  widget=forms.Textarea(attrs={"rows": 2}))
+    is_active = forms.BooleanField(label=_("Active (shown on the board and in the lead form)"), required=False)
+
+
+class StageAddForm(forms.Form):
+    name = forms.CharField(label=_("New stage"), max_length=160,
+                           widget=forms.TextInput(attrs={"placeholder": _("What was done, e.g. “Demo held”")}))
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        full = obj.get_full_name()
+        return f"{full} ({obj.username})" if full else obj.username
+
+
+class StageForm(forms.Form):
+    """The whole rulebook of a stage (``update_stage``)."""
+
+    name = forms.CharField(label=_("Stage name"), max_length=160,
+                           help_text=_("Name the stage by what was done: “Demo held”, “Proposal sent”."))
+    entry_result = forms.CharField(label=_("Entry result"), required=False, max_length=4000,
+                                   help_text=_("What was done for a deal to get here."),
+                                   widget=forms.Textarea(attrs={"rows": 2}))
+    goal = forms.CharField(label=_("Goal of the stage"), required=False, max_length=4000,
+                           help_text=_("What the manager must achieve to move the deal on."),
+                           widget=forms.Textarea(attrs={"rows": 2}))
+    max_days = forms.IntegerField(label=_("Maximum days on the stage"), required=False, min_value=1,
+                                  max_value=3650, help_text=_("After this the deal is flagged as rotting."))
+    probability = forms.IntegerField(label=_("Win probability, %"), min_value=0, max_value=100, initial=0)
+    owner_role = forms.ChoiceField(label=_("Owner role"), required=False,
+                                   choices=Stage._meta.get_field("owner_role").choices)
+    owner_team = forms.ModelChoiceField(label=_("Owner team"), required=False, queryset=Team.objects.none(),
+                                        empty_label="—")
+    owner_user = UserChoiceField(label=_("Owner (conveyor)"), required=False, queryset=User.objects.none(),
+                                 empty_label="—",
+                                 help_text=_("On entering the stage the deal is handed to this person."))
+    required_fields = forms.MultipleChoiceField(
+        label=_("Required fields"), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text=_("A deal cannot enter this stage, or be closed from it, while these are empty."))
+    qualification_questions = forms.CharField(label=_("Qualification questions"), required=False,
+                                              max_length=10_000, help_text=_("One question per line."),
+                                              widget=forms.Textarea(attrs={"rows": 4}))
+    on_enter = forms.MultipleChoiceField(label=_("Automation on entering the stage"), required=False,
+                                         widget=forms.CheckboxSelectMultiple,
+                                         choices=[(a, ON_ENTER_LABELS.get(a, a)) for a in ON_ENTER_ACTIONS])
+    instructions = forms.CharField(label=_("Instructions for the manager"), required=False, max_length=20_000,
+                                   help_text=_("Step by step: what to do on this stage. Markdown is allowed."),
+                                   widget=forms.Textarea(attrs={"rows": 8}))
+
+    def __init__(self, *args, stage: Stage, teams, users, **kwargs):
+        if not args and "initial" not in kwargs:
+            kwargs["initial"] = self.initial_from(stage)
+        super().__init__(*args, **kwargs)
+        self.fields["owner_team"].queryset = teams
+        self.fields["owner_user"].queryset = users
+        choices = required_field_choices()
+        known = {k for k, _label in choices}
+        # A key still set on the stage whose custom field was deactivated stays visible (and removable).
+        for key in stage.required_fields or []:
+            if key not in known:
+                choices.append((key, _("%(key)s (inactive field)") % {"key": key}))
+        self.fields["required_fields"].choices = choices
+
+    @staticmethod
+    def initial_from(stage: Stage) -> dict:
+        return {
+            "name": stage.name, "entry_result": stage.entry_result, "goal": stage.goal,
+            "max_days": stage.max_days, "probability": stage.probability, "owner_role": stage.owner_role,
+            "owner_team": stage.owner_team_id, "owner_user": stage.owner_user_id,
+            "required_fields": list(stage.required_fields or []),
+            "qualification_questions": "\n".join(stage.qualification_questions or []),
+            "on_enter": list(stage.on_enter or []), "instructions": stage.instructions,
+        }
+
+    def clean_qualification_questions(self) -> list[str]:
+        text = self.cleaned_data.get("qualification_questions") or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def stage_fields(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["owner_role"] = data.get("owner_role") or ""
+        for key in ("entry_result", "goal", "instructions"):
+            data[key] = (data.get(key) or "").strip()
+        return data

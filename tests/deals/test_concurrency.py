@@ -1,0 +1,108 @@
+"""Invariant 4 under real concurrency: two connections move one deal at the same moment (PostgreSQL).
+
+SQLite serialises every writer on the whole database, so there is no row-level race to provoke there;
+the sequential version of these checks (stale copies) lives in test_transitions.py and runs everywhere.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import close_old_connections, connection
+
+from tests.dbstate import stage_of
+from tests.factories import make_deal
+from voronka.core.errors import DomainError
+from voronka.deals.models import Deal, StageTransition
+from voronka.deals.services import StaleDeal, move_deal
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql",
+                       reason="needs PostgreSQL (set DATABASE_URL): SQLite has no row locks to race on"),
+]
+
+ROUNDS = 5
+
+
+def _race(*jobs: Callable[[], object]) -> list[object]:
+    """Run the jobs in threads released together; each thread has its own connection."""
+    barrier = threading.Barrier(len(jobs))
+    results: list[object] = [None] * len(jobs)
+
+    def run(index: int, job: Callable[[], object]) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = job()
+        except Exception as exc:  # recorded and asserted on by the test
+            results[index] = exc
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "a mover hung (deadlock?)"
+    return results
+
+
+def test_two_concurrent_moves_from_the_same_version_let_exactly_one_win(world):
+    qualified = stage_of(world.pipeline, "qualified")
+    proposal = stage_of(world.pipeline, "proposal")
+    for _round in range(ROUNDS):
+        deal = make_deal(world.owner, world.pipeline)
+        copies = [Deal.objects.get(pk=deal.pk), Deal.objects.get(pk=deal.pk)]
+        targets = [qualified, proposal]
+
+        results = _race(
+            lambda: move_deal(actor=world.owner, deal=copies[0], stage=targets[0]),
+            lambda: move_deal(actor=world.owner, deal=copies[1], stage=targets[1], values={"amount": "100"}),
+        )
+
+        assert all(isinstance(r, Deal | StaleDeal) for r in results), results
+        winners = [i for i, r in enumerate(results) if isinstance(r, Deal)]
+        assert len(winners) == 1, results
+        stored = Deal.objects.get(pk=deal.pk)
+        assert stored.stage_id == targets[winners[0]].pk
+        assert stored.version == 2
+        kinds = list(StageTransition.objects.filter(deal=deal).values_list("kind", flat=True))
+        assert sorted(kinds) == sorted(["created", "forward" if winners[0] == 0 else "skip"])
+
+
+def test_concurrent_movers_that_retry_on_conflict_never_lose_an_update(world):
+    qualified = stage_of(world.pipeline, "qualified")
+    proposal = stage_of(world.pipeline, "proposal")
+    deal = make_deal(world.owner, world.pipeline, values={"amount": "100"})
+    moves_per_thread = 4
+
+    def mover(first, second):
+        def job():
+            done = 0
+            attempts = 0
+            while done < moves_per_thread:
+                attempts += 1
+                assert attempts < 200, "no progress"
+                current = Deal.objects.get(pk=deal.pk)
+                target = first if current.stage_id != first.pk else second
+                try:
+                    move_deal(actor=world.owner, deal=current, stage=target)
+                except StaleDeal:
+                    continue
+                except DomainError:  # the other thread moved it to our target meanwhile
+                    continue
+                done += 1
+            return done
+        return job
+
+    results = _race(mover(qualified, proposal), mover(proposal, qualified))
+
+    assert results == [moves_per_thread, moves_per_thread], results
+    stored = Deal.objects.get(pk=deal.pk)
+    assert stored.version == 1 + 2 * moves_per_thread
+    assert StageTransition.objects.filter(deal=deal).count() == 1 + 2 * moves_per_thread
