@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import make_client, make_deal
+from tests.factories import make_client, make_deal, task_spec
 from voronka.accounts.models import Scope
 from voronka.accounts.permissions import require_perm, scope_q
+from voronka.activities.services import create_task
 from voronka.core.errors import Forbidden
 from voronka.deals.models import Deal
 
@@ -75,9 +76,6 @@ def test_a_lead_without_a_team_sees_only_their_own(world, deal):
 
 
 def test_a_task_assignee_may_change_the_task_but_not_the_deal(world, deal):
-    from tests.factories import task_spec
-    from voronka.activities.services import create_task
-
     task = create_task(actor=world.owner, deal=deal, assignee=world.teammate, **task_spec())
     require_perm(world.teammate, "change", task)
     with pytest.raises(Forbidden):

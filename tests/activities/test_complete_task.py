@@ -135,6 +135,19 @@ def test_refusal_without_a_reason_is_refused_and_writes_nothing(world, task):
     assert exc.value.field == "lost_reason"
 
 
+@pytest.mark.parametrize("reason", [987654, "abc"])
+def test_refusal_with_an_unknown_reason_is_refused_and_writes_nothing(world, task, reason):
+    with unchanged(), pytest.raises(DomainError) as exc:
+        complete_task(actor=world.owner, task=task, outcome="refusal", comment="Не интересно", lost_reason=reason)
+    assert exc.value.field == "lost_reason"
+
+
+def test_refusal_accepts_a_reason_id(world, deal, task):
+    complete_task(actor=world.owner, task=task, outcome="refusal", comment="Не интересно",
+                  lost_reason=world.reason.pk)
+    assert Deal.objects.get(pk=deal.pk).lost_reason_id == world.reason.pk
+
+
 def test_refusal_on_a_deal_task_loses_the_deal(world, deal, task):
     other = create_task(actor=world.owner, deal=deal, **task_spec(days=2))
     complete_task(actor=world.owner, task=task, outcome="refusal", comment="Выбрали конкурента",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import partial
 
 import pytest
 from django.db import close_old_connections, connection
@@ -61,8 +62,8 @@ def test_two_concurrent_moves_from_the_same_version_let_exactly_one_win(world):
         targets = [qualified, proposal]
 
         results = _race(
-            lambda: move_deal(actor=world.owner, deal=copies[0], stage=targets[0]),
-            lambda: move_deal(actor=world.owner, deal=copies[1], stage=targets[1], values={"amount": "100"}),
+            partial(move_deal, actor=world.owner, deal=copies[0], stage=targets[0]),
+            partial(move_deal, actor=world.owner, deal=copies[1], stage=targets[1], values={"amount": "100"}),
         )
 
         assert all(isinstance(r, Deal | StaleDeal) for r in results), results

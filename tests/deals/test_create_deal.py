@@ -15,6 +15,7 @@ from voronka.catalog.models import CustomFieldDefinition
 from voronka.core.errors import DomainError, Forbidden, MissingFields
 from voronka.deals.models import StageTransition
 from voronka.deals.services import InvalidTransition, create_deal
+from voronka.pipelines.services import add_stage
 
 
 def _create(world, client=None, **kwargs):
@@ -146,8 +147,6 @@ def test_create_deal_by_an_analyst_is_forbidden(world):
 
 
 def test_create_deal_on_a_conveyor_stage_hands_the_deal_to_the_stage_owner(world):
-    from voronka.pipelines.services import add_stage
-
     stage = add_stage(actor=None, pipeline=world.pipeline, name="Демо проведено", slug="demo",
                       owner_user=world.teammate)
     deal = _create(world, stage=stage)

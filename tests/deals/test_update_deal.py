@@ -14,6 +14,7 @@ from voronka.catalog.models import CustomFieldDefinition, Product
 from voronka.core.errors import DomainError, Forbidden, MissingFields
 from voronka.deals.models import Deal
 from voronka.deals.services import StaleDeal, set_deal_lines, update_deal, win_deal
+from voronka.pipelines.services import add_stage
 
 
 @pytest.fixture
@@ -108,8 +109,6 @@ def test_update_deal_stores_a_custom_value_normalised_and_removes_it_when_emptie
 
 
 def test_update_deal_cannot_clear_a_required_custom_field(world, money_field):
-    from voronka.pipelines.services import add_stage
-
     stage = add_stage(actor=None, pipeline=world.pipeline, name="Бюджет согласован", required_fields=["cf:budget"])
     deal = make_deal(world.owner, world.pipeline, stage=stage, values={"cf:budget": "10"})
     with unchanged(), pytest.raises(MissingFields) as exc:

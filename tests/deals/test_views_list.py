@@ -69,7 +69,7 @@ def test_pagination_50_per_page(client, world):
     url = reverse("deals:list")
     assert _rows(client.get(url).content.decode()) == 50
     html = client.get(url, {"page": 2}).content.decode()
-    assert _rows(html) == 2 and "Page 2 of 2" in html
+    assert _rows(html) == 2 and 'rel="prev"' in html and 'rel="next"' not in html
 
 
 def test_bulk_reassign_only_touches_visible_deals(client, world):
@@ -83,8 +83,8 @@ def test_bulk_reassign_only_touches_visible_deals(client, world):
     assert response.status_code == 302 and response["Location"].endswith("?o=amount")
     assert Deal.objects.get(pk=mine.pk).owner_id == world.teammate.pk
     assert Deal.objects.get(pk=foreign.pk).owner_id == world.outsider.pk
-    text = " ".join(str(m) for m in response.wsgi_request._messages)
-    assert "1 deal reassigned" in text and "1 deal was not found" in text
+    levels = sorted(m.level_tag for m in response.wsgi_request._messages)
+    assert levels == ["error", "success"]  # one reassigned, one not found (outside the scope)
 
 
 def test_bulk_reassign_to_an_owner_outside_the_scope_is_refused(client, world):

@@ -27,7 +27,7 @@ def _shape() -> list[tuple]:
 def demo(django_db_setup, django_db_blocker):
     """One tiny build for the whole module (each test runs in a savepoint inside it), rolled back at the end."""
     with django_db_blocker.unblock(), transaction.atomic():
-        yield build_demo(size="tiny", seed=42)
+        yield build_demo(size="tiny", seed=42, reset=True)
         transaction.set_rollback(True)
 
 
@@ -173,3 +173,23 @@ def test_the_demo_users_sign_in_with_demo(demo, client):
     assert set(team1.members.filter(role=Role.MANAGER).values_list("username", flat=True)) == {
         "manager1", "manager2", "manager3"}
     assert User.objects.get(username="manager5").team.name == "Отдел продаж 2"
+
+
+def test_rows_written_after_the_demo_get_fresh_ids(demo):
+    """The demo writes ids itself: the tables' sequences must still hand out unused ones."""
+    deal = Deal.objects.order_by("-id").first()
+    contact = Contact.objects.create(client=deal.client, name="Новый контакт")
+    task = Task.objects.create(deal=deal, client=deal.client, assignee=deal.owner, title="Позвонить",
+                               due_date=deal.created_at.date(), created_at=deal.created_at)
+    client = Client.objects.create(name="Новый клиент", responsible=deal.owner)
+    assert contact.pk > Contact.objects.exclude(pk=contact.pk).order_by("-pk").first().pk
+    assert task.pk > Task.objects.exclude(pk=task.pk).order_by("-pk").first().pk
+    assert client.pk > Client.objects.exclude(pk=client.pk).order_by("-pk").first().pk
+
+
+def test_an_english_demo_writes_english_texts(demo):
+    build_demo(size="tiny", seed=42, reset=True, language="en")
+    titles = set(Task.objects.values_list("title", flat=True))
+    assert "Call back on the request" in titles and "Позвонить по заявке" not in titles
+    assert Activity.objects.filter(body__startswith="Deal created at stage").exists()
+    assert Deal.objects.filter(pipeline__slug="inbound", status=DealStatus.OPEN).exists()

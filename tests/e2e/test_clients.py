@@ -29,6 +29,11 @@ def test_the_client_list_filters_and_is_accessible(page, live_server, e2e_data):
     page.fill("#id_q", "916 123")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("ООО Ромашка")
+    assert "q=916" in page.url  # the filter is in the address, so it can be shared and reloaded
+    page.fill("#id_q", "")
+    page.select_option("#id_status", "refused")
+    expect(page.locator(".tabs a[aria-current=page]")).to_have_attribute("href", "/clients/?status=refused")
+    expect(page.locator("#client-results .empty")).to_be_visible()
 
 
 def test_the_client_card_shows_deals_timeline_and_takes_a_contact_and_answers(page, live_server, e2e_data):

@@ -20,11 +20,19 @@ def test_login_shows_error_for_wrong_password_then_signs_in(page, live_server, e
     expect(page.locator(".topbar")).to_contain_text("Manager1")
 
 
-def test_language_switch_changes_the_interface(page, live_server, e2e_data):
+def test_language_switch_changes_the_interface_and_is_remembered(page, live_server, e2e_data):
     login(page, live_server, "manager1")
-    page.select_option("#lang-select", "en")
-    page.wait_for_load_state()
+    expect(page.locator(".mainnav")).to_contain_text("Мой день")
+    page.click(".usermenu summary")
+    with page.expect_navigation():
+        page.select_option("#lang-select", "en")
     expect(page.locator(".mainnav")).to_contain_text("My day")
-    page.select_option("#lang-select", "ru")
-    page.wait_for_load_state()
+    screenshot(page, "my-day-en")
+    # The choice is stored on the user: a new session keeps it.
+    page.context.clear_cookies()
+    login(page, live_server, "manager1")
+    expect(page.locator(".mainnav")).to_contain_text("My day")
+    page.click(".usermenu summary")
+    with page.expect_navigation():
+        page.select_option("#lang-select", "ru")
     expect(page.locator(".mainnav")).to_contain_text("Мой день")

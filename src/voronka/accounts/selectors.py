@@ -52,7 +52,9 @@ def get_team(*, actor: User, team_id) -> Team:
         raise NotFound(_("Team not found."), field="team") from exc
 
 
-def active_users(*, actor: User) -> QuerySet[User]:
-    """Active users for pickers in the settings (team lead, stage owner)."""
-    return User.objects.filter(is_active=True).exclude(role=Role.ANALYST).order_by("first_name", "last_name",
-                                                                                   "username")
+def active_users(*, actor: User, include: int | None = None) -> QuerySet[User]:
+    """Active users for pickers in the settings (team lead, stage owner), plus ``include`` (the current value)."""
+    q = Q(is_active=True) & ~Q(role=Role.ANALYST)
+    if include:
+        q |= Q(pk=include)
+    return User.objects.filter(q).order_by("first_name", "last_name", "username")

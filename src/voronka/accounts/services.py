@@ -158,7 +158,7 @@ def update_team(*, actor: User, team: Team, name: str, lead: User | None = None)
         raise DomainError(_("Enter the team name."), field="name")
     if any(n.casefold() == name.casefold() for n in Team.objects.exclude(pk=team.pk).values_list("name", flat=True)):
         raise DomainError(_("A team with this name already exists."), field="name")
-    if lead is not None and not lead.is_active:
+    if lead is not None and not lead.is_active and lead.pk != team.lead_id:
         raise DomainError(_("The team lead must be an active user."), field="lead")
     before = {"name": team.name, "lead": team.lead}
     team.name = name

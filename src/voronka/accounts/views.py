@@ -128,7 +128,7 @@ def team_list(request):
 @require_http_methods(["GET", "POST"])
 def team_edit(request, pk):
     team = _or_404(get_team, actor=request.user, team_id=pk)
-    users = active_users(actor=request.user)
+    users = active_users(actor=request.user, include=team.lead_id)
     if request.method == "POST":
         form = TeamForm(request.POST, users=users, team=team)
         if form.is_valid():

@@ -149,6 +149,11 @@ def complete_task(*, actor: User, task: Task, outcome: str, comment: str,
     else:
         if lost_reason is None:
             raise DomainError(_("Choose the refusal reason."), field="lost_reason")
+        if not isinstance(lost_reason, LostReason):  # an id from a form or the API
+            found = LostReason.objects.filter(pk=lost_reason).first() if str(lost_reason).isdigit() else None
+            if found is None:
+                raise DomainError(_("Unknown refusal reason."), field="lost_reason")
+            lost_reason = found
         task.lost_reason = lost_reason
 
     if follow_up is not None:

@@ -68,7 +68,7 @@ class DealFilterForm(forms.Form):
     overdue = forms.BooleanField(label=_("Overdue tasks only"), required=False)
     no_task = forms.BooleanField(label=_("Without a task"), required=False)
 
-    BOARD_FIELDS = ("owner", "team", "source", "channel", "product", "region", "rating", "overdue")
+    BOARD_FIELDS = ("q", "owner", "team", "source", "channel", "product", "region", "rating", "overdue")
 
     def __init__(self, *args, users=(), teams=(), pipelines=(), board: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

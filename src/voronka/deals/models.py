@@ -59,6 +59,8 @@ class Deal(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["pipeline", "status", "stage"], name="deal_board_idx"),
+            # The kanban reads each column's first page in board order without sorting the whole pipeline.
+            models.Index(fields=["pipeline", "status", "stage", "stage_entered_at", "id"], name="deal_board_order_idx"),
             models.Index(fields=["owner", "status"], name="deal_owner_status_idx"),
             models.Index(fields=["status", "closed_at"], name="deal_status_closed_idx"),
             models.Index(fields=["client", "status"], name="deal_client_status_idx"),

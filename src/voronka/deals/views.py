@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -21,7 +20,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from voronka.accounts.models import Scope
@@ -100,6 +99,15 @@ def _board_filters(params) -> selectors.DealFilter:
     return filters
 
 
+def card_labels() -> dict[str, str]:
+    """Texts and URL prefix of the kanban cards, translated once per response (hundreds of cards render)."""
+    return {
+        "deal_url": reverse("deals:list"), "move": _("Move"), "no_amount": _("no amount"), "owner": _("Owner"),
+        "task": _("Task"), "days_on_stage": _("Days on stage"), "days_short": pgettext("days, short", "d"),
+        "overdue": _("Overdue task"), "no_task": _("No task"), "stuck": _("Stuck"),
+    }
+
+
 def _trigger(response: HttpResponse, events: dict) -> HttpResponse:
     response["HX-Trigger"] = json.dumps(events)
     return response
@@ -124,8 +132,8 @@ def _ctx(form) -> tuple[str, str]:
     """(``board``/``page``, filters query) from a bound BoardContextForm (or its raw data if invalid)."""
     data = form.cleaned_data if form.is_valid() else {}
     ctx = data.get("ctx") or form.data.get("ctx") or "page"
-    filters = data.get("filters") or ""
-    return ("board" if ctx == "board" else "page"), filters[:2000]
+    filters = data.get("filters") or form.data.get("filters") or ""
+    return ("board" if ctx == "board" else "page"), str(filters)[:2000]
 
 
 def _columns_response(request, deal: Deal, stage_ids, *, filters_query: str, message: str = "",
@@ -134,9 +142,11 @@ def _columns_response(request, deal: Deal, stage_ids, *, filters_query: str, mes
     filters = _board_filters(QueryDict(filters_query))
     columns = selectors.board(actor=request.user, pipeline=deal.pipeline, filters=filters,
                               stage_ids=[s for s in stage_ids if s])
+    summary = (selectors.board_summary(actor=request.user, pipeline=deal.pipeline, filters=filters)
+               if removed is not None else None)
     response = render(request, "deals/_columns_oob.html", {
         "columns": columns, "pipeline": deal.pipeline, "query": urlencode(filters.as_query()),
-        "message": message, "removed": removed,
+        "message": message, "removed": removed, "summary": summary, "L": card_labels(),
     })
     return _trigger(response, events or {})
 
@@ -186,7 +196,7 @@ def board_view(request, slug: str):
     return render(request, "deals/board.html", {
         "nav": "board", "pipeline": pipeline,
         "pipelines": list(list_pipelines(actor=request.user).prefetch_related(None)),
-        "columns": columns, "filter_form": form, "query": query,
+        "columns": columns, "filter_form": form, "query": query, "L": card_labels(),
         "total_count": sum(c.count for c in columns), "total_sum": sum(c.total for c in columns),
     })
 
@@ -209,7 +219,7 @@ def board_column(request, slug: str, stage_id: int):
     has_more = len(cards) > selectors.BOARD_PAGE
     return render(request, "deals/_cards.html", {
         "cards": cards[:selectors.BOARD_PAGE], "stage": stage, "pipeline": pipeline, "has_more": has_more,
-        "next_offset": offset + selectors.BOARD_PAGE, "query": urlencode(filters.as_query()),
+        "next_offset": offset + selectors.BOARD_PAGE, "query": urlencode(filters.as_query()), "L": card_labels(),
     })
 
 
@@ -403,9 +413,8 @@ def deal_list(request):
         order = ("-" if order_key.startswith("-") else "") + SORT_COLUMNS[column]
     else:
         order_key, order = "", "-created_at"
-    qs = selectors.list_deals(actor=request.user, filters=filters, order=order)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    rows = selectors.decorate_cards(list(page.object_list))
+    page, rows = selectors.list_deals_page(actor=request.user, filters=filters, order=order,
+                                           page=request.GET.get("page"))
     form = _filter_form(request, board=False)
     users = list(assignable_users(actor=request.user))
     return render(request, "deals/list.html", {

@@ -14,8 +14,11 @@ transitions are time-ordered and end on the deal's stage.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
+import itertools
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -57,7 +60,7 @@ from voronka.pipelines.services import BLUEPRINT_DIR
 logger = logging.getLogger(__name__)
 
 SIZES = {"tiny": 150, "small": 2_000, "medium": 100_000, "large": 1_000_000}
-CHUNK_DEALS = 10_000
+CHUNK_DEALS = 5_000
 BATCH_SIZE = 2_000
 WINDOW_DAYS = 548  # 18 months of history
 DAY = 86_400
@@ -142,6 +145,7 @@ PRODUCT_MIX = (
 EMPLOYEES = (("1_10", "11_50"), ("51_200", "201_1000"), ("1001_5000", "5000_plus"), ("201_1000", "1001_5000"),
              ("11_50", "51_200"))
 LANGS = ("en", "en", "en", "zh", "de", "fr", "es", "tr", "ar", "kk", "uz", "ja", "ko", "it", "pt")
+LICENCES = ("API-BUS-12", "API-ENT-12", "ONP-SRV-12", "DESK-10-12", "SDK-MOB-12", "SUP-PREM-12")
 COUNTRIES = ("ru",) * 17 + ("by", "kz", "uz", "am", "ae", "tr", "cn")
 
 # campaigns: name (ru, en), index of the source and channel in common.yaml, cost, days running
@@ -431,20 +435,32 @@ def _wipe() -> None:
         for rel in _reverse_relations(model):
             if rel.on_delete not in (models.SET_NULL, models.SET_DEFAULT, models.DO_NOTHING):
                 pending.append(rel.related_model)
+    doomed: dict[type[models.Model], models.Q] = {}  # the rows of each table that go: those tied to the rest
+    for model in closure:
+        cond = models.Q()
+        if model not in (Deal, Client):
+            for f in model._meta.concrete_fields:
+                if f.is_relation and f.related_model in closure and f.related_model is not model:
+                    cond |= models.Q(**{f"{f.name}__isnull": False})
+        doomed[model] = cond
+    outside = [rel for model in closure for rel in _reverse_relations(model) if rel.related_model not in closure]
     with transaction.atomic():
-        for model in closure:
-            for rel in _reverse_relations(model):
-                if rel.related_model not in closure and rel.on_delete is models.SET_NULL:
-                    name = rel.field.name
-                    rel.related_model._base_manager.filter(**{f"{name}__isnull": False}).update(**{name: None})
-        for model in closure:
-            qs = model._base_manager.all()
-            if model not in (Deal, Client):
-                cond = models.Q()
-                for f in model._meta.concrete_fields:
-                    if f.is_relation and f.related_model in closure and f.related_model is not model:
-                        cond |= models.Q(**{f"{f.name}__isnull": False})
-                qs = qs.filter(cond)
+        if connection.vendor == "postgresql" and not outside and not any(
+                cond and model._base_manager.exclude(cond).exists() for model, cond in doomed.items()):
+            # every row of these tables goes and no other table points at them: TRUNCATE is the same, and fast
+            quote = connection.ops.quote_name
+            tables = ", ".join(quote(m._meta.db_table) for m in [*closure, AuditEntry])
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses pending deferred FK checks
+                cursor.execute(f"TRUNCATE {tables}")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            return
+        for rel in outside:
+            if rel.on_delete is models.SET_NULL:
+                name = rel.field.name
+                rel.related_model._base_manager.filter(**{f"{name}__isnull": False}).update(**{name: None})
+        for model, cond in doomed.items():
+            qs = model._base_manager.filter(cond)
             qs._raw_delete(qs.db)
         AuditEntry.objects.all()._raw_delete(AuditEntry.objects.db)
 
@@ -504,9 +520,38 @@ def _aligned(model: type[models.Model], items: list[Any], language: str) -> list
     return out
 
 
-def _weighted(rng: Random, weights: dict[Any, float]) -> Any:
-    keys = list(weights)
-    return rng.choices(keys, weights=list(weights.values()))[0]
+class _Weights:
+    """A weighted choice with the cumulative weights computed once (``random.choices`` redoes them per call)."""
+
+    __slots__ = ("cum", "keys", "total")
+
+    def __init__(self, weights: dict[Any, float]) -> None:
+        self.keys = list(weights)
+        self.cum = list(itertools.accumulate(weights.values()))
+        self.total = self.cum[-1]
+
+    def pick(self, rng: Random) -> Any:
+        return self.keys[bisect.bisect(self.cum, rng.random() * self.total)]
+
+
+W_REGION = _Weights({0: 30, 1: 8, 2: 15, 3: 5, 4: 6, 5: 6, 6: 4, 7: 5, 8: 4, 9: 4, 10: 3, 11: 4})
+W_AUDIENCE = _Weights({0: 30, 1: 30, 2: 18, 3: 7, 4: 15})
+W_SOURCE = _Weights(dict(INBOUND_SOURCES))
+W_CONTACTS = _Weights({1: 45, 2: 35, 3: 20})
+W_THREADS = _Weights({1: 20, 2: 26, 3: 22, 4: 16, 5: 10, 6: 6})
+W_RATING_CLIENT = _Weights({"A": 55, "B": 35, "C": 10})
+W_RATING_LEAD = _Weights({"A": 10, "B": 35, "C": 40, "": 15})
+W_ANSWERED = _Weights({1.0: 75, 0.6: 15, 0.0: 10})
+W_REASON_EARLY = _Weights({0: 8, 1: 10, 2: 6, 3: 2, 4: 30, 5: 20, 6: 2, 7: 22})
+W_REASON_LATE = _Weights({0: 25, 1: 12, 2: 22, 3: 10, 4: 12, 5: 5, 6: 14})
+W_PRODUCTS = [_Weights(mix) for mix in PRODUCT_MIX]
+W_NOTES = _Weights({0: 30, 1: 35, 2: 25, 3: 10})
+W_NOTE_KIND = _Weights({ActivityKind.CALL: 40, ActivityKind.EMAIL: 30, ActivityKind.MEETING: 10,
+                        ActivityKind.NOTE: 20})
+W_DUE = _Weights({"overdue": 22, "today": 18, "upcoming": 60})
+W_MANAGER = _Weights({name: load for name, load in MANAGER_LOAD.items()})
+W_LOST_AT = [_Weights({i: 0.6 ** i for i in range(n)}) for n in range(1, 30)]
+W_OPEN_AT = [_Weights({i: 0.72 ** i for i in range(n)}) for n in range(1, 30)]
 
 
 def _pk(obj: models.Model | None) -> int | None:
@@ -537,6 +582,7 @@ class _Context:
         self.anchor = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
         self.anchor_weekday = self.anchor_date.weekday()
         self.names: set[str] = set()
+        self.domains: set[str] = set()
         self.serial = 0
         self.users: dict[str, User] = {}
         self.currency = settings.VORONKA_DEFAULT_CURRENCY
@@ -574,6 +620,7 @@ class _Context:
                                 .order_by("sort_order", "key"))
         self.client_fields = list(CustomFieldDefinition.objects.filter(entity="client", is_active=True)
                                   .order_by("sort_order", "key"))
+        self.choices = {d.pk: d.choice_values for d in (*self.deal_fields, *self.client_fields)}
         self.pipelines: dict[str, PipelineInfo] = {}
         for pipeline in Pipeline.objects.filter(slug__in=["inbound", "outreach", "renewal", "return"]):
             stages = [StageInfo(s.pk, s.slug, s.name, s.position, s.max_days or 5, tuple(s.required_fields or []))
@@ -583,7 +630,6 @@ class _Context:
         if "inbound" not in self.pipelines:
             raise RuntimeError("the demo needs the inbound pipeline")
         self.managers = [self.users[u] for u in MANAGER_LOAD]
-        self.manager_weights = list(MANAGER_LOAD.values())
         self.team_mates = {m.pk: [o for o in self.managers if o.team_id == m.team_id and o.pk != m.pk]
                            for m in self.managers}
         self.leads = {self.users["lead1"].team_id: self.users["lead1"],
@@ -686,24 +732,32 @@ class _Context:
     def simulate_client(self, *, budget: int) -> ClientPlan:
         rng = self.rng
         is_person = rng.random() < 0.12
-        region_no = _weighted(rng, {0: 30, 1: 8, 2: 15, 3: 5, 4: 6, 5: 6, 6: 4, 7: 5, 8: 4, 9: 4, 10: 3, 11: 4})
+        region_no = W_REGION.pick(rng)
         industry_no = rng.choice((5, 6, 11, 11, 0)) if is_person else rng.randrange(len(SUFFIXES))
-        audience_no = 0 if is_person else _weighted(rng, {0: 30, 1: 30, 2: 18, 3: 7, 4: 15})
+        audience_no = 0 if is_person else W_AUDIENCE.pick(rng)
         city = CITIES[region_no] if region_no < len(CITIES) else "Москва"
         city = city if isinstance(city, str) else rng.choice(city)
-        responsible = rng.choices(self.managers, weights=self.manager_weights)[0]
+        responsible = self.users[W_MANAGER.pick(rng)]
         if is_person:
-            first, last, middle = self.person()
-            name, brand = f"{last} {first} {middle}", f"{last} {first[0]}. {middle[0]}."
+            for _attempt in range(10):
+                first, last, middle = self.person()
+                name = f"{last} {first} {middle}"
+                if normalize_name(name) not in self.names:
+                    break
             self.names.add(normalize_name(name))
+            brand = f"{last} {first[0]}. {middle[0]}."
             domain = rng.choice(("mail.ru", "yandex.ru", "gmail.com", "bk.ru", "inbox.ru"))
-            email = f"{make_key(f'{first[0]}_{last}').replace('_', '.')}{self.serial % 1000}@{domain}"
+            self.serial += 1
+            email = f"{make_key(f'{first[0]}_{last}').replace('_', '.')}{self.serial}@{domain}"
         else:
             name, brand = self.company_name(industry_no, city)
             host = make_key(brand).replace("_", "-")[:40] or "company"
-            if rng.random() < 0.3:
-                host = f"{host}-{rng.randrange(2, 99)}"
-            domain = f"{host}.{ {10: 'by', 11: 'kz'}.get(region_no, 'ru') }"
+            zone = {10: "by", 11: "kz"}.get(region_no, "ru")
+            domain, n = f"{host}.{zone}", 1
+            while domain in self.domains:
+                n += 1
+                domain = f"{host}-{n}.{zone}"
+            self.domains.add(domain)
             email = f"{rng.choice(('info', 'sales', 'office', 'hello', 'zakaz'))}@{domain}"
         outreach = "outreach" in self.pipelines and not is_person and rng.random() < 0.3
         if outreach:
@@ -711,7 +765,7 @@ class _Context:
             source = campaign.source or self._get(self.sources, 8, Source)
             channel = campaign.channel or self._get(self.channels, 1, Channel)
         else:
-            source_no = _weighted(rng, dict(INBOUND_SOURCES))
+            source_no = W_SOURCE.pick(rng)
             source = self._get(self.sources, source_no, Source)
             channel = self._get(self.channels, rng.choice(SOURCE_CHANNELS.get(source_no, (0,))), Channel)
             matching = [c for i, c in enumerate(self.campaigns) if i not in OUTREACH_CAMPAIGNS
@@ -738,9 +792,11 @@ class _Context:
                          "phone": client["phone"], "email": email, "is_primary": True}]
         else:
             contacts = []
-            for index, position in enumerate(rng.sample(POSITIONS, _weighted(rng, {1: 45, 2: 35, 3: 20}))):
+            for index, position in enumerate(rng.sample(POSITIONS, W_CONTACTS.pick(rng))):
                 first, last, middle = self.person()
                 login = make_key(f"{first[0]}_{last}").replace("_", ".")
+                if any(c["email"] == f"{login}@{domain}" for c in contacts):
+                    login = make_key(f"{first}_{last}").replace("_", ".")
                 contacts.append({
                     "name": f"{first} {middle} {last}" if rng.random() < 0.3 else f"{first} {last}",
                     "position": position, "phone": self.phone(region_no) if rng.random() < 0.9 else "",
@@ -749,7 +805,7 @@ class _Context:
         state = _ClientState(self, client, brand, audience_no, industry_no, region_no, responsible, contacts,
                              outreach)
         first_start = -int(DAY + (WINDOW_DAYS - 1) * DAY * rng.random() ** 1.25)  # the business grows
-        threads = 1 if is_person else _weighted(rng, {1: 20, 2: 26, 3: 22, 4: 16, 5: 10, 6: 6})
+        threads = 1 if is_person else W_THREADS.pick(rng)
         plans: list[DealPlan] = []
         for thread in range(threads):
             start = first_start if thread == 0 else first_start + rng.randrange(DAY, 300 * DAY)
@@ -758,7 +814,10 @@ class _Context:
             plans.extend(state.thread(start, first=thread == 0))
         plans.sort(key=lambda p: p.events[0].at)
         plans = plans[:max(budget, 1)]
-        created = plans[0].events[0].at - rng.randrange(600, 3 * DAY if outreach else HOUR)
+        first_event = plans[0].events[0].at
+        created = self.business(first_event - rng.randrange(600, 3 * DAY if outreach else HOUR))
+        if created >= first_event:
+            created = first_event - rng.randrange(60, 600)
         client["created_at"] = self.when(created)
         for contact in contacts:
             contact["created_at"] = client["created_at"]
@@ -793,7 +852,7 @@ class _Context:
             last = closed[-1].deal
             client.update(status=ClientStatus.REFUSED, refusal_reason_id=last["lost_reason_id"],
                           refusal_comment=last["lost_comment"], refused_at=last["closed_at"])
-        client["rating"] = _weighted(rng, {"A": 55, "B": 35, "C": 10} if wins else {"A": 10, "B": 35, "C": 40, "": 15})
+        client["rating"] = (W_RATING_CLIENT if wins else W_RATING_LEAD).pick(rng)
         client["updated_at"] = self.when(last_event)
         for definition in self.client_fields:
             if rng.random() < 0.5:
@@ -806,7 +865,7 @@ class _Context:
         renewal = self.pipelines["renewal"].id if "renewal" in self.pipelines else None
         qualified = [p for p in plans if p.deal["furthest_position"] >= 2 and p.deal["pipeline_id"] != renewal]
         if qualified:
-            share = _weighted(rng, {1.0: 75, 0.6: 15, 0.0: 10})
+            share = W_ANSWERED.pick(rng)
             at = qualified[0].events[min(1, len(qualified[0].events) - 1)].at
         else:
             share = 0.5 if rng.random() < 0.1 else 0.0
@@ -822,7 +881,7 @@ class _Context:
     def custom_value(self, definition: CustomFieldDefinition, state: _ClientState, info: dict[str, Any]) -> Any:
         """A valid value for a custom field (the shape catalog.services.clean_custom_values stores)."""
         rng, key, kind = self.rng, definition.key, definition.field_type
-        allowed = definition.choice_values
+        allowed = self.choices.get(definition.pk) or []
         if key == "employees" and allowed:
             value = rng.choice(EMPLOYEES[state.audience_no % len(EMPLOYEES)])
             return value if value in allowed else rng.choice(allowed)
@@ -923,9 +982,9 @@ class _ClientState:
             target = n - 1 if rng.random() < 0.85 or n < 2 else n - 2
         elif fate == "lost":
             top = max(n - 1, 1)
-            target = rng.choices(range(top), weights=[0.6 ** i for i in range(top)])[0]
+            target = W_LOST_AT[min(top, len(W_LOST_AT)) - 1].pick(rng)
         else:
-            target = rng.choices(range(n), weights=[0.72 ** i for i in range(n)])[0]
+            target = W_OPEN_AT[min(n, len(W_OPEN_AT)) - 1].pick(rng)
         moves: list[tuple[str, int]] = []
         i, backs = 0, 0
         while i < target:
@@ -1014,7 +1073,7 @@ class _ClientState:
             "furthest_position": max(stages[e.to].position for e in entered),  # type: ignore[index]
             "stage_entered_at": ctx.when(entered[-1].at), "created_at": ctx.when(events[0].at),
             "closed_at": None if closed_at is None else ctx.when(closed_at), "custom": {},
-            "lost_reason_id": None, "lost_comment": "", "_owner": owner,
+            "lost_reason_id": None, "lost_comment": "",
         }
         if "campaign" in required and deal["campaign_id"] is None:
             deal["campaign_id"] = ctx.campaigns[rng.choice(OUTREACH_CAMPAIGNS)].pk
@@ -1032,8 +1091,9 @@ class _ClientState:
                 deal["expected_close_date"] = ctx.day(end) + dt.timedelta(days=rng.randrange(-10, 10))
         info = {"contract_end": ctx.day(end) + dt.timedelta(days=365),
                 "decision_maker": f"{contact['name']}, {contact['position']}"}
-        for definition in ctx.deal_fields:
-            if f"cf:{definition.key}" in required or rng.random() < 0.35:
+        for definition in ctx.deal_fields:  # what the stages ask for, and some more (dates only when due)
+            if f"cf:{definition.key}" in required or (definition.field_type != FieldType.DATE
+                                                       and rng.random() < 0.35):
                 deal["custom"][definition.key] = ctx.custom_value(definition, self, info)
         plan = DealPlan(deal=deal, events=events, contact_index=contact_index, required=required,
                         lines=lines if has_lines else [])
@@ -1052,9 +1112,7 @@ class _ClientState:
     def _reason(self, stage_index: int, n: int) -> tuple[int, LostReason]:
         ctx, rng = self.ctx, self.ctx.rng
         early = stage_index < n / 3
-        weights = ({0: 8, 1: 10, 2: 6, 3: 2, 4: 30, 5: 20, 6: 2, 7: 22} if early
-                   else {0: 25, 1: 12, 2: 22, 3: 10, 4: 12, 5: 5, 6: 14})
-        reason_no = _weighted(rng, weights)
+        reason_no = (W_REASON_EARLY if early else W_REASON_LATE).pick(rng)
         reason = ctx.reasons[reason_no] if reason_no < len(ctx.reasons) else None
         if reason is None:
             return len(LOST_COMMENTS), rng.choice(ctx.all[LostReason])
@@ -1072,9 +1130,9 @@ class _ClientState:
             kept = [line for line in previous if line["_product"].sku not in ("SRV-IMPL", "SRV-TUNE")] or previous[:1]
             return [self._line(line["_product"], line["quantity"], (line["price"] * bump).quantize(Decimal("0.01")),
                                line["discount_pct"]) for line in kept]
-        sku = _weighted(rng, PRODUCT_MIX[self.audience_no % len(PRODUCT_MIX)])
+        sku = W_PRODUCTS[self.audience_no % len(W_PRODUCTS)].pick(rng)
         if flavour == "upsell":
-            sku = rng.choice([s for s in PRODUCT_SHORT if s != sku])
+            sku = rng.choice([s for s in LICENCES if s != sku])
         main = ctx.by_sku.get(sku) or rng.choice(ctx.products)
         quantity = Decimal(rng.randint(1, 6)) if main.sku == "DESK-10-12" else Decimal(1)
         discount = Decimal(rng.choice((0, 0, 0, 5, 10, 15)))
@@ -1169,9 +1227,8 @@ class _ClientState:
                                    "body": f"{task['title']}: {task['outcome_comment']}", "_task": task})
                 last = max(last, task["_done"])
         start, end = events[0].at, (-600 if deal["status"] == DealStatus.OPEN else events[-1].at)
-        for _ in range(_weighted(rng, {0: 30, 1: 35, 2: 25, 3: 10})):
-            kind = _weighted(rng, {ActivityKind.CALL: 40, ActivityKind.EMAIL: 30, ActivityKind.MEETING: 10,
-                                   ActivityKind.NOTE: 20})
+        for _ in range(W_NOTES.pick(rng)):
+            kind = W_NOTE_KIND.pick(rng)
             at = min(ctx.business(rng.randrange(start, max(end, start + 1))), end)
             activities.append({"kind": kind, "author_id": owner_id, "body": ctx.text(rng.choice(NOTES[kind])),
                                "data": {}, "at": ctx.when(at)})
@@ -1193,13 +1250,13 @@ class _ClientState:
         ctx, rng = self.ctx, self.ctx.rng
         owner_id = plan.deal["owner_id"]
         created = min(created, -300)
-        when = _weighted(rng, {"overdue": 22, "today": 18, "upcoming": 60})
+        when = W_DUE.pick(rng)
         if when == "overdue":
             due = ctx.anchor_date - dt.timedelta(days=rng.randint(1, 10))
         elif when == "today":
             due = ctx.anchor_date
         else:
-            due = ctx.anchor_date + dt.timedelta(days=rng.randint(1, 14))
+            due = ctx.anchor_date + dt.timedelta(days=rng.randint(1, 5) if rng.random() < 0.75 else rng.randint(6, 21))
         due = max(due, ctx.day(created))
         postponed = None
         if when != "overdue" and -created > 10 * DAY and rng.random() < 0.6:
@@ -1245,20 +1302,24 @@ class _Table:
     @staticmethod
     def _adapter(f: models.Field, vendor: str) -> Callable[[Any], Any] | None:
         internal = f.get_internal_type()
+        ops = connection.ops  # the backend's own object: ``connection`` is a per-thread proxy, slow per value
         if internal == "JSONField":
             encoder = f.encoder  # type: ignore[attr-defined]
-            return lambda v: None if v is None else connection.ops.adapt_json_value(v, encoder)
+            if vendor != "postgresql" and encoder is None:
+                return lambda v: None if v is None else json.dumps(v)
+            return lambda v: None if v is None else ops.adapt_json_value(v, encoder)
         if vendor == "postgresql":
             return None  # psycopg adapts dates, times, aware datetimes and decimals itself
         if vendor == "sqlite":
-            if internal == "DateTimeField":
-                return lambda v: None if v is None else str(v.astimezone(dt.UTC).replace(tzinfo=None))
+            if internal == "DateTimeField":  # naive UTC text, as ops.adapt_datetimefield_value writes it
+                return lambda v: None if v is None else str(
+                    (v if v.tzinfo is dt.UTC else v.astimezone(dt.UTC)).replace(tzinfo=None))
             if internal in ("DateField", "TimeField"):
                 return lambda v: None if v is None else v.isoformat()
             if internal == "DecimalField":
                 return lambda v: None if v is None else str(v)
             return None
-        return lambda v: f.get_db_prep_save(v, connection)
+        return lambda v: f.get_db_prep_save(v, ops.connection)
 
     def write(self, rows: list[Row]) -> None:
         if not rows:

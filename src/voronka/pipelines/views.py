@@ -233,7 +233,7 @@ def stage_delete(request, pk):
 def stage_edit(request, pk):
     """The stage's rulebook: name, entry result, goal, SLA, owner, required fields, questions, automation."""
     stage = _get_stage(pk)
-    kwargs = {"stage": stage, "teams": list_teams(), "users": active_users(actor=request.user)}
+    kwargs = {"stage": stage, "teams": list_teams(), "users": active_users(actor=request.user, include=stage.owner_user_id)}
     status = 200
     if request.method == "POST":
         form = StageForm(request.POST, **kwargs)

@@ -72,6 +72,16 @@
     }));
   });
 
+  // The keyboard alternative to dragging: each card's Move button opens the Move dialog.
+  board.addEventListener("click", function (e) {
+    var button = e.target.closest(".kcard-move");
+    if (!button) { return; }
+    var card = button.closest(".kcard");
+    htmx.ajax("GET", url(board.dataset.moveUrl, card.dataset.deal), {
+      source: board, target: "#modal-root", swap: "innerHTML", values: { ctx: "board", filters: query }
+    });
+  });
+
   initColumns(board);
   htmx.onLoad(function (elt) {
     if (elt && elt.nodeType === 1 && board.contains(elt)) { initColumns(elt); }

@@ -17,10 +17,19 @@
       if (label) { label.textContent = label.dataset.template ? label.dataset.template.replace("%n", n) : String(n); }
     }
   });
+  // Filter forms keep the URL short: empty filters are left out.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.matches || !form.matches("form.filters")) { return; }
+    e.preventDefault();
+    var params = new URLSearchParams();
+    new FormData(form).forEach(function (value, key) { if (value !== "") { params.append(key, value); } });
+    var query = params.toString();
+    window.location.assign(form.getAttribute("action") + (query ? "?" + query : ""));
+  });
   // A task completed with "refusal" closes the deal: the whole deal page changes.
   document.body.addEventListener("taskCompleted", function (e) {
     var detail = e.detail || {};
     if (detail.outcome === "refusal" && document.getElementById("deal-version")) { window.location.reload(); }
   });
-  // After a task is completed the deal's version and flags may change: refresh the header lazily.
 })();
