@@ -55,6 +55,13 @@ def render(results: list[dict]) -> str:
             lines.append(f"| {r['database']} | {r['deals']:,} | {page['name']} | {page['median_ms']:.1f} | "
                          f"{page['p95_ms']:.1f} | {page['queries']} |")
     lines.append("")
+    lines.append("| database | deals | measurement | ours ms | hand SQL ms | ratio |")
+    lines.append("|---|---:|---|---:|---:|---:|")
+    for r in results:
+        for ratio in r.get("ratios", []):
+            lines.append(f"| {r['database']} | {r['deals']:,} | {ratio['name']} | {ratio['ours_ms']:.2f} | "
+                         f"{ratio['sql_ms']:.2f} | {ratio['ratio']:.2f}× |")
+    lines.append("")
     lines.append("| database | deals | demo generation s |")
     lines.append("|---|---:|---:|")
     for r in results:

@@ -11,7 +11,7 @@ import time
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voronka.settings")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -37,6 +37,44 @@ def measure(client: Client, url: str, repeat: int) -> dict:
             "queries": len(ctx.captured_queries)}
 
 
+def _median_ms(fn, repeat: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def board_totals_ratio(repeat: int) -> dict:
+    """The board's per-stage count and sum (our selector, head's scope) vs the same hand-written SQL."""
+    from voronka.accounts.models import User
+    from voronka.deals.selectors import board
+    from voronka.pipelines.selectors import get_pipeline
+
+    head = User.objects.get(username="head")
+    pipeline = get_pipeline(slug="inbound")
+    sql = ("SELECT stage_id, COUNT(*), SUM(amount) FROM deals_deal WHERE pipeline_id = %s AND status = 'open' "
+           "GROUP BY stage_id")
+
+    def ours():
+        return [(c.stage.pk, c.count, c.total) for c in board(actor=head, pipeline=pipeline, limit=0)]
+
+    def hand():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [pipeline.pk])
+            return cursor.fetchall()
+
+    expected = {row[0]: row[1] for row in hand()}
+    got = {stage: count for stage, count, _total in ours() if count}
+    if got != expected:
+        raise SystemExit(f"board totals differ from SQL: {got} != {expected}")
+    ours_ms, hand_ms = _median_ms(ours, repeat), _median_ms(hand, repeat)
+    return {"name": "board column totals vs hand SQL", "ours_ms": ours_ms, "sql_ms": hand_ms,
+            "ratio": ours_ms / hand_ms if hand_ms else None}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, required=True)
@@ -58,6 +96,7 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
 
+    ratios = [board_totals_ratio(ns.repeat)]
     pages = []
     for username in ("manager1", "lead1", "head"):
         client = Client()
@@ -72,7 +111,8 @@ def main() -> None:
             urls["deal page"] = f"/deals/{deal.pk}/"
         for name, url in urls.items():
             pages.append({"name": f"{name} ({username})", **measure(client, url, ns.repeat)})
-    print(json.dumps({"deals": Deal.objects.count(), "generate_seconds": generate_seconds, "pages": pages}))
+    print(json.dumps({"deals": Deal.objects.count(), "generate_seconds": generate_seconds, "pages": pages,
+                      "ratios": ratios}))
 
 
 if __name__ == "__main__":

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter, defaultdict
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from voronka.accounts.models import Role, Team, User
 from voronka.activities.models import Activity, Task, TaskStatus
@@ -50,6 +52,21 @@ def test_build_demo_is_deterministic_for_a_seed(demo):
     assert Deal.objects.count() == TINY
     assert Client.objects.count() == Client.objects.filter(deals__isnull=False).distinct().count()
     assert Contact.objects.count() >= Client.objects.count()
+
+
+def test_the_history_is_the_same_relative_to_any_day(demo, monkeypatch):
+    from voronka.demo import generator
+
+    def shape_on(day: dt.date) -> list[tuple]:
+        noon = timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+        monkeypatch.setattr(generator, "_now", lambda: noon)
+        build_demo(size="tiny", seed=5, reset=True)
+        midnight = timezone.make_aware(dt.datetime.combine(day, dt.time(0)))
+        return [(*row[:4], row[4] - midnight, row[5] and row[5] - day)
+                for row in Deal.objects.order_by("id").values_list(
+                    "title", "amount", "status", "stage__slug", "created_at", "expected_close_date")]
+
+    assert shape_on(dt.date(2026, 3, 4)) == shape_on(dt.date(2026, 3, 7))
 
 
 def test_build_demo_without_reset_leaves_existing_data_alone(demo):
@@ -146,8 +163,6 @@ def test_the_mix_is_believable(demo):
 
 
 def test_open_tasks_are_overdue_today_and_upcoming(demo):
-    from django.utils import timezone
-
     today = timezone.localdate()
     dues = Task.objects.filter(status=TaskStatus.OPEN).values_list("due_date", flat=True)
     assert any(d < today for d in dues) and any(d == today for d in dues) and any(d > today for d in dues)

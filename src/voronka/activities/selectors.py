@@ -35,7 +35,7 @@ class MyDay:
     counts: dict[str, int]
 
 
-def my_day(*, actor: User, assignee: int | None = None, upcoming_days: int = 7, limit: int = 100) -> MyDay:
+def my_day(*, actor: User, assignee: int | None = None, upcoming_days: int = 7, limit: int = 25) -> MyDay:
     """Open tasks of the actor (a lead or head: of the people in scope, optionally one of them)."""
     today = timezone.localdate()
     qs = visible_tasks(actor=actor).filter(status=TaskStatus.OPEN)

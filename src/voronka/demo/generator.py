@@ -503,6 +503,11 @@ def _ensure_users(language: str) -> dict[str, User]:
 # --- the simulation -------------------------------------------------------------------------------------------
 
 
+def _now() -> dt.datetime:
+    """The anchor's source: local now (its midnight is "now" for the history; tests move it)."""
+    return timezone.localtime()
+
+
 def _common_blueprint() -> dict[str, Any]:
     """common.yaml with the C parser when PyYAML has it (the pure-Python one takes a quarter second)."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -577,10 +582,9 @@ class _Context:
                      list(provider.middle_names_male))
         self.female = (list(provider.first_names_female), list(provider.last_names_female),
                        list(provider.middle_names_female))
-        local = timezone.localtime()
+        local = _now()
         self.anchor_date = local.date()
         self.anchor = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
-        self.anchor_weekday = self.anchor_date.weekday()
         self.names: set[str] = set()
         self.domains: set[str] = set()
         self.serial = 0
@@ -644,7 +648,8 @@ class _Context:
     def text(self, pair: tuple[str, str]) -> str:
         return pair[self.lang]
 
-    # time: seconds relative to the anchor (local midnight today), business hours, no weekends ----------------
+    # time: seconds relative to the anchor (local midnight today), in business hours. No weekend rule: that
+    # would tie the data to the anchor's weekday, and the same seed must give the same history on any day.
 
     def when(self, offset: int) -> dt.datetime:
         return self.anchor + dt.timedelta(seconds=offset)
@@ -659,9 +664,6 @@ class _Context:
             sec = 9 * HOUR + rng.randrange(0, 2 * HOUR)
         elif sec > 19 * HOUR:
             day, sec = day + 1, 9 * HOUR + rng.randrange(0, 2 * HOUR)
-        weekday = (self.anchor_weekday + day) % 7
-        if weekday >= 5:
-            day += 7 - weekday
         return day * DAY + sec
 
     def dwell(self, stage: StageInfo) -> int:
