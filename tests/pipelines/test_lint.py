@@ -9,7 +9,7 @@ from voronka.pipelines.lint import lint_pipeline, lint_stage_name
 
 @pytest.mark.parametrize("name", [
     "Переговоры", "Думает", "Отложено", "переговоры  ", "В работе", "Ожидание",
-    "Negotiation", "Thinking", "Postponed", "negotiations", "In progress",
+    "Negotiation", "Thinking", "Postponed", "negotiations", "In progress", "Ожидание оплаты",
 ])
 def test_lint_stage_name_warns_on_a_state(name):
     warning = lint_stage_name(name)
@@ -19,7 +19,7 @@ def test_lint_stage_name_warns_on_a_state(name):
 
 @pytest.mark.parametrize("name", [
     "Демо проведено", "КП отправлено", "Договор подписан", "Заявка получена", "Счёт оплачен",
-    "Квалификация проведена", "Demo held", "Proposal sent", "Contract signed", "Invoice paid",
+    "Квалификация проведена", "Demo held", "Proposal sent", "Contract signed", "Invoice paid", "Проект начат",
 ])
 def test_lint_stage_name_accepts_a_completed_action(name):
     assert lint_stage_name(name) is None

@@ -81,3 +81,12 @@ def require_perm(actor: User, perm: str, obj=None) -> None:
         ids, teams = _owners(obj)
         if not ids or not can_see(actor, obj._meta.label, ids, teams):
             raise Forbidden(_("This record is outside your scope."))
+
+
+def require_assignable(actor: User, user: User | None, *, field: str = "owner") -> None:
+    """Records may be handed only to people within the actor's scope (a manager: himself)."""
+    if user is None or actor.is_superuser or actor.scope == Scope.ALL or user.pk == actor.pk:
+        return
+    if actor.scope == Scope.TEAM and actor.team_id is not None and user.team_id == actor.team_id:
+        return
+    raise Forbidden(_("You cannot assign records to %(user)s.") % {"user": user}, field=field)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voronka.accounts.models import User
-from voronka.accounts.permissions import require_perm
+from voronka.accounts.permissions import require_assignable, require_perm
 from voronka.activities.models import ActivityKind
 from voronka.activities.services import (
     build_task,
@@ -263,6 +263,7 @@ def create_deal(*, actor: User, title: str, pipeline: Pipeline, client: Client, 
                 lines: list[dict[str, Any]] | None = None) -> Deal:
     """Create an open deal on its first (or given) stage together with its first task (invariant 1)."""
     require_perm(actor, "change")
+    require_assignable(actor, owner)
     if client is None:
         raise DomainError(_("Choose the client."), field="client")
     if pipeline is None:
@@ -366,6 +367,7 @@ def reassign_deal(*, actor: User, deal: Deal, owner: User, expected_version: int
     require_perm(actor, "change", deal)
     if owner is None or not owner.is_active:
         raise DomainError(_("Choose an active user."), field="owner")
+    require_assignable(actor, owner)
     previous = deal.owner
     deal.owner = owner
     _save(deal, ["owner"], expected_version)

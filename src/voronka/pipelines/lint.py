@@ -16,7 +16,7 @@ STATE_WORDS = {
     "prospecting", "engaging",
 }
 # Endings of Russian short passive participles / English past participles: the sign of a completed action.
-_RU_DONE = re.compile(r"(ан|ян|ен|ён|ит|ыт|от|ут|ат)(о|а|ы)?$")
+_RU_DONE = re.compile(r"(ан|ян|ен|ён|ит|ыт|от|ут|нят|чат|зят)(о|а|ы)?$")
 _EN_DONE = re.compile(r"(ed|sent|held|done|made|won|signed|paid|received|given|shown|set|met|got|"
                       r"booked|issued|agreed)$")
 
