@@ -159,7 +159,8 @@ def test_refusal_on_a_deal_task_loses_the_deal(world, deal, task):
     assert transitions_of(deal)[-1] == ("lost", deal.stage_id, None)
     assert (Task.objects.get(pk=task.pk).lost_reason_id, Task.objects.get(pk=other.pk).status) == (
         world.reason.pk, "cancelled")
-    assert Client.objects.get(pk=deal.client_id).status == "lead"
+    # The lead's only deal is lost: the client goes to the refusal list (the Return pipeline starts there).
+    assert Client.objects.get(pk=deal.client_id).status == "refused"
 
 
 def test_refusal_on_a_deal_task_keeps_the_separate_lost_comment(world, deal, task):

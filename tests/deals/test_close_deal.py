@@ -111,9 +111,11 @@ def test_lose_deal_from_a_stage_with_empty_required_fields_is_refused(world, dea
     assert exc.value.fields == ["amount"]
 
 
-def test_lose_deal_leaves_the_client_status_alone(world, deal):
+def test_lose_deal_leaves_a_current_client_a_client(world, deal):
+    won = make_deal(world.owner, world.pipeline, client=deal.client)
+    win_deal(actor=world.owner, deal=won, amount=1000)
     lose_deal(actor=world.owner, deal=deal, reason=world.reason)
-    assert Client.objects.get(pk=deal.client_id).status == "lead"
+    assert Client.objects.get(pk=deal.client_id).status == "client"
 
 
 @pytest.fixture
@@ -165,3 +167,19 @@ def test_reopen_deal_of_a_won_deal_reopens_it(world, deal):
     stored = Deal.objects.get(pk=deal.pk)
     assert (stored.status, stored.closed_at) == ("open", None)
     assert len(open_tasks(stored)) == 1
+
+
+def test_losing_the_last_open_deal_of_a_lead_puts_the_client_on_the_refusal_list(world):
+    deal = make_deal(world.owner, world.pipeline)
+    lose_deal(actor=world.owner, deal=deal, reason=world.reason, comment="Бюджет на следующий год")
+    deal.client.refresh_from_db()
+    assert deal.client.status == "refused"
+    assert deal.client.refusal_reason == world.reason
+
+
+def test_a_lead_with_another_open_deal_or_a_current_client_is_not_refused(world):
+    first = make_deal(world.owner, world.pipeline)
+    make_deal(world.owner, world.pipeline, client=first.client)
+    lose_deal(actor=world.owner, deal=first, reason=world.reason)
+    first.client.refresh_from_db()
+    assert first.client.status == "lead"

@@ -167,3 +167,18 @@ def mark_client_won(*, client: Client) -> None:
         client.refusal_reason = None
         client.refused_at = None
         client.save(update_fields=["status", "refusal_reason", "refused_at", "updated_at"])
+
+
+def mark_client_lost(*, client: Client, reason: LostReason, comment: str = "") -> bool:
+    """A lead whose last open deal is lost goes to the refusal list (the Return pipeline starts from it).
+
+    Current clients (with a won deal) stay clients. Internal: the caller has checked permissions.
+    """
+    if client.status != ClientStatus.LEAD or client.deals.filter(status="open").exists():
+        return False
+    client.status = ClientStatus.REFUSED
+    client.refusal_reason = reason
+    client.refusal_comment = comment or ""
+    client.refused_at = timezone.now()
+    client.save(update_fields=["status", "refusal_reason", "refusal_comment", "refused_at", "updated_at"])
+    return True

@@ -38,7 +38,7 @@ from voronka.catalog.models import (
 )
 from voronka.catalog.services import clean_custom_values
 from voronka.clients.models import Client, Contact
-from voronka.clients.services import mark_client_won, update_client
+from voronka.clients.services import mark_client_lost, mark_client_won, update_client
 from voronka.core.errors import Conflict, DomainError, MissingFields, NotFound
 from voronka.core.validation import clean_or_raise
 from voronka.deals.models import Deal, DealLine, DealStatus, StageTransition, TransitionKind
@@ -475,6 +475,7 @@ def lose_deal(*, actor: User, deal: Deal, reason: LostReason | None, comment: st
     deal.lost_comment = comment or ""
     _close(actor=actor, deal=deal, status=DealStatus.LOST, kind=TransitionKind.LOST, reason_text=_("Deal lost"))
     _save(deal, ["status", "closed_at", "lost_reason", "lost_comment"], None)
+    mark_client_lost(client=deal.client, reason=reason, comment=comment)
     log_activity(kind=ActivityKind.SYSTEM, author=actor, deal=deal,
                  body=_("Deal lost: %(reason)s. %(comment)s") % {"reason": reason, "comment": comment},
                  data={"event": "lost", "reason": reason.pk})

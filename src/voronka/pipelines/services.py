@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import logging
 from pathlib import Path
 from typing import Any
@@ -139,11 +141,19 @@ def delete_stage(*, actor: User, stage: Stage) -> None:
 
 
 def load_blueprint(name: str) -> dict[str, Any]:
+    """A fresh copy of ``blueprints/<name>.yaml`` (callers may change it)."""
     path = BLUEPRINT_DIR / f"{name}.yaml"
     if not path.exists():
         raise DomainError(_("No pipeline template “%(name)s”.") % {"name": name}, field="template")
-    with path.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    return copy.deepcopy(_parse_blueprint(str(path), path.stat().st_mtime))
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_blueprint(path: str, mtime: float) -> dict[str, Any]:
+    """Parsed YAML of a blueprint file (read-only data, cached per file version; C parser when present)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(path, encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=loader)  # noqa: S506 (a safe loader)
 
 
 def _text(value: Any, language: str) -> str:
