@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,16 +17,8 @@ from voronka.accounts.selectors import (
     list_users_for_settings,
 )
 from voronka.accounts.services import create_team, create_user, reset_user_password, update_team, update_user
-from voronka.core.errors import DomainError, NotFound
-from voronka.web.settings_ui import add_domain_error, done, form_response
-
-
-def _or_404(fn, **kwargs):
-    try:
-        return fn(**kwargs)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-
+from voronka.core.errors import DomainError
+from voronka.web.settings_ui import add_domain_error, done, form_response, or_404
 
 # --- users ------------------------------------------------------------------------------------------------
 
@@ -61,7 +52,7 @@ def user_create(request):
 
 @require_http_methods(["GET", "POST"])
 def user_edit(request, pk):
-    user = _or_404(get_user_for_settings, actor=request.user, user_id=pk)
+    user = or_404(get_user_for_settings, actor=request.user, user_id=pk)
     teams = list_teams()
     if request.method == "POST":
         form = UserEditForm(request.POST, user=user, teams=teams)
@@ -82,7 +73,7 @@ def user_edit(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def user_password(request, pk):
-    user = _or_404(get_user_for_settings, actor=request.user, user_id=pk)
+    user = or_404(get_user_for_settings, actor=request.user, user_id=pk)
     if request.method == "POST":
         form = PasswordResetForm(request.POST)
         if form.is_valid():
@@ -127,7 +118,7 @@ def team_list(request):
 
 @require_http_methods(["GET", "POST"])
 def team_edit(request, pk):
-    team = _or_404(get_team, actor=request.user, team_id=pk)
+    team = or_404(get_team, actor=request.user, team_id=pk)
     users = active_users(actor=request.user, include=team.lead_id)
     if request.method == "POST":
         form = TeamForm(request.POST, users=users, team=team)

@@ -33,24 +33,16 @@ from voronka.activities.selectors import deal_needs_next_task, get_task
 from voronka.activities.services import add_timeline_entry, complete_task, create_task
 from voronka.clients.selectors import get_client
 from voronka.core.errors import DomainError, NotFound
+from voronka.core.params import parse_id
 from voronka.deals.selectors import get_deal, is_rotting
 
 logger = logging.getLogger(__name__)
 
-MAX_ID = 2**63 - 1
 
-
-def _as_id(value) -> int | None:
-    """A positive database id from user input, or None (never raises)."""
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number <= MAX_ID else None
 
 
 def _task_or_404(request, task_id: int) -> Task:
-    if _as_id(task_id) is None:
+    if parse_id(task_id) is None:
         raise Http404(_("Task not found."))
     try:
         return get_task(actor=request.user, task_id=task_id)
@@ -62,12 +54,12 @@ def _deal_or_client_or_404(request, deal_id, client_id):
     """The deal or client named by the request, resolved in the actor's scope (404 when hidden/missing)."""
     try:
         if deal_id not in (None, ""):
-            number = _as_id(deal_id)
+            number = parse_id(deal_id)
             if number is None:
                 raise NotFound(_("Deal not found."))
             return get_deal(actor=request.user, deal_id=number), None
         if client_id not in (None, ""):
-            number = _as_id(client_id)
+            number = parse_id(client_id)
             if number is None:
                 raise NotFound(_("Client not found."))
             return None, get_client(actor=request.user, client_id=number)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -27,16 +26,8 @@ from voronka.catalog.services import (
     update_custom_field,
     update_dictionary_item,
 )
-from voronka.core.errors import DomainError, NotFound
-from voronka.web.settings_ui import MoveForm, OrderForm, add_domain_error, done, form_response
-
-
-def _or_404(fn, **kwargs):
-    try:
-        return fn(**kwargs)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-
+from voronka.core.errors import DomainError
+from voronka.web.settings_ui import MoveForm, OrderForm, add_domain_error, done, form_response, or_404
 
 # --- custom fields ----------------------------------------------------------------------------------------
 
@@ -71,7 +62,7 @@ def field_create(request):
 
 @require_http_methods(["GET", "POST"])
 def field_edit(request, pk):
-    definition = _or_404(get_custom_field, actor=request.user, field_id=pk)
+    definition = or_404(get_custom_field, actor=request.user, field_id=pk)
     if request.method == "POST":
         form = CustomFieldForm(request.POST, definition=definition)
         if form.is_valid():
@@ -115,7 +106,7 @@ def _dictionary_page(request, spec, *, form=None, status=200):
 @require_http_methods(["GET", "POST"])
 def dictionary_list(request, kind):
     """One screen per dictionary: the entries in order (up/down, drag, on/off) and the add form."""
-    spec = _or_404(dictionary_kind, slug=kind)
+    spec = or_404(dictionary_kind, slug=kind)
     if request.method == "GET":
         return _dictionary_page(request, spec)
     form = dictionary_form_class(spec)(request.POST, prefix="new")
@@ -132,8 +123,8 @@ def dictionary_list(request, kind):
 
 @require_http_methods(["GET", "POST"])
 def dictionary_item_edit(request, kind, pk):
-    spec = _or_404(dictionary_kind, slug=kind)
-    item = _or_404(get_dictionary_item, actor=request.user, kind=spec, item_id=pk)
+    spec = or_404(dictionary_kind, slug=kind)
+    item = or_404(get_dictionary_item, actor=request.user, kind=spec, item_id=pk)
     form_class = dictionary_form_class(spec)
     list_url = reverse("settings:dictionary", args=[spec.slug])
     if request.method == "POST":
@@ -161,8 +152,8 @@ def _back_to_list(request, spec, error: str | None = None):
 
 @require_POST
 def dictionary_item_move(request, kind, pk):
-    spec = _or_404(dictionary_kind, slug=kind)
-    item = _or_404(get_dictionary_item, actor=request.user, kind=spec, item_id=pk)
+    spec = or_404(dictionary_kind, slug=kind)
+    item = or_404(get_dictionary_item, actor=request.user, kind=spec, item_id=pk)
     form = MoveForm(request.POST)
     if not form.is_valid():
         return _back_to_list(request, spec, _("Choose up or down."))
@@ -175,8 +166,8 @@ def dictionary_item_move(request, kind, pk):
 
 @require_POST
 def dictionary_item_toggle(request, kind, pk):
-    spec = _or_404(dictionary_kind, slug=kind)
-    item = _or_404(get_dictionary_item, actor=request.user, kind=spec, item_id=pk)
+    spec = or_404(dictionary_kind, slug=kind)
+    item = or_404(get_dictionary_item, actor=request.user, kind=spec, item_id=pk)
     try:
         update_dictionary_item(actor=request.user, kind=spec.slug, item=item, is_active=not item.is_active)
     except DomainError as exc:
@@ -186,7 +177,7 @@ def dictionary_item_toggle(request, kind, pk):
 
 @require_POST
 def dictionary_reorder(request, kind):
-    spec = _or_404(dictionary_kind, slug=kind)
+    spec = or_404(dictionary_kind, slug=kind)
     form = OrderForm(request.POST)
     if not form.is_valid():
         return _back_to_list(request, spec, _("The new order could not be read; try again."))

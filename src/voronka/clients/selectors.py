@@ -12,6 +12,7 @@ from voronka.accounts.models import User
 from voronka.accounts.permissions import scope_q
 from voronka.clients.models import Client, ClientStatus, Contact, QualificationAnswer, Question, Rating
 from voronka.core.errors import NotFound
+from voronka.core.params import parse_id
 
 
 def visible_clients(*, actor: User) -> QuerySet[Client]:
@@ -101,12 +102,7 @@ class ClientFilter:
     @classmethod
     def from_params(cls, params: Any) -> ClientFilter:
         def as_int(key: str) -> int | None:
-            value = params.get(key)
-            try:
-                number = int(value) if value not in (None, "") else None
-            except (TypeError, ValueError):
-                return None
-            return number if number is not None and 0 < number < 2**31 else None
+            return parse_id(params.get(key))
 
         status = params.get("status") or ""
         rating = params.get("rating") or ""

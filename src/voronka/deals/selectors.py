@@ -15,11 +15,12 @@ from voronka.accounts.models import User
 from voronka.accounts.permissions import scope_q
 from voronka.activities.models import Task, TaskStatus
 from voronka.core.errors import NotFound
+from voronka.core.params import parse_id
 from voronka.deals.models import Deal, DealStatus, StageTransition
 from voronka.pipelines.models import Pipeline, Stage
 
 BOARD_PAGE = 50
-MAX_ID = 2**63 - 1  # ids beyond the database's integer range are ignored, not an OverflowError
+
 FILTER_KEYS = ("owner", "team", "source", "channel", "product", "region", "rating", "overdue", "status",
                "pipeline", "stage", "q", "no_task", "rotting")
 
@@ -47,12 +48,7 @@ class DealFilter:
         """Build from a QueryDict/dict, ignoring malformed values (a bad URL never raises)."""
 
         def as_int(key: str) -> int | None:
-            value = params.get(key)
-            try:
-                number = int(value) if value not in (None, "") else None
-            except (TypeError, ValueError):
-                return None
-            return number if number is not None and 0 < number <= MAX_ID else None
+            return parse_id(params.get(key))
 
         return cls(
             owner=as_int("owner"), team=as_int("team"), source=as_int("source"), channel=as_int("channel"),

@@ -9,11 +9,19 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
-from voronka.core.errors import DomainError
+from voronka.core.errors import DomainError, NotFound
+
+
+def or_404(fn, **kwargs):
+    """Call a selector; a ``NotFound`` becomes Django's 404."""
+    try:
+        return fn(**kwargs)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
 
 
 def admin_required(view):

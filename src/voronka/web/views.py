@@ -18,6 +18,7 @@ from voronka.accounts.selectors import assignable_users
 from voronka.accounts.services import set_user_language
 from voronka.activities.selectors import my_day as my_day_selector
 from voronka.core.errors import DomainError
+from voronka.core.params import parse_id
 from voronka.deals.selectors import SEARCH_MIN_LENGTH, global_search
 
 
@@ -73,12 +74,6 @@ def placeholder(request, **kwargs):
 
 # --- My day: the manager's daily screen ---------------------------------------------------------------
 
-def _as_id(value) -> int | None:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 @login_required
@@ -87,7 +82,7 @@ def my_day(request):
     optionally one person (``?assignee=<user id>``, ignored when not among the people the actor oversees)."""
     actor = request.user
     people = [] if actor.scope == Scope.OWN else list(assignable_users(actor=actor))
-    assignee = _as_id(request.GET.get("assignee"))
+    assignee = parse_id(request.GET.get("assignee"))
     if assignee not in {u.pk for u in people}:
         assignee = None
     day = my_day_selector(actor=actor, assignee=assignee)
