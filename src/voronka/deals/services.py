@@ -249,11 +249,16 @@ def _hand_off(*, actor: User, deal: Deal, stage: Stage, at: dt.datetime) -> bool
 
 
 def _run_on_enter(*, actor: User, deal: Deal, stage: Stage) -> None:
+    """Stage automation: ``create_task_<kind>`` adds a task for tomorrow unless one of that kind is open."""
     kinds = {"create_task_call": "call", "create_task_email": "email", "create_task_meeting": "meeting"}
-    for action in stage.on_enter or []:
-        if action in kinds:
+    wanted = [kinds[a] for a in stage.on_enter or [] if a in kinds]
+    if not wanted:
+        return
+    open_kinds = set(deal.tasks.filter(status="open").values_list("kind", flat=True))
+    for kind in wanted:
+        if kind not in open_kinds:
             build_task(actor=actor, deal=deal, spec={
-                "title": _("%(stage)s: next step") % {"stage": stage.name}, "kind": kinds[action],
+                "title": _("%(stage)s: next step") % {"stage": stage.name}, "kind": kind,
                 "due_date": timezone.localdate() + dt.timedelta(days=1)}).save()
 
 
