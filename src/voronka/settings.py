@@ -114,6 +114,9 @@ def _databases() -> dict:
             "transaction_mode": "IMMEDIATE",
         }
     default["TEST"] = {"NAME": env_str("VORONKA_TEST_DB_NAME", "") or None}
+    if default["ENGINE"] == "django.db.backends.postgresql":
+        # JIT compilation costs seconds on the board's short queries and gains nothing for OLTP work.
+        default.setdefault("OPTIONS", {})["options"] = "-c jit=off"
     dbs = {"default": default}
     replica = env_str("DATABASE_REPLICA_URL")
     if replica:
