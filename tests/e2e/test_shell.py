@@ -36,3 +36,24 @@ def test_language_switch_changes_the_interface_and_is_remembered(page, live_serv
     with page.expect_navigation():
         page.select_option("#lang-select", "ru")
     expect(page.locator(".mainnav")).to_contain_text("Мой день")
+
+
+def test_password_change_then_log_out_and_in_with_the_new_password(page, live_server, e2e_data):
+    login(page, live_server, "manager1")
+    page.goto(f"{live_server.url}/password/")
+    page.fill("#id_old_password", "demo")
+    page.fill("#id_new_password1", "short")
+    page.fill("#id_new_password2", "short")
+    page.click("main button[type=submit]")
+    expect(page.locator("main .errorlist")).to_be_visible()
+    assert_accessible(page)
+    page.fill("#id_old_password", "demo")
+    page.fill("#id_new_password1", "Voronka-2026-sales")
+    page.fill("#id_new_password2", "Voronka-2026-sales")
+    page.click("main button[type=submit]")
+    page.wait_for_url(lambda url: "/password/" not in url)
+    page.click(".usermenu summary")
+    page.click(".usermenu form[action$='/logout/'] button")
+    page.wait_for_url(lambda url: "/login/" in url)
+    login(page, live_server, "manager1", "Voronka-2026-sales")
+    expect(page.locator(".topbar")).to_be_visible()
