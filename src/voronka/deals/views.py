@@ -298,6 +298,14 @@ def _refresh(request, deal: Deal) -> HttpResponse:
     return response
 
 
+def _get_context(request) -> tuple[str, str, int | None]:
+    """Where a dialog was opened from (board or page), the board filters and the version the user saw."""
+    context_form = BoardContextForm(request.GET)
+    ctx, filters = _ctx(context_form)
+    version = context_form.cleaned_data.get("version") if context_form.is_valid() else None
+    return ctx, filters, version
+
+
 def _closed_response(request, deal: Deal, ctx: str, filters: str, old_stage_id: int, event: str) -> HttpResponse:
     if ctx == "board":
         return _columns_response(request, deal, [old_stage_id], filters_query=filters, removed=deal,
@@ -311,9 +319,7 @@ def win_view(request, deal_id: int):
     """Close as won: the amount (prefilled) and whatever the current stage still needs."""
     deal = _deal(request, deal_id)
     if request.method == "GET":
-        context_form = BoardContextForm(request.GET)
-        ctx, filters = _ctx(context_form)
-        version = context_form.cleaned_data.get("version") if context_form.is_valid() else None
+        ctx, filters, version = _get_context(request)
         form = WinForm(initial={"amount": deal.amount if deal.amount else None, "ctx": ctx, "filters": filters,
                                 "version": version or deal.version})
         extra = _values_form(request, deal, missing_required_fields(deal, deal.stage) if deal.is_open else [],
@@ -363,9 +369,7 @@ def lose_view(request, deal_id: int):
     """Close as lost: a reason (required) and a comment."""
     deal = _deal(request, deal_id)
     if request.method == "GET":
-        context_form = BoardContextForm(request.GET)
-        ctx, filters = _ctx(context_form)
-        version = context_form.cleaned_data.get("version") if context_form.is_valid() else None
+        ctx, filters, version = _get_context(request)
         form = LoseForm(initial={"ctx": ctx, "filters": filters, "version": version or deal.version})
         return _dialog(request, "deals/_lose_dialog.html", deal, form, None, ctx, filters)
     form = LoseForm(request.POST)

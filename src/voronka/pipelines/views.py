@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -12,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from voronka.accounts.selectors import active_users, list_teams, list_users_for_settings
 from voronka.catalog.selectors import list_custom_fields
-from voronka.core.errors import DomainError, NotFound
+from voronka.core.errors import DomainError
 from voronka.pipelines.fields import field_label
 from voronka.pipelines.forms import (
     PipelineCreateForm,
@@ -38,24 +37,26 @@ from voronka.pipelines.services import (
     update_pipeline,
     update_stage,
 )
-from voronka.web.settings_ui import MoveForm, OrderForm, add_domain_error, done
+from voronka.web.settings_ui import MoveForm, OrderForm, add_domain_error, done, or_404
 
 
 def _get_pipeline(request, pk):
-    try:
-        return get_pipeline_for_settings(actor=request.user, pipeline_id=pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    return or_404(get_pipeline_for_settings, actor=request.user, pipeline_id=pk)
 
 
 def _get_stage(pk):
-    try:
-        return get_stage(stage_id=pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    return or_404(get_stage, stage_id=pk)
 
 
 # --- overview ---------------------------------------------------------------------------------------------
+
+
+def _warn_on_stage_name(request, stage) -> None:
+    """Show the stage-name lint warning (a state instead of a completed action) after a save."""
+    warning = lint_stage_name(stage.name)
+    if warning:
+        messages.warning(request, warning)
+
 
 @require_GET
 def settings_index(request):
@@ -178,9 +179,7 @@ def stage_add(request, pk):
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            warning = lint_stage_name(stage.name)
-            if warning:
-                messages.warning(request, warning)
+            _warn_on_stage_name(request, stage)
             return done(request, reverse("settings:stage", args=[stage.pk]),
                         _("Stage “%(name)s” added. Fill in its rulebook.") % {"name": stage.name})
     context = _pipeline_context(request, pipeline, add_form=form, edit_form=PipelineEditForm(initial={
@@ -243,9 +242,7 @@ def stage_edit(request, pk):
             except DomainError as exc:
                 add_domain_error(form, exc)
             else:
-                warning = lint_stage_name(stage.name)
-                if warning:
-                    messages.warning(request, warning)
+                _warn_on_stage_name(request, stage)
                 return done(request, reverse("settings:pipeline", args=[stage.pipeline_id]),
                             _("Stage “%(name)s” saved.") % {"name": stage.name})
         status = 400
