@@ -73,10 +73,6 @@ def my_day(*, actor: User, assignee: int | None = None, upcoming_days: int = 7, 
     )
 
 
-def client_timeline(*, client, limit: int = 200) -> list[Activity]:
-    return list(Activity.objects.filter(client=client).select_related("author", "deal").order_by("-at", "-id")[:limit])
-
-
 def deal_needs_next_task(*, task: Task) -> bool:
     """Completing ``task`` with a result must set a next task: its deal is open and has no other open task."""
     deal = task.deal

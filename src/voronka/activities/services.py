@@ -20,6 +20,7 @@ from voronka.accounts.permissions import require_perm
 from voronka.activities.models import Activity, ActivityKind, Outcome, Task, TaskKind, TaskStatus
 from voronka.audit.services import record_audit
 from voronka.catalog.models import LostReason
+from voronka.catalog.selectors import lost_reason_from
 from voronka.core.errors import DomainError, MissingFields
 from voronka.core.validation import clean_or_raise
 
@@ -149,11 +150,7 @@ def complete_task(*, actor: User, task: Task, outcome: str, comment: str,
     else:
         if lost_reason is None:
             raise DomainError(_("Choose the refusal reason."), field="lost_reason")
-        if not isinstance(lost_reason, LostReason):  # an id from a form or the API
-            found = LostReason.objects.filter(pk=lost_reason).first() if str(lost_reason).isdigit() else None
-            if found is None:
-                raise DomainError(_("Unknown refusal reason."), field="lost_reason")
-            lost_reason = found
+        lost_reason = lost_reason_from(lost_reason, unknown=_("Unknown refusal reason."))
         task.lost_reason = lost_reason
 
     if follow_up is not None:

@@ -19,7 +19,7 @@ from voronka.catalog.models import (
     Source,
     TargetAudience,
 )
-from voronka.core.errors import NotFound
+from voronka.core.errors import DomainError, NotFound
 
 
 @dataclass(frozen=True)
@@ -90,3 +90,13 @@ def get_custom_field(*, actor, field_id) -> CustomFieldDefinition:
         return CustomFieldDefinition.objects.get(pk=field_id)
     except (CustomFieldDefinition.DoesNotExist, ValueError, TypeError) as exc:
         raise NotFound(_("Custom field not found."), field="field") from exc
+
+
+def lost_reason_from(value: LostReason | int | str, *, unknown: str) -> LostReason:
+    """The lost reason itself, or the one with this id (from a form or the API); ``unknown`` is the message."""
+    if isinstance(value, LostReason):
+        return value
+    found = LostReason.objects.filter(pk=value).first() if str(value).isdigit() else None
+    if found is None:
+        raise DomainError(unknown, field="lost_reason")
+    return found

@@ -192,7 +192,7 @@ def client_card(*, actor: User, client: Client) -> ClientCard:
 def client_history(*, actor: User, client: Client, limit: int = 200) -> list[Any]:
     """The client's timeline, newest first: its own entries and those of its deals the actor may see.
 
-    Like ``activities.selectors.client_timeline``, but entries of a colleague's deal outside the actor's
+    Like ``activities.selectors.timeline_of``, but entries of a colleague's deal outside the actor's
     scope stay hidden (invariant 5), decided in the same query.
     """
     visible_deals = client.deals.filter(scope_q(actor, "deals.Deal")).values("pk")

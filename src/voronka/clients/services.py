@@ -142,6 +142,14 @@ def answer_questions(*, actor: User, client: Client, answers: dict[int, str]) ->
     return saved
 
 
+def _set_refused(client: Client, reason: LostReason, comment: str) -> None:
+    client.status = ClientStatus.REFUSED
+    client.refusal_reason = reason
+    client.refusal_comment = comment or ""
+    client.refused_at = timezone.now()
+    client.save(update_fields=["status", "refusal_reason", "refusal_comment", "refused_at", "updated_at"])
+
+
 @transaction.atomic
 def refuse_client(*, actor: User, client: Client, reason: LostReason | None, comment: str = "") -> Client:
     """Put the client on the refusal list (the Return pipeline and reanimation emails start from it)."""
@@ -149,11 +157,7 @@ def refuse_client(*, actor: User, client: Client, reason: LostReason | None, com
     if reason is None:
         raise DomainError(_("Choose a refusal reason."), field="lost_reason")
     before = {"status": client.status, "refusal_reason": client.refusal_reason}
-    client.status = ClientStatus.REFUSED
-    client.refusal_reason = reason
-    client.refusal_comment = comment or ""
-    client.refused_at = timezone.now()
-    client.save(update_fields=["status", "refusal_reason", "refusal_comment", "refused_at", "updated_at"])
+    _set_refused(client, reason, comment)
     record_audit(actor=actor, action="client.refused", obj=client,
                  changes=diff(client, before, ["status", "refusal_reason"]))
     return client
@@ -176,9 +180,5 @@ def mark_client_lost(*, client: Client, reason: LostReason, comment: str = "") -
     """
     if client.status != ClientStatus.LEAD or client.deals.filter(status="open").exists():
         return False
-    client.status = ClientStatus.REFUSED
-    client.refusal_reason = reason
-    client.refusal_comment = comment or ""
-    client.refused_at = timezone.now()
-    client.save(update_fields=["status", "refusal_reason", "refusal_comment", "refused_at", "updated_at"])
+    _set_refused(client, reason, comment)
     return True

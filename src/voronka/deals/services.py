@@ -36,6 +36,7 @@ from voronka.catalog.models import (
     Source,
     TargetAudience,
 )
+from voronka.catalog.selectors import lost_reason_from
 from voronka.catalog.services import clean_custom_values
 from voronka.clients.models import Client, Contact
 from voronka.clients.services import mark_client_lost, mark_client_won, update_client
@@ -471,10 +472,7 @@ def lose_deal(*, actor: User, deal: Deal, reason: LostReason | None, comment: st
         raise InvalidTransition(_("The deal is already closed."), field="status")
     if reason is None:
         raise DomainError(_("Choose the lost reason."), field="lost_reason")
-    if not isinstance(reason, LostReason):
-        reason = LostReason.objects.filter(pk=reason).first() if str(reason).isdigit() else None
-        if reason is None:
-            raise DomainError(_("Unknown lost reason."), field="lost_reason")
+    reason = lost_reason_from(reason, unknown=_("Unknown lost reason."))
     _require_fields(deal, deal.stage)
     deal.lost_reason = reason
     deal.lost_comment = comment or ""
