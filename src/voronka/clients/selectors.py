@@ -57,12 +57,7 @@ def search_clients(*, actor: User, text: str, limit: int = 20) -> QuerySet[Clien
     qs = visible_clients(actor=actor)
     if not text:
         return qs.none()
-    q = Q(name__icontains=text) | Q(inn=text) | Q(email__iexact=text) | Q(contacts__name__icontains=text)
-    q |= Q(contacts__email__iexact=text)
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if len(digits) >= 5:
-        q |= Q(phone__contains=digits[-10:]) | Q(contacts__phone__contains=digits[-10:]) | Q(inn=digits)
-    return qs.filter(q).distinct().select_related("responsible").order_by("name")[:limit]
+    return qs.filter(_search_q(text)).distinct().select_related("responsible").order_by("name")[:limit]
 
 
 def list_contacts(*, client: Client) -> QuerySet[Contact]:
