@@ -52,13 +52,6 @@ def find_duplicates(*, phone: str = "", email: str = "", inn: str = "", name_nor
     return list(qs[:limit])
 
 
-def search_clients(*, actor: User, text: str, limit: int = 20) -> QuerySet[Client]:
-    text = (text or "").strip()
-    qs = visible_clients(actor=actor)
-    if not text:
-        return qs.none()
-    return qs.filter(_search_q(text)).distinct().select_related("responsible").order_by("name")[:limit]
-
 
 def list_contacts(*, client: Client) -> QuerySet[Contact]:
     return client.contacts.all()

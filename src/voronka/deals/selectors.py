@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -315,10 +315,6 @@ def stage_durations(history: list[StageTransition]) -> list[dict[str, Any]]:
         out.append({"stage": row.to_stage, "entered": row.at, "seconds": seconds, "kind": row.kind})
     return out
 
-
-def prefetch_open_tasks() -> Prefetch:
-    return Prefetch("tasks", queryset=Task.objects.filter(status=TaskStatus.OPEN).order_by("due_date"),
-                    to_attr="open_tasks")
 
 
 # --- Global search (the top bar) --------------------------------------------------------------------
