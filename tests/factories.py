@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from voronka.accounts.models import Role, Team, User
+from voronka.accounts.services import get_system_actor
 from voronka.catalog.models import Channel, LostReason, Product, Region, Source
 from voronka.clients.models import Client
 from voronka.clients.services import create_client
@@ -38,6 +39,7 @@ class SalesWorld:
     region: Region
     product: Product
     reason: LostReason
+    system: User
 
 
 def make_user(username: str, role: str = Role.MANAGER, team: Team | None = None, **extra) -> User:
@@ -57,23 +59,24 @@ def build_world() -> SalesWorld:
     head = make_user("head", role=Role.HEAD)
     admin = make_user("admin", role=Role.ADMIN, is_staff=True, is_superuser=True)
     analyst = make_user("analyst", role=Role.ANALYST)
-    pipeline = create_pipeline(actor=None, name="Inbound", slug="inbound", kind="inbound")
-    add_stage(actor=None, pipeline=pipeline, name="Заявка получена", slug="received")
-    add_stage(actor=None, pipeline=pipeline, name="Квалификация проведена", slug="qualified")
-    add_stage(actor=None, pipeline=pipeline, name="КП отправлено", slug="proposal", required_fields=["amount"],
+    system = get_system_actor()
+    pipeline = create_pipeline(actor=system, name="Inbound", slug="inbound", kind="inbound")
+    add_stage(actor=system, pipeline=pipeline, name="Заявка получена", slug="received")
+    add_stage(actor=system, pipeline=pipeline, name="Квалификация проведена", slug="qualified")
+    add_stage(actor=system, pipeline=pipeline, name="КП отправлено", slug="proposal", required_fields=["amount"],
               max_days=5)
-    add_stage(actor=None, pipeline=pipeline, name="Договор подписан", slug="signed",
+    add_stage(actor=system, pipeline=pipeline, name="Договор подписан", slug="signed",
               required_fields=["amount", "expected_close_date"])
-    other_pipeline = create_pipeline(actor=None, name="Outreach", slug="outreach", kind="outreach")
-    add_stage(actor=None, pipeline=other_pipeline, name="База собрана", slug="base")
-    add_stage(actor=None, pipeline=other_pipeline, name="Письмо отправлено", slug="letter")
+    other_pipeline = create_pipeline(actor=system, name="Outreach", slug="outreach", kind="outreach")
+    add_stage(actor=system, pipeline=other_pipeline, name="База собрана", slug="base")
+    add_stage(actor=system, pipeline=other_pipeline, name="Письмо отправлено", slug="letter")
     return SalesWorld(
         team=team, other_team=other, owner=owner, teammate=teammate, outsider=outsider, lead=lead, head=head,
         admin=admin, analyst=analyst, pipeline=pipeline, other_pipeline=other_pipeline,
         source=Source.objects.create(name="Сайт"), channel=Channel.objects.create(name="Телефон"),
         region=Region.objects.create(name="Москва"),
         product=Product.objects.create(name="Переводчик API", price=120000),
-        reason=LostReason.objects.create(name="Нет денег"),
+        reason=LostReason.objects.create(name="Нет денег"), system=system,
     )
 
 

@@ -76,7 +76,7 @@ def test_a_lead_without_a_team_sees_only_their_own(world, deal):
 
 
 def test_a_task_assignee_may_change_the_task_but_not_the_deal(world, deal):
-    task = create_task(actor=world.owner, deal=deal, assignee=world.teammate, **task_spec())
+    task = create_task(actor=world.lead, deal=deal, assignee=world.teammate, **task_spec())
     require_perm(world.teammate, "change", task)
     with pytest.raises(Forbidden):
         require_perm(world.teammate, "change", deal)

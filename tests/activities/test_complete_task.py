@@ -111,7 +111,7 @@ def test_postpone_with_a_malformed_date_is_refused(world, task):
 
 
 def test_postpone_creates_a_follow_up_with_the_new_date_same_assignee_and_kind(world, deal):
-    task = create_task(actor=world.owner, deal=deal, title="Встреча в офисе", kind="meeting",
+    task = create_task(actor=world.lead, deal=deal, title="Встреча в офисе", kind="meeting",
                        due_date=TODAY(), assignee=world.teammate)
     new_date = TODAY() + dt.timedelta(days=10)
     complete_task(actor=world.owner, task=task, outcome="postpone", comment="Клиент в отпуске",
@@ -201,7 +201,7 @@ def test_completing_a_task_of_another_manager_is_forbidden(world, task):
 
 
 def test_the_assignee_of_a_task_on_someone_elses_deal_may_complete_it(world, deal):
-    task = create_task(actor=world.owner, deal=deal, assignee=world.teammate, **task_spec(days=2))
+    task = create_task(actor=world.lead, deal=deal, assignee=world.teammate, **task_spec(days=2))
     complete_task(actor=world.teammate, task=task, outcome="result", comment="Сделал")
     assert Task.objects.get(pk=task.pk).completed_by_id == world.teammate.pk
 

@@ -35,7 +35,7 @@ def test_visible_tasks_of_a_manager_are_their_own(world, tasks):
 
 def test_visible_tasks_include_tasks_assigned_to_the_manager_on_others_deals(world, tasks):
     deal = tasks["teammate"].deal
-    helper = create_task(actor=world.teammate, deal=deal, assignee=world.owner, **task_spec(days=2))
+    helper = create_task(actor=world.lead, deal=deal, assignee=world.owner, **task_spec(days=2))
     assert helper.pk in _ids(visible_tasks(actor=world.owner))
     assert tasks["teammate"].pk not in _ids(visible_tasks(actor=world.owner))
 

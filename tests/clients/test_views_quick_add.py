@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import make_client
+from voronka.accounts.services import get_system_actor
 from voronka.activities.models import Task
 from voronka.clients.models import Client, Contact
 from voronka.deals.models import Deal
@@ -22,10 +23,10 @@ URL = reverse("clients:quick_add")
 @pytest.fixture
 def strict(world):
     """A pipeline whose first stage wants source and channel, like the real Inbound."""
-    pipeline = create_pipeline(actor=None, name="Входящие", slug="strict", kind="custom")
-    add_stage(actor=None, pipeline=pipeline, name="Заявка получена", slug="received",
+    pipeline = create_pipeline(actor=get_system_actor(), name="Входящие", slug="strict", kind="custom")
+    add_stage(actor=get_system_actor(), pipeline=pipeline, name="Заявка получена", slug="received",
               required_fields=["source", "channel"])
-    add_stage(actor=None, pipeline=pipeline, name="Квалификация проведена", slug="qualified")
+    add_stage(actor=get_system_actor(), pipeline=pipeline, name="Квалификация проведена", slug="qualified")
     return pipeline
 
 

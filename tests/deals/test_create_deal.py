@@ -9,6 +9,7 @@ import pytest
 
 from tests.dbstate import open_tasks, stage_of, transitions_of, unchanged
 from tests.factories import make_client, make_deal, task_spec
+from voronka.accounts.services import get_system_actor
 from voronka.activities.models import Activity
 from voronka.audit.models import AuditEntry
 from voronka.catalog.models import CustomFieldDefinition
@@ -147,7 +148,7 @@ def test_create_deal_by_an_analyst_is_forbidden(world):
 
 
 def test_create_deal_on_a_conveyor_stage_hands_the_deal_to_the_stage_owner(world):
-    stage = add_stage(actor=None, pipeline=world.pipeline, name="Демо проведено", slug="demo",
+    stage = add_stage(actor=get_system_actor(), pipeline=world.pipeline, name="Демо проведено", slug="demo",
                       owner_user=world.teammate)
     deal = _create(world, stage=stage)
     deal.refresh_from_db()

@@ -9,6 +9,7 @@ import pytest
 
 from tests.dbstate import open_tasks, stage_of, transitions_of, unchanged
 from tests.factories import make_deal, task_spec
+from voronka.accounts.services import get_system_actor
 from voronka.activities.models import Activity
 from voronka.activities.services import complete_task, create_task
 from voronka.catalog.models import CustomFieldDefinition
@@ -105,7 +106,7 @@ def test_move_deal_does_not_count_a_zero_amount_as_filled(world, deal):
 @pytest.fixture
 def custom_stage(world):
     CustomFieldDefinition.objects.create(entity="deal", key="budget", label="Бюджет клиента", field_type="money")
-    return add_stage(actor=None, pipeline=world.pipeline, name="Бюджет согласован", slug="budget",
+    return add_stage(actor=get_system_actor(), pipeline=world.pipeline, name="Бюджет согласован", slug="budget",
                      required_fields=["cf:budget", "client.inn"])
 
 
@@ -176,7 +177,7 @@ def test_a_conveyor_stage_hands_the_deal_and_its_open_tasks_to_the_stage_owner(w
     complete_task(actor=world.owner, task=first_task, outcome="result", comment="Дозвонились",
                   next_task=task_spec(title="Отправить материалы"))
     create_task(actor=world.owner, deal=deal, **task_spec(days=3, title="Напомнить"))
-    demo = add_stage(actor=None, pipeline=world.pipeline, name="Демо проведено", slug="demo",
+    demo = add_stage(actor=get_system_actor(), pipeline=world.pipeline, name="Демо проведено", slug="demo",
                      owner_user=world.teammate)
 
     move_deal(actor=world.owner, deal=deal, stage=demo)
@@ -198,7 +199,7 @@ def test_a_stage_without_owner_keeps_the_deal_owner(world, deal):
 
 
 def test_a_stage_with_on_enter_task_creates_it_on_entry(world, deal):
-    stage = add_stage(actor=None, pipeline=world.pipeline, name="Счёт выставлен", slug="invoice",
+    stage = add_stage(actor=get_system_actor(), pipeline=world.pipeline, name="Счёт выставлен", slug="invoice",
                       on_enter=["create_task_email"], position=2)
     move_deal(actor=world.owner, deal=deal, stage=stage)
     assert sorted(t.kind for t in open_tasks(deal)) == ["call", "email"]

@@ -9,6 +9,7 @@ import pytest
 
 from tests.dbstate import stage_of, unchanged
 from tests.factories import make_deal
+from voronka.accounts.services import get_system_actor
 from voronka.audit.models import AuditEntry
 from voronka.catalog.models import CustomFieldDefinition, Product
 from voronka.core.errors import DomainError, Forbidden, MissingFields
@@ -109,7 +110,7 @@ def test_update_deal_stores_a_custom_value_normalised_and_removes_it_when_emptie
 
 
 def test_update_deal_cannot_clear_a_required_custom_field(world, money_field):
-    stage = add_stage(actor=None, pipeline=world.pipeline, name="Бюджет согласован", required_fields=["cf:budget"])
+    stage = add_stage(actor=get_system_actor(), pipeline=world.pipeline, name="Бюджет согласован", required_fields=["cf:budget"])
     deal = make_deal(world.owner, world.pipeline, stage=stage, values={"cf:budget": "10"})
     with unchanged(), pytest.raises(MissingFields) as exc:
         update_deal(actor=world.owner, deal=deal, values={"cf:budget": None})

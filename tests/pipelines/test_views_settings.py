@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import make_deal
+from voronka.accounts.services import get_system_actor
 from voronka.catalog.models import CustomFieldDefinition
 from voronka.pipelines.models import Pipeline, Stage
 from voronka.pipelines.services import add_stage, create_pipeline
@@ -76,7 +77,7 @@ def test_admin_role_without_superuser_may_open_settings(client, world):
 # --- overview ---------------------------------------------------------------------------------------------
 
 def test_index_shows_the_stage_name_lint_of_every_pipeline(admin_client, world):
-    add_stage(actor=None, pipeline=world.other_pipeline, name="Думает")
+    add_stage(actor=get_system_actor(), pipeline=world.other_pipeline, name="Думает")
     response = admin_client.get(reverse("settings:index"))
     assert response.status_code == 200
     html = response.content.decode()
@@ -346,16 +347,16 @@ def _count(client, url) -> int:
 
 
 def test_pipeline_page_queries_do_not_grow_with_stages(admin_client, world):
-    pipeline = create_pipeline(actor=None, name="Caps", slug="caps")
+    pipeline = create_pipeline(actor=get_system_actor(), name="Caps", slug="caps")
     CustomFieldDefinition.objects.create(entity="deal", key="budget", label="Бюджет", field_type="money")
-    add_stage(actor=None, pipeline=pipeline, name="Заявка получена")
+    add_stage(actor=get_system_actor(), pipeline=pipeline, name="Заявка получена")
     for i in range(1, 3):
-        add_stage(actor=None, pipeline=pipeline, name=f"Шаг {i} сделан", owner_team=world.team,
+        add_stage(actor=get_system_actor(), pipeline=pipeline, name=f"Шаг {i} сделан", owner_team=world.team,
                   owner_user=world.lead, required_fields=["amount", "cf:budget"])
     url = reverse("settings:pipeline", args=[pipeline.pk])
     few = _count(admin_client, url)
     for i in range(3, 10):
-        add_stage(actor=None, pipeline=pipeline, name=f"Шаг {i} сделан", owner_team=world.team,
+        add_stage(actor=get_system_actor(), pipeline=pipeline, name=f"Шаг {i} сделан", owner_team=world.team,
                   owner_user=world.lead, required_fields=["amount", "cf:budget"])
     make_deal(world.owner, pipeline)
     assert _count(admin_client, url) == few
@@ -363,12 +364,12 @@ def test_pipeline_page_queries_do_not_grow_with_stages(admin_client, world):
 
 def test_pipeline_list_and_index_queries_do_not_grow(admin_client, world):
     for i in range(1):
-        create_pipeline(actor=None, name=f"P{i}", slug=f"p{i}")
+        create_pipeline(actor=get_system_actor(), name=f"P{i}", slug=f"p{i}")
     urls = [reverse("settings:pipelines"), reverse("settings:index")]
     few = [_count(admin_client, u) for u in urls]  # 3 pipelines
     for i in range(1, 8):
-        pipeline = create_pipeline(actor=None, name=f"P{i}", slug=f"p{i}")
-        add_stage(actor=None, pipeline=pipeline, name="Переговоры")
+        pipeline = create_pipeline(actor=get_system_actor(), name=f"P{i}", slug=f"p{i}")
+        add_stage(actor=get_system_actor(), pipeline=pipeline, name="Переговоры")
     assert [_count(admin_client, u) for u in urls] == few  # 10 pipelines
 
 

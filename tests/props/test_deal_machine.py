@@ -31,6 +31,7 @@ from hypothesis.stateful import (
 
 from tests.dbstate import snapshot
 from tests.factories import SalesWorld, make_client
+from voronka.accounts.services import get_system_actor
 from voronka.activities.models import Task
 from voronka.activities.services import cancel_task, complete_task, create_task
 from voronka.catalog.models import CustomFieldDefinition
@@ -295,9 +296,9 @@ class DealMachine(RuleBasedStateMachine):
 def prepare(world: SalesWorld) -> None:
     """A money custom field required by a stage, and a conveyor stage that creates a task on entry."""
     CustomFieldDefinition.objects.create(entity="deal", key="budget", label="Бюджет", field_type="money")
-    add_stage(actor=None, pipeline=world.other_pipeline, name="Бюджет согласован", slug="budget",
+    add_stage(actor=get_system_actor(), pipeline=world.other_pipeline, name="Бюджет согласован", slug="budget",
               required_fields=["cf:budget", "amount"])
-    add_stage(actor=None, pipeline=world.pipeline, name="Демо проведено", slug="demo", position=3,
+    add_stage(actor=get_system_actor(), pipeline=world.pipeline, name="Демо проведено", slug="demo", position=3,
               owner_user=world.teammate, on_enter=["create_task_meeting"])
     DealMachine.world = world
 

@@ -57,6 +57,10 @@ class User(AbstractUser):
         choices=[("ru", "Русский"), ("en", "English")],
     )
     phone = models.CharField(_("phone"), max_length=32, blank=True, default="")
+    is_system = models.BooleanField(
+        _("system actor"), default=False, editable=False,
+        help_text=_("The one account background jobs, imports and automation act as; it cannot sign in."),
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -66,9 +70,15 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=models.Q(role__in=[r.value for r in Role]), name="user_role_valid"
             ),
+            models.UniqueConstraint(fields=["is_system"], condition=models.Q(is_system=True),
+                                    name="user_one_system_actor"),
+            models.CheckConstraint(condition=models.Q(is_system=False) | models.Q(is_active=False),
+                                   name="user_system_actor_cannot_sign_in"),
         ]
 
     def __str__(self) -> str:
+        if self.__dict__.get("is_system"):  # not ``self.is_system``: lists load users with ``only(...)``
+            return str(_("System"))
         return self.get_full_name() or self.username
 
     @property

@@ -1,4 +1,16 @@
-"""One place for visibility (``scope_q``) and write permission (``require_perm``)."""
+"""One place for visibility (``scope_q``, ``is_visible``) and write permission (``require_perm``).
+
+Services call the ``require_*`` helpers on every object they are given (a client, a contact, an assignee,
+an owner, a deal): the API, imports and automation call services directly, so nothing is trusted.
+
+Visibility by scope (``own`` / ``team`` / ``all``, from the role):
+- a deal: its owner (or the owner's team);
+- a task: its assignee or the owner of its deal (or their teams);
+- a client: its responsible manager, or the owner of one of its *open* deals (or their teams), so that a
+  stage owner who takes a deal in a conveyor hand-off can open its client; the previous owner, with no open
+  deal of that client left and not responsible, no longer sees it;
+- a contact: as its client.
+"""
 
 from __future__ import annotations
 
@@ -8,34 +20,56 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from voronka.accounts.models import Role, Scope
-from voronka.core.errors import Forbidden
+from voronka.core.errors import DomainError, Forbidden, NotFound
 
 if TYPE_CHECKING:
     from voronka.accounts.models import User
 
-# The field that names the person a record belongs to, per model label.
+# The fields that name the people a record belongs to, per model label.
 OWNER_FIELDS: dict[str, tuple[str, ...]] = {
     "deals.Deal": ("owner",),
     "clients.Client": ("responsible",),
     "activities.Task": ("assignee", "deal__owner"),
 }
+# Models whose visibility is their client's (the path from the model to the client).
+VIA_CLIENT: dict[str, str] = {"clients.Contact": "client"}
 
 CONFIG_PERMS = {"configure"}
 
 
+def _people_q(actor: User, fields: tuple[str, ...], prefix: str = "") -> Q:
+    q = Q()
+    if actor.scope == Scope.TEAM and actor.team_id:
+        for field in fields:
+            q |= Q(**{f"{prefix}{field}__team_id": actor.team_id})
+    for field in fields:
+        q |= Q(**{f"{prefix}{field}_id": actor.pk}) if "__" not in field else Q(**{f"{prefix}{field}": actor.pk})
+    return q
+
+
+def _open_deals_of_actor(actor: User):
+    """Open deals owned by the actor (team scope: by anyone of his team), for client visibility."""
+    from voronka.deals.models import Deal, DealStatus  # deals depends on accounts, not the other way
+
+    deals = Deal.objects.filter(status=DealStatus.OPEN)
+    if actor.scope == Scope.TEAM and actor.team_id:
+        return deals.filter(Q(owner_id=actor.pk) | Q(owner__team_id=actor.team_id))
+    return deals.filter(owner_id=actor.pk)
+
+
+def _client_q(actor: User, prefix: str = "") -> Q:
+    return _people_q(actor, OWNER_FIELDS["clients.Client"], prefix)
+
+
 def scope_q(actor: User, model_label: str) -> Q:
     """A filter that keeps only the rows of ``model_label`` the actor may see."""
-    fields = OWNER_FIELDS[model_label]
-    scope = actor.scope
-    if scope == Scope.ALL:
+    if actor.scope == Scope.ALL:
         return Q()
-    q = Q()
-    if scope == Scope.TEAM and actor.team_id:
-        for field in fields:
-            q |= Q(**{f"{field}__team_id": actor.team_id})
-    for field in fields:
-        q |= Q(**{f"{field}_id": actor.pk}) if "__" not in field else Q(**{field: actor.pk})
-    return q
+    if model_label == "clients.Client":
+        return _client_q(actor)
+    if model_label in VIA_CLIENT:
+        return _client_q(actor, prefix=f"{VIA_CLIENT[model_label]}__")
+    return _people_q(actor, OWNER_FIELDS[model_label])
 
 
 def can_see(actor: User, model_label: str, owner_ids: list[int | None], owner_team_ids: list[int | None]) -> bool:
@@ -61,14 +95,35 @@ def _owners(obj) -> tuple[list[int | None], list[int | None]]:
     return ids, teams
 
 
+def is_visible(actor: User, obj) -> bool:
+    """Whether the actor's scope covers ``obj`` (the object twin of ``scope_q``)."""
+    if actor.scope == Scope.ALL:
+        return True
+    label = obj._meta.label
+    if label in VIA_CLIENT:
+        client = getattr(obj, VIA_CLIENT[label])
+        return client is not None and is_visible(actor, client)
+    if label not in OWNER_FIELDS:
+        return True
+    ids, teams = _owners(obj)
+    return bool(ids and can_see(actor, label, ids, teams))
+
+
+def _require_actor(actor: User | None) -> None:
+    if actor is None:
+        raise Forbidden(_("No actor: background work acts as the system actor."))
+    if not actor.is_active and not getattr(actor, "is_system", False):
+        raise Forbidden(_("You must be signed in."))
+
+
 def require_perm(actor: User, perm: str, obj=None) -> None:
     """Raise ``Forbidden`` unless the actor may perform ``perm`` (on ``obj``).
 
     ``perm`` is ``view``, ``change`` or ``configure``. Analysts only read; configuration is
-    for admins; changes to a record need it to be within the actor's scope.
+    for admins; changes to a record need it to be within the actor's scope. There is no anonymous
+    actor: background jobs, imports and automation pass ``accounts.services.get_system_actor()``.
     """
-    if actor is None or not actor.is_active:
-        raise Forbidden(_("You must be signed in."))
+    _require_actor(actor)
     if actor.is_superuser:
         return
     if perm in CONFIG_PERMS:
@@ -77,15 +132,46 @@ def require_perm(actor: User, perm: str, obj=None) -> None:
         return
     if perm != "view" and actor.role == Role.ANALYST:
         raise Forbidden(_("Analysts have read-only access."))
-    if obj is not None and obj._meta.label in OWNER_FIELDS:
-        ids, teams = _owners(obj)
-        if not ids or not can_see(actor, obj._meta.label, ids, teams):
-            raise Forbidden(_("This record is outside your scope."))
+    if obj is not None and not is_visible(actor, obj):
+        raise Forbidden(_("This record is outside your scope."))
+
+
+def require_visible(actor: User, obj, *, field: str) -> None:
+    """An object handed to a service (a client, a contact, a deal) must be one the actor can see.
+
+    Hidden is the same as missing (``NotFound``), so a refusal does not confirm that the record exists.
+    ``None`` passes: callers decide whether the value is required.
+    """
+    if obj is None:
+        return
+    _require_actor(actor)
+    if actor.is_superuser or is_visible(actor, obj):
+        return
+    raise NotFound(_("Not found: %(field)s.") % {"field": field}, field=field)
+
+
+def require_contact_of(actor: User, contact, client, *, field: str = "contact") -> None:
+    """A contact given to a deal or task belongs to that client and is visible to the actor."""
+    if contact is None:
+        return
+    if client is None or contact.client_id != client.pk:
+        raise DomainError(_("The contact belongs to another client."), field=field)
+    require_visible(actor, contact, field=field)
 
 
 def require_assignable(actor: User, user: User | None, *, field: str = "owner") -> None:
-    """Records may be handed only to people within the actor's scope (a manager: himself)."""
-    if user is None or actor.is_superuser or actor.scope == Scope.ALL or user.pk == actor.pk:
+    """Records may be handed only to people within the actor's scope (a manager: himself).
+
+    Nobody can be handed a record who cannot work on it: the system actor, a deactivated user, an analyst.
+    """
+    if user is None:
+        return
+    _require_actor(actor)
+    if getattr(user, "is_system", False) or not user.is_active:
+        raise DomainError(_("Choose an active user."), field=field)
+    if user.role == Role.ANALYST and not user.is_superuser:
+        raise DomainError(_("Analysts have read-only access and cannot be given records."), field=field)
+    if actor.is_superuser or actor.scope == Scope.ALL or user.pk == actor.pk:
         return
     if actor.scope == Scope.TEAM and actor.team_id is not None and user.team_id == actor.team_id:
         return

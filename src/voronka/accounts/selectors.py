@@ -11,7 +11,7 @@ from voronka.core.errors import NotFound
 
 def assignable_users(*, actor: User) -> QuerySet[User]:
     """Active users the actor may hand records to: everyone (all scope), the team (team scope), self (own)."""
-    qs = User.objects.filter(is_active=True).exclude(role=Role.ANALYST).select_related("team")
+    qs = User.objects.filter(is_active=True, is_system=False).exclude(role=Role.ANALYST).select_related("team")
     if actor.scope == Scope.ALL:
         return qs
     if actor.scope == Scope.TEAM and actor.team_id:
@@ -26,7 +26,7 @@ def list_teams() -> QuerySet[Team]:
 # --- settings screens -------------------------------------------------------------------------------------
 
 def list_users_for_settings(*, actor: User, show_inactive: bool = True) -> QuerySet[User]:
-    qs = User.objects.select_related("team")
+    qs = User.objects.filter(is_system=False).select_related("team")
     if not show_inactive:
         qs = qs.filter(is_active=True)
     return qs.order_by("-is_active", "team__name", "last_name", "first_name", "username")
@@ -34,7 +34,7 @@ def list_users_for_settings(*, actor: User, show_inactive: bool = True) -> Query
 
 def get_user_for_settings(*, actor: User, user_id) -> User:
     try:
-        return User.objects.select_related("team").get(pk=user_id)
+        return User.objects.filter(is_system=False).select_related("team").get(pk=user_id)
     except (User.DoesNotExist, ValueError, TypeError) as exc:
         raise NotFound(_("User not found."), field="user") from exc
 
@@ -57,4 +57,4 @@ def active_users(*, actor: User, include: int | None = None) -> QuerySet[User]:
     q = Q(is_active=True) & ~Q(role=Role.ANALYST)
     if include:
         q |= Q(pk=include)
-    return User.objects.filter(q).order_by("first_name", "last_name", "username")
+    return User.objects.filter(q, is_system=False).order_by("first_name", "last_name", "username")

@@ -7,7 +7,7 @@ import secrets
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from voronka.accounts.models import Role, Team, User
@@ -29,10 +29,36 @@ def ensure_admin(*, username: str = "admin", password: str = "", email: str = ""
     return user, created
 
 
+SYSTEM_USERNAME = "system"
+
+
+def get_system_actor() -> User:
+    """The explicit actor of background jobs, imports, the demo, template installation and automation.
+
+    One ``User`` row flagged ``is_system`` (created on first use): inactive with an unusable password, so it
+    cannot sign in and appears in no picker or My day, yet ``require_perm`` lets it configure and change
+    everything (administrator role, scope all). Its writes are recorded in the audit trail under its name.
+    """
+    user = User.objects.filter(is_system=True).first()
+    if user is not None:
+        return user
+    username = SYSTEM_USERNAME
+    if User.objects.filter(username=username).exists():
+        username = f"{SYSTEM_USERNAME}-{secrets.token_hex(3)}"
+    user = User(username=username, role=Role.ADMIN, is_system=True, is_active=False, is_staff=False,
+                is_superuser=False)
+    user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:  # another process created it meanwhile
+        user = None
+    return user or User.objects.get(is_system=True)
+
+
 @transaction.atomic
-def create_team(*, actor: User | None, name: str, lead: User | None = None) -> Team:
-    if actor is not None:
-        require_perm(actor, "configure")
+def create_team(*, actor: User, name: str, lead: User | None = None) -> Team:
+    require_perm(actor, "configure")
     name = (name or "").strip()
     if not name:
         raise DomainError(_("Enter the team name."), field="name")

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voronka.accounts.models import User
-from voronka.accounts.permissions import require_perm
+from voronka.accounts.permissions import require_assignable, require_perm
 from voronka.activities.models import Activity, ActivityKind, Outcome, Task, TaskKind, TaskStatus
 from voronka.audit.services import record_audit
 from voronka.catalog.models import LostReason
@@ -66,12 +66,19 @@ def build_task(*, actor: User, spec: dict[str, Any], deal=None, client=None, fie
         raise DomainError(_("Unknown task type."), field=f"{field_prefix}kind")
     due_date = _parse_due(spec.get("due_date"), f"{field_prefix}due_date")
     assignee = spec.get("assignee")
-    if assignee is None:
+    if assignee in (None, ""):
+        # The deal's owner (whoever the conveyor gave it to), or the actor himself for a client task.
         assignee = deal.owner if deal is not None else actor
-    elif not isinstance(assignee, User):
-        assignee = User.objects.filter(pk=assignee, is_active=True).first()
-        if assignee is None:
-            raise DomainError(_("Unknown assignee."), field=f"{field_prefix}assignee")
+        if deal is None:
+            require_assignable(actor, assignee, field=f"{field_prefix}assignee")
+    else:
+        if not isinstance(assignee, User):
+            found = (User.objects.filter(pk=assignee, is_active=True, is_system=False).first()
+                     if str(assignee).isascii() and str(assignee).isdigit() else None)
+            if found is None:
+                raise DomainError(_("Unknown assignee."), field=f"{field_prefix}assignee")
+            assignee = found
+        require_assignable(actor, assignee, field=f"{field_prefix}assignee")
     task = Task(deal=deal, client=client if client is not None else (deal.client if deal else None),
                 assignee=assignee, kind=kind, title=title, due_date=due_date, due_time=spec.get("due_time") or None,
                 created_by=actor, created_at=timezone.now())

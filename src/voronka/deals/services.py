@@ -269,6 +269,7 @@ def create_deal(*, actor: User, title: str, pipeline: Pipeline, client: Client, 
                 lines: list[dict[str, Any]] | None = None) -> Deal:
     """Create an open deal on its first (or given) stage together with its first task (invariant 1)."""
     require_perm(actor, "change")
+    owner = owner or actor
     require_assignable(actor, owner)
     if client is None:
         raise DomainError(_("Choose the client."), field="client")
@@ -286,7 +287,7 @@ def create_deal(*, actor: User, title: str, pipeline: Pipeline, client: Client, 
         raise MissingFields(_("A deal starts with its first task."), field="task_title",
                             fields=["task_title", "task_due_date"])
     now = timezone.now()
-    deal = Deal(title=title, pipeline=pipeline, stage=stage, client=client, owner=owner or actor,
+    deal = Deal(title=title, pipeline=pipeline, stage=stage, client=client, owner=owner,
                 currency=settings.VORONKA_DEFAULT_CURRENCY, stage_entered_at=now, created_at=now,
                 furthest_position=stage.position,
                 is_new_client=not client.deals.filter(status=DealStatus.WON).exists())

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
+from voronka.accounts.services import get_system_actor
 from voronka.catalog.models import (
     Channel,
     CustomFieldDefinition,
@@ -60,7 +61,7 @@ def install_defaults(*, language: str = "ru") -> dict[str, int]:
     installed = 0
     for name in BLUEPRINTS:
         if not Pipeline.objects.filter(slug=load_blueprint(name)["slug"]).exists():
-            install_pipeline_template(actor=None, name=name, language=language)
+            install_pipeline_template(actor=get_system_actor(), name=name, language=language)
             installed += 1
     counts["pipelines"] = installed
     return counts

@@ -51,10 +51,9 @@ def _check_on_enter(actions: list[str]) -> list[str]:
 
 
 @transaction.atomic
-def create_pipeline(*, actor: User | None, name: str, slug: str = "", kind: str = "custom",
+def create_pipeline(*, actor: User, name: str, slug: str = "", kind: str = "custom",
                     description: str = "") -> Pipeline:
-    if actor is not None:
-        require_perm(actor, "configure")
+    require_perm(actor, "configure")
     name = (name or "").strip()
     if not name:
         raise DomainError(_("Enter the pipeline name."), field="name")
@@ -69,10 +68,9 @@ def create_pipeline(*, actor: User | None, name: str, slug: str = "", kind: str 
 
 
 @transaction.atomic
-def add_stage(*, actor: User | None, pipeline: Pipeline, name: str, slug: str = "", position: int | None = None,
+def add_stage(*, actor: User, pipeline: Pipeline, name: str, slug: str = "", position: int | None = None,
               **fields: Any) -> Stage:
-    if actor is not None:
-        require_perm(actor, "configure")
+    require_perm(actor, "configure")
     name = (name or "").strip()
     if not name:
         raise DomainError(_("Enter the stage name."), field="name")
@@ -163,8 +161,9 @@ def _text(value: Any, language: str) -> str:
 
 
 @transaction.atomic
-def install_pipeline_template(*, actor: User | None, name: str, language: str = "ru", slug: str = "") -> Pipeline:
+def install_pipeline_template(*, actor: User, name: str, language: str = "ru", slug: str = "") -> Pipeline:
     """Create a pipeline with its stages and rulebook from ``blueprints/<name>.yaml``."""
+    require_perm(actor, "configure")
     data = load_blueprint(name)
     pipeline = create_pipeline(actor=actor, name=_text(data["name"], language), slug=slug or data["slug"],
                                kind=data.get("kind", "custom"), description=_text(data.get("description"), language))
