@@ -10,9 +10,10 @@ from voronka.activities.models import Activity, Task
 from voronka.audit.models import AuditEntry
 from voronka.clients.models import Client, Contact
 from voronka.deals.models import Deal, DealLine, StageTransition
+from voronka.events.models import OutboxEvent
 from voronka.pipelines.models import Pipeline, Stage
 
-COUNTED = (Deal, DealLine, Task, StageTransition, Activity, AuditEntry, Client, Contact)
+COUNTED = (Deal, DealLine, Task, StageTransition, Activity, AuditEntry, OutboxEvent, Client, Contact)
 
 
 def snapshot() -> dict[str, Any]:

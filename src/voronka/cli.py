@@ -1,4 +1,4 @@
-"""The ``voronka`` command: serve, worker, migrate, demo, createadmin, check, pipeline lint, manage."""
+"""The ``voronka`` command: serve, worker, migrate, demo, createadmin, check, pipeline lint, tick, manage."""
 
 from __future__ import annotations
 
@@ -96,6 +96,28 @@ def cmd_pipeline(ns: argparse.Namespace) -> int:
     return 1 if warnings and ns.strict else 0
 
 
+def cmd_tick(ns: argparse.Namespace) -> int:
+    """Run what is due at ``--now`` once: today, the retry pass of undispatched domain events."""
+    _setup()
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from voronka.events.dispatch import dispatch_pending
+
+    now = timezone.now()
+    if ns.now:
+        try:
+            now = dt.datetime.fromisoformat(ns.now)
+        except ValueError:
+            print(f"--now: not an ISO 8601 moment: {ns.now}", file=sys.stderr)
+            return 2
+        if timezone.is_naive(now):
+            now = timezone.make_aware(now)
+    print(f"events dispatched: {dispatch_pending(now=now)}")
+    return 0
+
+
 def cmd_manage(ns: argparse.Namespace) -> int:
     _setup()
     from django.core.management import execute_from_command_line
@@ -146,6 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("slug", nargs="?")
     lint.add_argument("--strict", action="store_true", help="exit 1 when there are warnings")
     lint.set_defaults(func=cmd_pipeline)
+
+    p = sub.add_parser("tick", help="run the scheduled jobs due now once (retry of pending events)")
+    p.add_argument("--now", default="", help="the moment to run for, ISO 8601 (default: now)")
+    p.set_defaults(func=cmd_tick)
 
     p = sub.add_parser("manage", help="run a Django management command")
     p.add_argument("args", nargs=argparse.REMAINDER)

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "voronka.deals",
     "voronka.activities",
     "voronka.audit",
+    "voronka.events",
     "voronka.web",
 ]
 
@@ -179,6 +180,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # Business settings.
 VORONKA_WON_REQUIRES_AMOUNT = env_bool("VORONKA_WON_REQUIRES_AMOUNT", True)
 VORONKA_DEFAULT_CURRENCY = env_str("VORONKA_DEFAULT_CURRENCY", "RUB")
+VORONKA_OUTBOX_MAX_ATTEMPTS = env_int("VORONKA_OUTBOX_MAX_ATTEMPTS", 10)  # then a row waits for a person
 
 LOGGING = {
     "version": 1,

@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 
 from voronka.accounts.models import Role, Team, User
 from voronka.accounts.permissions import require_perm
-from voronka.audit.services import diff, record_audit
+from voronka.audit.services import diff
 from voronka.core.errors import DomainError
+from voronka.events.services import record_event
 
 
 @transaction.atomic
@@ -64,7 +65,9 @@ def create_team(*, actor: User, name: str, lead: User | None = None) -> Team:
         raise DomainError(_("Enter the team name."), field="name")
     if Team.objects.filter(name=name).exists():
         raise DomainError(_("A team with this name already exists."), field="name")
-    return Team.objects.create(name=name, lead=lead)
+    team = Team.objects.create(name=name, lead=lead)
+    record_event(actor=actor, verb="team.created", target=team)
+    return team
 
 
 @transaction.atomic
@@ -141,7 +144,7 @@ def create_user(*, actor: User, username: str, password: str, role: str = Role.M
     _check_password(password, user)
     user.set_password(password)
     user.save()
-    record_audit(actor=actor, action="user.created", obj=user)
+    record_event(actor=actor, verb="user.created", target=user)
     return user
 
 
@@ -161,7 +164,7 @@ def update_user(*, actor: User, user: User, role: str, team: Team | None, is_act
     user.team = team
     user.is_active = bool(is_active)
     user.save(update_fields=fields)
-    record_audit(actor=actor, action="user.updated", obj=user, changes=diff(user, before, fields))
+    record_event(actor=actor, verb="user.updated", target=user, changes=diff(user, before, fields))
     return user
 
 
@@ -172,7 +175,7 @@ def reset_user_password(*, actor: User, user: User, password: str) -> User:
     _check_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
-    record_audit(actor=actor, action="user.password_reset", obj=user)
+    record_event(actor=actor, verb="user.password_reset", target=user)
     return user
 
 
@@ -190,5 +193,5 @@ def update_team(*, actor: User, team: Team, name: str, lead: User | None = None)
     team.name = name
     team.lead = lead
     team.save(update_fields=["name", "lead"])
-    record_audit(actor=actor, action="team.updated", obj=team, changes=diff(team, before, ["name", "lead"]))
+    record_event(actor=actor, verb="team.updated", target=team, changes=diff(team, before, ["name", "lead"]))
     return team

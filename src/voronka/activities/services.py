@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -18,15 +19,33 @@ from django.utils.translation import gettext as _
 from voronka.accounts.models import User
 from voronka.accounts.permissions import require_assignable, require_perm
 from voronka.activities.models import Activity, ActivityKind, Outcome, Task, TaskKind, TaskStatus
-from voronka.audit.services import record_audit
+from voronka.audit.services import diff
 from voronka.catalog.models import LostReason
 from voronka.catalog.selectors import lost_reason_from
+from voronka.clients.services import refuse_client
 from voronka.core.errors import DomainError, MissingFields
 from voronka.core.validation import clean_or_raise
+from voronka.events.services import record_event
 
 logger = logging.getLogger(__name__)
 
 TASK_SPEC_KEYS = {"title", "kind", "due_date", "due_time", "assignee"}
+
+# How a Refusal closes an open deal: deals sits above activities (docs/architecture.md), so the deals app
+# hands its ``lose_deal`` in at start-up (DealsConfig.ready) instead of this module importing it.
+_deal_refusal: Callable[..., Any] | None = None
+
+
+def set_deal_refusal(close: Callable[..., Any]) -> None:
+    """Register ``close(actor=, deal=, reason=, comment=)``, called in the task's transaction."""
+    global _deal_refusal
+    _deal_refusal = close
+
+
+def _close_refused_deal(*, actor: User, deal, reason: LostReason, comment: str) -> None:
+    if _deal_refusal is None:
+        raise DomainError(_("Deals cannot be closed here: the deals app is not installed."), field="outcome")
+    _deal_refusal(actor=actor, deal=deal, reason=reason, comment=comment)
 
 
 def log_activity(*, kind: str, author: User | None, deal=None, client=None, body: str = "",
@@ -94,6 +113,8 @@ def create_task(*, actor: User, deal=None, client=None, **spec: Any) -> Task:
     require_perm(actor, "change", deal if deal is not None else client)
     task = build_task(actor=actor, spec=spec, deal=deal, client=client)
     task.save()
+    record_event(actor=actor, verb="task.created", target=task,
+                 data={"deal": task.deal_id, "client": task.client_id, "assignee": task.assignee_id})
     return task
 
 
@@ -169,14 +190,11 @@ def complete_task(*, actor: User, task: Task, outcome: str, comment: str,
 
     if outcome == Outcome.REFUSAL:
         if deal is not None and deal.is_open:
-            from voronka.deals.services import lose_deal  # deals imports this module
-
-            lose_deal(actor=actor, deal=deal, reason=lost_reason, comment=lost_comment or comment)
+            _close_refused_deal(actor=actor, deal=deal, reason=lost_reason, comment=lost_comment or comment)
         elif deal is None and task.client is not None:
-            from voronka.clients.services import refuse_client
-
             refuse_client(actor=actor, client=task.client, reason=lost_reason, comment=lost_comment or comment)
-    record_audit(actor=actor, action=f"task.{outcome}", obj=task)
+    record_event(actor=actor, verb=f"task.{outcome}", target=task,
+                 data={"outcome": outcome, "deal": task.deal_id, "follow_up": task.follow_up_id})
     logger.info("task completed", extra={"task_id": task.pk, "outcome": outcome})
     return task
 
@@ -195,7 +213,7 @@ def cancel_task(*, actor: User, task: Task, comment: str = "") -> Task:
     task.completed_by = actor
     task.outcome_comment = comment or ""
     task.save(update_fields=["status", "completed_at", "completed_by", "outcome_comment"])
-    record_audit(actor=actor, action="task.cancelled", obj=task)
+    record_event(actor=actor, verb="task.cancelled", target=task)
     return task
 
 
@@ -208,9 +226,12 @@ def update_task(*, actor: User, task: Task, **spec: Any) -> Task:
     merged = {"title": task.title, "kind": task.kind, "due_date": task.due_date, "due_time": task.due_time,
               "assignee": task.assignee, **spec}
     fresh = build_task(actor=actor, spec=merged, deal=task.deal, client=task.client)
-    for field in ("title", "kind", "due_date", "due_time", "assignee"):
+    fields = ("title", "kind", "due_date", "due_time", "assignee")
+    before = {field: getattr(task, field) for field in fields}
+    for field in fields:
         setattr(task, field, getattr(fresh, field))
-    task.save(update_fields=["title", "kind", "due_date", "due_time", "assignee"])
+    task.save(update_fields=list(fields))
+    record_event(actor=actor, verb="task.updated", target=task, changes=diff(task, before, fields))
     return task
 
 
@@ -225,4 +246,7 @@ def add_timeline_entry(*, actor: User, kind: str, body: str, deal=None, client=N
     body = (body or "").strip()
     if not body:
         raise DomainError(_("Write the text of the entry."), field="body")
-    return log_activity(kind=kind, author=actor, deal=deal, client=client, body=body)
+    entry = log_activity(kind=kind, author=actor, deal=deal, client=client, body=body)
+    record_event(actor=actor, verb="timeline.added", target=entry, data={"kind": kind, "deal": entry.deal_id,
+                                                                        "client": entry.client_id})
+    return entry

@@ -8,17 +8,19 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.apps import apps
 from django.db import transaction
 from django.db.models import Max, Model
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from voronka.accounts.permissions import require_perm
-from voronka.audit.services import diff, record_audit
+from voronka.audit.services import diff
 from voronka.catalog.models import Campaign, Channel, CustomFieldDefinition, FieldEntity, FieldType, Source
 from voronka.catalog.selectors import dictionary_kind
 from voronka.core.errors import DomainError
 from voronka.core.validation import clean_or_raise
+from voronka.events.services import record_event
 
 
 def _coerce(definition: CustomFieldDefinition, value: Any) -> Any:
@@ -150,11 +152,13 @@ def _check_field_type(field_type: str) -> str:
     return field_type
 
 
+# The models that store custom values, by label: catalog sits below deals and clients (docs/architecture.md),
+# so it names them through the app registry, as a ForeignKey("deals.Deal") would, instead of importing them.
+CUSTOM_VALUE_MODELS = {FieldEntity.DEAL: "deals.Deal", FieldEntity.CLIENT: "clients.Client"}
+
+
 def _custom_field_in_use(definition: CustomFieldDefinition) -> bool:
-    if definition.entity == FieldEntity.DEAL:
-        from voronka.deals.models import Deal as model
-    else:
-        from voronka.clients.models import Client as model
+    model = apps.get_model(CUSTOM_VALUE_MODELS[definition.entity])
     return model.objects.filter(custom__has_key=definition.key).exists()
 
 
@@ -182,7 +186,7 @@ def create_custom_field(*, actor, entity: str, label: str, field_type: str, key:
                                        sort_order=max(0, int(sort_order)))
     clean_or_raise(definition)
     definition.save()
-    record_audit(actor=actor, action="custom_field.created", obj=definition)
+    record_event(actor=actor, verb="custom_field.created", target=definition)
     return definition
 
 
@@ -206,7 +210,7 @@ def update_custom_field(*, actor, definition: CustomFieldDefinition, label: str,
         definition.sort_order = max(0, int(sort_order))
     clean_or_raise(definition)
     definition.save(update_fields=fields)
-    record_audit(actor=actor, action="custom_field.updated", obj=definition,
+    record_event(actor=actor, verb="custom_field.updated", target=definition,
                  changes=diff(definition, before, fields))
     return definition
 
@@ -261,7 +265,7 @@ def create_dictionary_item(*, actor, kind: str, name: str, **fields) -> Model:
     item = spec.model(sort_order=(spec.model.objects.aggregate(m=Max("sort_order"))["m"] or 0) + 1)
     _apply_dictionary_fields(item, spec, {"name": name, **fields})
     item.save()
-    record_audit(actor=actor, action=f"{spec.model._meta.model_name}.created", obj=item)
+    record_event(actor=actor, verb=f"{spec.model._meta.model_name}.created", target=item)
     return item
 
 
@@ -275,7 +279,7 @@ def update_dictionary_item(*, actor, kind: str, item: Model, **fields) -> Model:
     before = {f: getattr(item, f) for f in fields}
     _apply_dictionary_fields(item, spec, dict(fields))
     item.save()
-    record_audit(actor=actor, action=f"{spec.model._meta.model_name}.updated", obj=item,
+    record_event(actor=actor, verb=f"{spec.model._meta.model_name}.updated", target=item,
                  changes=diff(item, before, fields))
     return item
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from voronka.accounts.models import User
 from voronka.accounts.permissions import require_perm
-from voronka.audit.services import diff, record_audit
+from voronka.audit.services import diff
 from voronka.catalog.models import LostReason
 from voronka.catalog.services import clean_custom_values
 from voronka.clients.models import Client, ClientStatus, Contact, QualificationAnswer, Question
@@ -19,6 +19,7 @@ from voronka.clients.normalize import normalize_email, normalize_inn, normalize_
 from voronka.clients.selectors import find_duplicates
 from voronka.core.errors import Conflict, DomainError
 from voronka.core.validation import clean_or_raise
+from voronka.events.services import record_event
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ def create_client(*, actor: User, name: str, responsible: User | None = None, al
     client.save()
     for index, contact in enumerate(contacts or []):
         add_contact(actor=actor, client=client, is_primary=index == 0, **contact)
-    record_audit(actor=actor, action="client.created", obj=client)
+    record_event(actor=actor, verb="client.created", target=client)
     logger.info("client created", extra={"client_id": client.pk})
     return client
 
@@ -102,7 +103,7 @@ def update_client(*, actor: User, client: Client, custom: dict[str, Any] | None 
         client.custom = clean_custom_values(entity="client", values=custom, current=client.custom)
     clean_or_raise(client, exclude=["name_normalized"])
     client.save()
-    record_audit(actor=actor, action="client.updated", obj=client, changes=diff(client, before, data))
+    record_event(actor=actor, verb="client.updated", target=client, changes=diff(client, before, data))
     return client
 
 
@@ -118,6 +119,7 @@ def add_contact(*, actor: User, client: Client, name: str, phone: str = "", emai
                       email=normalize_email(email, field="contact_email"))
     clean_or_raise(contact)
     contact.save()
+    record_event(actor=actor, verb="contact.created", target=contact, data={"client": client.pk})
     return contact
 
 
@@ -138,7 +140,7 @@ def answer_questions(*, actor: User, client: Client, answers: dict[int, str]) ->
         answer, _created = QualificationAnswer.objects.update_or_create(
             client=client, question_id=question_id, defaults={"answer": text, "answered_by": actor})
         saved.append(answer)
-    record_audit(actor=actor, action="client.qualified", obj=client)
+    record_event(actor=actor, verb="client.qualified", target=client)
     return saved
 
 
@@ -158,7 +160,7 @@ def refuse_client(*, actor: User, client: Client, reason: LostReason | None, com
         raise DomainError(_("Choose a refusal reason."), field="lost_reason")
     before = {"status": client.status, "refusal_reason": client.refusal_reason}
     _set_refused(client, reason, comment)
-    record_audit(actor=actor, action="client.refused", obj=client,
+    record_event(actor=actor, verb="client.refused", target=client,
                  changes=diff(client, before, ["status", "refusal_reason"]))
     return client
 

@@ -25,7 +25,7 @@ from voronka.activities.services import (
     log_activity,
     reassign_open_tasks,
 )
-from voronka.audit.services import diff, record_audit
+from voronka.audit.services import diff
 from voronka.catalog.models import (
     Campaign,
     Channel,
@@ -44,6 +44,7 @@ from voronka.core.errors import Conflict, DomainError, MissingFields, NotFound
 from voronka.core.validation import clean_or_raise
 from voronka.deals.models import Deal, DealLine, DealStatus, StageTransition, TransitionKind
 from voronka.deals.rules import labels_for, missing_required_fields
+from voronka.events.services import record_event
 from voronka.pipelines.models import Pipeline, Stage
 
 logger = logging.getLogger(__name__)
@@ -308,7 +309,8 @@ def create_deal(*, actor: User, title: str, pipeline: Pipeline, client: Client, 
     if _hand_off(actor=actor, deal=deal, stage=stage, at=now):
         deal.save(update_fields=["owner"])
     _run_on_enter(actor=actor, deal=deal, stage=stage)
-    record_audit(actor=actor, action="deal.created", obj=deal)
+    record_event(actor=actor, verb="deal.created", target=deal,
+                 data={"pipeline": pipeline.pk, "stage": stage.pk, "owner": deal.owner_id, "client": client.pk})
     logger.info("deal created", extra={"deal_id": deal.pk})
     return deal
 
@@ -350,7 +352,7 @@ def set_deal_lines(*, actor: User, deal: Deal, lines: list[dict[str, Any]], expe
     _replace_lines(deal, lines)
     _require_kept(deal)
     _save(deal, ["amount"], expected_version)
-    record_audit(actor=actor, action="deal.lines_set", obj=deal)
+    record_event(actor=actor, verb="deal.lines_set", target=deal)
     return deal
 
 
@@ -364,7 +366,7 @@ def update_deal(*, actor: User, deal: Deal, values: dict[str, Any], expected_ver
                                   "campaign", "product", "lost_reason"])
     _require_kept(deal)
     _save(deal, [c for c in changed if c in (*EDITABLE_FIELDS, "custom")], expected_version)
-    record_audit(actor=actor, action="deal.updated", obj=deal, changes=diff(deal, before, changed))
+    record_event(actor=actor, verb="deal.updated", target=deal, changes=diff(deal, before, changed))
     return deal
 
 
@@ -382,7 +384,7 @@ def reassign_deal(*, actor: User, deal: Deal, owner: User, expected_version: int
     log_activity(kind=ActivityKind.SYSTEM, author=actor, deal=deal,
                  body=_("Owner changed from %(a)s to %(b)s.") % {"a": previous, "b": owner},
                  data={"event": "reassigned", "from": previous.pk, "to": owner.pk})
-    record_audit(actor=actor, action="deal.reassigned", obj=deal, changes={"owner": (previous, owner)})
+    record_event(actor=actor, verb="deal.reassigned", target=deal, changes={"owner": (previous, owner)})
     return deal
 
 
@@ -423,7 +425,8 @@ def move_deal(*, actor: User, deal: Deal, stage: Stage, expected_version: int | 
     log_activity(kind=ActivityKind.STAGE_CHANGE, author=actor, deal=deal, at=now,
                  body=f"{old_stage.name} → {stage.name}", data={"from": old_stage.pk, "to": stage.pk, "kind": kind})
     _run_on_enter(actor=actor, deal=deal, stage=stage)
-    record_audit(actor=actor, action="deal.moved", obj=deal, changes={"stage": (old_stage, stage)})
+    record_event(actor=actor, verb="deal.moved", target=deal, changes={"stage": (old_stage, stage)},
+                 data={"pipeline": deal.pipeline_id, "kind": kind, "handed_off": handed})
     logger.info("deal moved", extra={"deal_id": deal.pk, "stage_id": stage.pk})
     return deal
 
@@ -457,7 +460,8 @@ def win_deal(*, actor: User, deal: Deal, amount: Any = None, expected_version: i
     _save(deal, [*changed, "status", "closed_at"], None)
     mark_client_won(client=deal.client)
     log_activity(kind=ActivityKind.SYSTEM, author=actor, deal=deal, body=_("Deal won."), data={"event": "won"})
-    record_audit(actor=actor, action="deal.won", obj=deal, changes={"status": ("open", "won")})
+    record_event(actor=actor, verb="deal.won", target=deal, changes={"status": ("open", "won")},
+                 data={"amount": deal.amount, "currency": deal.currency})
     return deal
 
 
@@ -483,7 +487,8 @@ def lose_deal(*, actor: User, deal: Deal, reason: LostReason | None, comment: st
     log_activity(kind=ActivityKind.SYSTEM, author=actor, deal=deal,
                  body=_("Deal lost: %(reason)s. %(comment)s") % {"reason": reason, "comment": comment},
                  data={"event": "lost", "reason": reason.pk})
-    record_audit(actor=actor, action="deal.lost", obj=deal, changes={"status": ("open", "lost")})
+    record_event(actor=actor, verb="deal.lost", target=deal, changes={"status": ("open", "lost")},
+                 data={"lost_reason": reason.pk})
     return deal
 
 
@@ -519,5 +524,5 @@ def reopen_deal(*, actor: User, deal: Deal, task: dict[str, Any], stage: Stage |
     new_task.save()
     log_activity(kind=ActivityKind.SYSTEM, author=actor, deal=deal, at=now, body=_("Deal reopened."),
                  data={"event": "reopened"})
-    record_audit(actor=actor, action="deal.reopened", obj=deal, changes={"status": (previous, "open")})
+    record_event(actor=actor, verb="deal.reopened", target=deal, changes={"status": (previous, "open")})
     return deal

@@ -54,6 +54,7 @@ from voronka.clients.models import Client, ClientKind, ClientStatus, Contact, Qu
 from voronka.clients.normalize import normalize_name
 from voronka.deals.models import Deal, DealLine, DealStatus, StageTransition, TransitionKind
 from voronka.demo.bootstrap import install_defaults
+from voronka.events.models import OutboxEvent
 from voronka.pipelines.models import Pipeline
 from voronka.pipelines.services import BLUEPRINT_DIR
 
@@ -419,7 +420,7 @@ def _counts() -> dict[str, int]:
 
 
 def _wipe() -> None:
-    """Delete every deal and client with all rows that depend on them, and the audit log.
+    """Delete every deal and client with all rows that depend on them, the audit log and the outbox.
 
     Raw deletes (no per-object collector: that would load a million deals into memory). The set of
     tables follows the models' reverse relations, so a model added later (invoices, say) goes too.
@@ -449,7 +450,7 @@ def _wipe() -> None:
                 cond and model._base_manager.exclude(cond).exists() for model, cond in doomed.items()):
             # every row of these tables goes and no other table points at them: TRUNCATE is the same, and fast
             quote = connection.ops.quote_name
-            tables = ", ".join(quote(m._meta.db_table) for m in [*closure, AuditEntry])
+            tables = ", ".join(quote(m._meta.db_table) for m in [*closure, AuditEntry, OutboxEvent])
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses pending deferred FK checks
                 cursor.execute(f"TRUNCATE {tables}")
@@ -463,6 +464,7 @@ def _wipe() -> None:
             qs = model._base_manager.filter(cond)
             qs._raw_delete(qs.db)
         AuditEntry.objects.all()._raw_delete(AuditEntry.objects.db)
+        OutboxEvent.objects.all()._raw_delete(OutboxEvent.objects.db)
 
 
 def _reverse_relations(model: type[models.Model]) -> Iterator[Any]:

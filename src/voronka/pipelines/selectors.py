@@ -47,11 +47,10 @@ def _count_subquery(model, field: str, **filters):
 
 def list_pipelines_for_settings(*, actor) -> QuerySet[Pipeline]:
     """Every pipeline (active or not) with its stage count and open deal count, in two subqueries."""
-    from voronka.deals.models import Deal
-
+    deal_model = Pipeline._meta.get_field("deals").related_model  # deals sit above pipelines: no import
     return Pipeline.objects.annotate(
         stage_count=_count_subquery(Stage, "pipeline"),
-        open_deal_count=_count_subquery(Deal, "pipeline", status="open"),
+        open_deal_count=_count_subquery(deal_model, "pipeline", status="open"),
     ).order_by("-is_active", "sort_order", "name")
 
 

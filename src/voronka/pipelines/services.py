@@ -16,10 +16,12 @@ from django.utils.translation import gettext as _
 
 from voronka.accounts.models import User
 from voronka.accounts.permissions import require_perm
-from voronka.audit.services import diff, record_audit
+from voronka.audit.services import diff
 from voronka.catalog.models import CustomFieldDefinition
+from voronka.catalog.services import create_custom_field
 from voronka.core.errors import DomainError
 from voronka.core.validation import clean_or_raise
+from voronka.events.services import record_event
 from voronka.pipelines.fields import STANDARD_REQUIRED_FIELDS
 from voronka.pipelines.models import Pipeline, Stage
 
@@ -64,6 +66,7 @@ def create_pipeline(*, actor: User, name: str, slug: str = "", kind: str = "cust
     pipeline = Pipeline(name=name, slug=slug, kind=kind, description=description, sort_order=order)
     clean_or_raise(pipeline)
     pipeline.save()
+    record_event(actor=actor, verb="pipeline.created", target=pipeline)
     return pipeline
 
 
@@ -82,6 +85,7 @@ def add_stage(*, actor: User, pipeline: Pipeline, name: str, slug: str = "", pos
     stage = Stage(pipeline=pipeline, name=name, slug=slug, position=position)
     _apply_stage_fields(stage, fields)
     stage.save()
+    record_event(actor=actor, verb="stage.created", target=stage, data={"pipeline": pipeline.pk})
     return stage
 
 
@@ -109,7 +113,7 @@ def update_stage(*, actor: User, stage: Stage, **fields: Any) -> Stage:
     before = {f: getattr(stage, f) for f in fields}
     _apply_stage_fields(stage, fields)
     stage.save()
-    record_audit(actor=actor, action="stage.updated", obj=stage, changes=diff(stage, before, fields))
+    record_event(actor=actor, verb="stage.updated", target=stage, changes=diff(stage, before, fields))
     return stage
 
 
@@ -123,7 +127,7 @@ def reorder_stages(*, actor: User, pipeline: Pipeline, stage_ids: list[int]) -> 
     for position, stage_id in enumerate(stage_ids, start=1):
         stages[stage_id].position = position
     Stage.objects.bulk_update(stages.values(), ["position"])
-    record_audit(actor=actor, action="pipeline.reordered", obj=pipeline)
+    record_event(actor=actor, verb="pipeline.reordered", target=pipeline)
     return [stages[i] for i in stage_ids]
 
 
@@ -134,7 +138,7 @@ def delete_stage(*, actor: User, stage: Stage) -> None:
         raise DomainError(_("The stage has deals; move them before deleting it."), field="stage")
     if stage.pipeline.stages.count() <= 1:
         raise DomainError(_("A pipeline needs at least one stage."), field="stage")
-    record_audit(actor=actor, action="stage.deleted", obj=stage)
+    record_event(actor=actor, verb="stage.deleted", target=stage)
     stage.delete()
 
 
@@ -185,8 +189,6 @@ def install_pipeline_template(*, actor: User, name: str, language: str = "ru", s
 
 def _ensure_blueprint_fields(*, actor: User, data: dict[str, Any], language: str) -> None:
     """Create the deal custom fields (from ``common.yaml``) that the template's stages require and that are missing."""
-    from voronka.catalog.services import create_custom_field
-
     wanted = {key[3:] for spec in data.get("stages") or [] for key in spec.get("required_fields") or []
               if str(key).startswith("cf:")}
     missing = wanted - set(CustomFieldDefinition.objects.filter(entity="deal", key__in=wanted)
@@ -232,7 +234,7 @@ def update_pipeline(*, actor: User, pipeline: Pipeline, name: str, is_active: bo
         pipeline.description = description.strip()
     clean_or_raise(pipeline, exclude=["slug"])
     pipeline.save(update_fields=fields)
-    record_audit(actor=actor, action="pipeline.updated", obj=pipeline, changes=diff(pipeline, before, fields))
+    record_event(actor=actor, verb="pipeline.updated", target=pipeline, changes=diff(pipeline, before, fields))
     return pipeline
 
 
