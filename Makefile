@@ -24,6 +24,7 @@ $(VORONKA_DATA_DIR)/.demo-built: | $(BIN)/voronka
 	@touch $@
 
 run: install $(VORONKA_DATA_DIR)/.demo-built
+	$(BIN)/voronka migrate
 	@echo "Voronka: http://$(HOST):$(PORT)  (users: admin, head, lead1, manager1 ... password: demo). Ctrl-C stops."
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(BIN)/voronka worker & \

@@ -41,3 +41,44 @@ def test_console_script_migrates_and_checks_a_fresh_data_dir(tmp_path):
     assert check.returncode == 0, check.stderr
     assert "database: sqlite ok" in check.stdout
     assert (tmp_path / "voronka.sqlite3").exists()
+
+
+def _env(tmp_path, **extra):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "VORONKA_ENV", "CACHE_URL", "WEB_WORKERS")}
+    env.update(VORONKA_DATA_DIR=str(tmp_path), **extra)
+    return env
+
+
+def test_serve_refuses_to_start_while_migrations_are_pending_and_does_not_migrate(tmp_path):
+    serve = subprocess.run([str(VORONKA), "serve", "--port", "8765"], env=_env(tmp_path),
+                           capture_output=True, text=True, timeout=120)
+    assert serve.returncode == 2
+    assert "run `voronka migrate` first" in serve.stderr
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "voronka.sqlite3") as db:
+        tables = db.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+    assert tables == []  # serve touched no schema
+
+
+def test_serve_in_production_refuses_several_processes_without_a_shared_cache(tmp_path):
+    env = _env(tmp_path, VORONKA_ENV="production", SECRET_KEY="x" * 50,
+               DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3")
+    serve = subprocess.run([str(VORONKA), "serve", "--workers", "3"], env=env, capture_output=True, text=True,
+                           timeout=120)
+    assert serve.returncode == 2
+    assert "need a shared cache: set CACHE_URL=redis://" in serve.stderr
+
+
+@pytest.mark.django_db
+def test_serve_starts_on_a_migrated_database(settings):
+    from voronka.cli import _serve_refusal
+
+    assert _serve_refusal(4) is None
+    settings.PRODUCTION = True
+    assert "shared cache" in _serve_refusal(4)
+    assert _serve_refusal(1) is None
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:6379/15"}}
+    assert _serve_refusal(4) is None

@@ -20,10 +20,31 @@ def _manage(*args: str) -> None:
     call_command(*args)
 
 
+def _serve_refusal(workers: int) -> str | None:
+    """Why this host must not start serving, or None. Migrations are ``voronka migrate``'s job (one step
+    per release, not one per web host); several production processes need a cache they share."""
+    from django.conf import settings
+
+    from voronka.core.migrations_state import pending_migrations
+
+    backend = settings.CACHES["default"]["BACKEND"]
+    if settings.PRODUCTION and workers > 1 and not backend.endswith("RedisCache"):
+        return (f"{workers} web processes in production need a shared cache: set CACHE_URL=redis://... "
+                "(or run --workers 1).")
+    pending = pending_migrations()
+    if pending:
+        return (f"{len(pending)} database migration(s) are not applied ({', '.join(pending[:5])}"
+                f"{', ...' if len(pending) > 5 else ''}): run `voronka migrate` first.")
+    return None
+
+
 def cmd_serve(ns: argparse.Namespace) -> int:
-    """Production server: gunicorn with whitenoise serving the static files."""
+    """Production server: gunicorn with whitenoise serving the static files; never migrates."""
     _setup()
-    _manage("migrate", "--no-input", "-v", "0")
+    refusal = _serve_refusal(ns.workers)
+    if refusal:
+        print(f"voronka serve: {refusal}", file=sys.stderr, flush=True)
+        return 2
     from gunicorn.app.wsgiapp import run
 
     bind = f"{ns.host}:{ns.port}"

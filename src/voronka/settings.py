@@ -121,12 +121,17 @@ def _databases() -> dict:
     dbs = {"default": default}
     replica = env_str("DATABASE_REPLICA_URL")
     if replica:
-        dbs["replica"] = dj_database_url.parse(replica)
+        # Read-only copy for reports (voronka.core.db_router); never migrated, tests mirror the primary.
+        dbs["replica"] = dj_database_url.parse(replica, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+        if dbs["replica"]["ENGINE"] == "django.db.backends.postgresql":
+            dbs["replica"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
         dbs["replica"]["TEST"] = {"MIRROR": "default"}
     return dbs
 
 
 DATABASES = _databases()
+# Reports read from the replica explicitly (voronka.core.db_router.reporting_db); nothing else goes there.
+DATABASE_ROUTERS = ["voronka.core.db_router.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "web:login"
@@ -156,11 +161,21 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+
+def _caches(url: str) -> dict:
+    """``redis://`` / ``rediss://`` / ``unix://`` give a cache shared by every process; empty or
+    ``locmem://`` a per-process one. Anything else is refused rather than silently ignored."""
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+                            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "voronka")}}
+    if url in ("", "locmem://"):
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    scheme = url.partition("://")[0]  # never echo the URL: it may hold a password
+    raise ImproperlyConfigured(f"CACHE_URL must be redis://, rediss://, unix:// or locmem:// (got {scheme}://)")
+
+
 CACHE_URL = env_str("CACHE_URL")
-if CACHE_URL.startswith("redis://"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = _caches(CACHE_URL)
 
 TASKS = {
     "default": {
@@ -177,18 +192,45 @@ CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", PRODUCTION)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
+
+def _proxy_ssl_header() -> tuple[str, str] | None:
+    """Trust the proxy's scheme header only when told to: a proxy that does not overwrite it would let
+    any client claim HTTPS. ``USE_X_FORWARDED_PROTO=1`` or ``SECURE_PROXY_SSL_HEADER=HEADER,value``."""
+    raw = env_str("SECURE_PROXY_SSL_HEADER")
+    if raw:
+        header, _sep, value = (part.strip() for part in raw.partition(","))
+        if not header or not value:
+            raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER must be 'HEADER,value', e.g. 'HTTP_X_FORWARDED_PROTO,https'")
+        return (header if header.startswith("HTTP_") else "HTTP_" + header.upper().replace("-", "_"), value)
+    if env_bool("USE_X_FORWARDED_PROTO", False):
+        return ("HTTP_X_FORWARDED_PROTO", "https")
+    return None
+
+
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header()
+# HTTPS only, on by default in production; health probes stay reachable over plain HTTP.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+
 # Business settings.
 VORONKA_WON_REQUIRES_AMOUNT = env_bool("VORONKA_WON_REQUIRES_AMOUNT", True)
 VORONKA_DEFAULT_CURRENCY = env_str("VORONKA_DEFAULT_CURRENCY", "RUB")
 VORONKA_OUTBOX_MAX_ATTEMPTS = env_int("VORONKA_OUTBOX_MAX_ATTEMPTS", 10)  # then a row waits for a person
 
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be 'plain' or 'json'")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {"()": "voronka.core.logging.PlainFormatter"},
+        "json": {"()": "voronka.core.logging.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
     "loggers": {"voronka": {"level": env_str("LOG_LEVEL", "INFO"), "propagate": True}},
 }

@@ -20,9 +20,11 @@ def test_readyz_reports_database_and_migrations(client):
 
 @pytest.mark.django_db
 def test_readyz_is_503_when_a_migration_is_pending(client, monkeypatch):
+    from django.db.migrations import Migration
     from django.db.migrations.executor import MigrationExecutor
 
-    monkeypatch.setattr(MigrationExecutor, "migration_plan", lambda self, targets: [("fake", False)])
+    fake = Migration("0999_fake", "deals")
+    monkeypatch.setattr(MigrationExecutor, "migration_plan", lambda self, targets: [(fake, False)])
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["status"] == "migrations_pending"

@@ -1,8 +1,9 @@
 """Health endpoints for load balancers and orchestrators."""
 
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
+
+from voronka.core.migrations_state import pending_migrations
 
 
 def healthz(request):
@@ -13,8 +14,7 @@ def healthz(request):
 def readyz(request):
     """The database answers and every migration is applied."""
     try:
-        executor = MigrationExecutor(connection)
-        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        pending = pending_migrations()
     except Exception as exc:  # any database error means "not ready"
         return JsonResponse({"status": "unavailable", "error": exc.__class__.__name__}, status=503)
     if pending:
