@@ -316,3 +316,34 @@ def move_dictionary_item(*, actor, kind: str, item: Model, direction: str) -> li
     if 0 <= j < len(ids):
         ids[i], ids[j] = ids[j], ids[i]
     return reorder_dictionary_items(actor=actor, kind=kind, item_ids=ids)
+
+
+@transaction.atomic
+def seed_dictionaries(*, actor, entries: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
+    """Fill the dictionaries a new installation starts with (``entries``: kind slug → ``{name, ...}``).
+
+    A dictionary is seeded only while it is empty: once it holds a row (seeded earlier, or added, renamed
+    or switched off by an admin) it is the admin's and is left as it is, so repeated template installs
+    never duplicate an entry nor bring back one an admin removed. Returns the rows created per kind.
+    """
+    require_perm(actor, "configure")
+    created: dict[str, int] = {}
+    for slug, items in entries.items():
+        spec = dictionary_kind(slug)
+        if spec.model.objects.exists():
+            created[slug] = 0
+            continue
+        rows, seen = [], set()
+        for order, fields in enumerate(items, start=1):
+            item = spec.model(sort_order=order)
+            _apply_dictionary_fields(item, spec, dict(fields))
+            if item.name in seen:
+                continue
+            seen.add(item.name)
+            rows.append(item)
+        spec.model.objects.bulk_create(rows)
+        created[slug] = len(rows)
+        if rows:
+            record_event(actor=actor, verb=f"{spec.model._meta.model_name}.seeded", target=rows[0],
+                         data={"count": len(rows)})
+    return created

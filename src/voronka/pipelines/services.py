@@ -18,7 +18,7 @@ from voronka.accounts.models import User
 from voronka.accounts.permissions import require_perm
 from voronka.audit.services import diff
 from voronka.catalog.models import CustomFieldDefinition
-from voronka.catalog.services import create_custom_field
+from voronka.catalog.services import create_custom_field, seed_dictionaries
 from voronka.core.errors import DomainError
 from voronka.core.validation import clean_or_raise
 from voronka.events.services import record_event
@@ -187,14 +187,28 @@ def install_pipeline_template(*, actor: User, name: str, language: str = "ru", s
 
 # --- settings screens -------------------------------------------------------------------------------------
 
-def _ensure_blueprint_fields(*, actor: User, data: dict[str, Any], language: str) -> None:
-    """Create the deal custom fields (from ``common.yaml``) that the template's stages require and that are missing."""
-    wanted = {key[3:] for spec in data.get("stages") or [] for key in spec.get("required_fields") or []
-              if str(key).startswith("cf:")}
-    missing = wanted - set(CustomFieldDefinition.objects.filter(entity="deal", key__in=wanted)
-                           .values_list("key", flat=True))
-    for spec in load_blueprint("common").get("custom_fields") or []:
-        if spec["key"] in missing and spec.get("entity", "deal") == "deal":
+# What a new installation needs besides the pipeline: common.yaml key → catalog dictionary kind.
+COMMON_DICTIONARIES = {
+    "lost_reasons": "lost-reasons", "sources": "sources", "channels": "channels", "industries": "industries",
+    "target_audiences": "target-audiences", "regions": "regions", "product_placeholder": "products",
+    "campaigns": "campaigns",
+}
+
+
+def _ensure_common_setup(*, actor: User, language: str) -> None:
+    """Everything ``common.yaml`` gives every template: each empty dictionary seeded (kept as the admin left
+    it once it has rows), and every deal custom field whose key is still missing (existing ones untouched)."""
+    common = load_blueprint("common")
+    entries: dict[str, list[dict[str, Any]]] = {}
+    for key, kind in COMMON_DICTIONARIES.items():
+        entries[kind] = [{"name": _text(item, language)} for item in common.get(key) or []]
+        if kind == "products":
+            for entry, item in zip(entries[kind], common.get(key) or [], strict=True):
+                entry.update(sku=item.get("sku") or "", price=item.get("price") or 0)
+    seed_dictionaries(actor=actor, entries=entries)
+    existing = set(CustomFieldDefinition.objects.filter(entity="deal").values_list("key", flat=True))
+    for spec in common.get("custom_fields") or []:
+        if spec.get("entity", "deal") == "deal" and spec["key"] not in existing:
             create_custom_field(actor=actor, entity="deal", key=spec["key"], label=_text(spec["label"], language),
                                 field_type=spec["type"],
                                 choices=[{"value": c["value"], "label": _text(c, language)}
@@ -203,20 +217,21 @@ def _ensure_blueprint_fields(*, actor: User, data: dict[str, Any], language: str
 
 @transaction.atomic
 def install_pipeline_from_template(*, actor: User, name: str, language: str = "ru") -> Pipeline:
-    """Install a template again and again: a taken slug gets a numeric suffix (``inbound-2``)."""
+    """Install a template from Settings, also on an empty database: the common dictionaries, deal fields and
+    questions come with it. Again and again: a taken slug gets a numeric suffix (``inbound-2``)."""
     require_perm(actor, "configure")
     if name not in BLUEPRINTS:
         raise DomainError(_("No pipeline template “%(name)s”.") % {"name": name}, field="template")
+    language = language if language in ("ru", "en") else "ru"
     data = load_blueprint(name)
-    _ensure_blueprint_fields(actor=actor, data=data, language=language)
+    _ensure_common_setup(actor=actor, language=language)
     base = data["slug"]
     taken = set(Pipeline.objects.filter(slug__startswith=base).values_list("slug", flat=True))
     slug, n = base, 1
     while slug in taken:
         n += 1
         slug = f"{base}-{n}"
-    return install_pipeline_template(actor=actor, name=name, language=language if language in ("ru", "en") else "ru",
-                                     slug=slug)
+    return install_pipeline_template(actor=actor, name=name, language=language, slug=slug)
 
 
 @transaction.atomic
