@@ -1,4 +1,4 @@
-"""The ``voronka`` command: serve, worker, migrate, demo, createadmin, check, pipeline lint, tick, manage."""
+"""The ``voronka`` command: serve, worker, migrate, demo, createadmin, check, pipeline lint, tick, report, manage."""
 
 from __future__ import annotations
 
@@ -139,6 +139,74 @@ def cmd_tick(ns: argparse.Namespace) -> int:
     return 0
 
 
+def _report_list() -> int:
+    from voronka.analytics.engine import list_reports
+
+    for report in list_reports():
+        info = report.describe()
+        flags = []
+        if info["period"]:
+            flags.append("--from DATE --to DATE" + (" (required)" if info["period_required"] else ""))
+        if info["modes"]:
+            flags.append("--mode " + "|".join(info["modes"]))
+        flags.append("--by " + ",".join(info["by"]) + (f" (default {','.join(info['default_by'])})"
+                                                       if info["default_by"] else ""))
+        print(f"{report.name}: {info['title']}. {info['description']}")
+        print(f"    --pipeline SLUG {' '.join(flags)}")
+        print(f"    rows: {', '.join(info['columns'])}")
+    return 0
+
+
+def cmd_report(ns: argparse.Namespace) -> int:
+    """``voronka report NAME ...``: a report as JSON/CSV/XLSX; bad parameters exit 2 with the reason."""
+    _setup()
+    if ns.list:
+        return _report_list()
+
+    def fail(message: str) -> int:
+        print(f"voronka report: error: {message}", file=sys.stderr)
+        return 2
+
+    if not ns.name:
+        return fail("name a report (voronka report --list shows them)")
+    from voronka.accounts.models import User
+    from voronka.analytics import export
+    from voronka.analytics.engine import full_scope_actor, run_report
+    from voronka.core.errors import DomainError
+
+    actor = full_scope_actor()
+    if ns.as_user:
+        actor = User.objects.filter(username=ns.as_user, is_active=True).first()
+        if actor is None:
+            return fail(f"no active user “{ns.as_user}”")
+    raw: dict[str, str | None] = {"from": ns.date_from, "to": ns.date_to, "pipeline": ns.pipeline, "by": ns.by,
+                                  "mode": ns.mode}
+    for item in ns.filter or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            return fail(f"--filter takes SLICE=ID, not “{item}”")
+        raw[key.strip()] = value.strip()
+    if ns.format == "xlsx" and not ns.output:
+        return fail("--format xlsx needs --output FILE")
+    try:
+        result = run_report(actor=actor, name=ns.name, params=raw)
+    except DomainError as exc:
+        return fail(f"{exc.field}: {exc.message}" if exc.field and exc.field != "report" else exc.message)
+    try:
+        if ns.format == "xlsx":
+            export.write_xlsx(result, ns.output)
+            return 0
+        text = export.to_json(result) + "\n" if ns.format == "json" else "".join(export.iter_csv(result))
+        if ns.output:
+            with open(ns.output, "w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+        else:
+            sys.stdout.write(text)
+    except OSError as exc:
+        return fail(f"cannot write {ns.output}: {exc.strerror}")
+    return 0
+
+
 def cmd_manage(ns: argparse.Namespace) -> int:
     _setup()
     from django.core.management import execute_from_command_line
@@ -193,6 +261,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tick", help="run the scheduled jobs due now once (retry of pending events)")
     p.add_argument("--now", default="", help="the moment to run for, ISO 8601 (default: now)")
     p.set_defaults(func=cmd_tick)
+
+    p = sub.add_parser("report", help="compute a report (voronka report --list names them)")
+    p.add_argument("name", nargs="?", help="report name, e.g. funnel, win-rate, cycle")
+    p.add_argument("--list", action="store_true", help="list the reports and their parameters")
+    p.add_argument("--pipeline", metavar="SLUG")
+    p.add_argument("--by", metavar="SLICE[,SLICE]", help="group by up to two slices")
+    p.add_argument("--from", dest="date_from", metavar="DATE", help="period start, YYYY-MM-DD (inclusive)")
+    p.add_argument("--to", dest="date_to", metavar="DATE", help="period end, YYYY-MM-DD (inclusive)")
+    p.add_argument("--mode", metavar="cohort|flow")
+    p.add_argument("--as", dest="as_user", metavar="USERNAME", help="compute within this user's scope")
+    p.add_argument("--filter", action="append", metavar="SLICE=ID", help="keep one slice value (repeatable)")
+    p.add_argument("--format", choices=["json", "csv", "xlsx"], default="json")
+    p.add_argument("--output", metavar="FILE")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("manage", help="run a Django management command")
     p.add_argument("args", nargs=argparse.REMAINDER)

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "voronka.activities",
     "voronka.audit",
     "voronka.events",
+    "voronka.analytics",
     "voronka.web",
 ]
 

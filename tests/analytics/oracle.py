@@ -1,0 +1,307 @@
+"""Reports computed independently in plain Python from the stored rows (no report code is reused)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+from statistics import median
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from voronka.accounts.models import Team, User
+from voronka.activities.models import Task
+from voronka.clients.models import Client
+from voronka.deals.models import Deal
+from voronka.pipelines.models import Stage
+
+CENT = Decimal("0.01")
+
+
+def _local(moment: dt.datetime | None) -> dt.datetime | None:
+    return timezone.localtime(moment) if moment else None
+
+
+def facts(actor: User) -> list[dict[str, Any]]:
+    """One dict per deal the actor may see, with every slice's value (id, label) computed in Python."""
+    users = {u.pk: u for u in User.objects.all()}
+    teams = {t.pk: t.name for t in Team.objects.all()}
+    clients = {c.pk: c for c in Client.objects.select_related("region", "industry", "target_audience")}
+    names = {}
+    for model in ("product", "channel", "source", "campaign"):
+        field = Deal._meta.get_field(model)
+        names[model] = {o.pk: o.name for o in field.related_model.objects.all()}
+    out = []
+    for d in Deal.objects.order_by("pk").values():
+        owner = users[d["owner_id"]]
+        if not _visible(actor, owner):
+            continue
+        client = clients[d["client_id"]]
+        created, closed = _local(d["created_at"]), _local(d["closed_at"])
+        row = dict(d)
+        row["slices"] = {
+            "manager": (owner.pk, owner.get_full_name() or owner.username),
+            "team": (owner.team_id, teams.get(owner.team_id)),
+            "client_type": "new" if d["is_new_client"] else "current",
+            "region": (client.region_id, client.region.name if client.region else None),
+            "industry": (client.industry_id, client.industry.name if client.industry else None),
+            "target_audience": (client.target_audience_id,
+                                client.target_audience.name if client.target_audience else None),
+            **{m: (d[f"{m}_id"], names[m].get(d[f"{m}_id"])) for m in names},
+        }
+        row["created_local"], row["closed_local"] = created, closed
+        out.append(row)
+    return out
+
+
+def _visible(actor: User, owner: User) -> bool:
+    if actor.scope == "all":
+        return True
+    if owner.pk == actor.pk:
+        return True
+    return actor.scope == "team" and actor.team_id is not None and owner.team_id == actor.team_id
+
+
+def period_start(moment: dt.datetime, kind: str) -> dt.date:
+    day = moment.date()
+    if kind == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if kind == "month":
+        return day.replace(day=1)
+    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def in_period(moment: dt.datetime | None, start: dt.date | None, end: dt.date | None) -> bool:
+    if moment is None:
+        return False
+    return (start is None or moment.date() >= start) and (end is None or moment.date() <= end)
+
+
+def key_of(row: dict[str, Any], by: list[str], date_key: str) -> tuple:
+    out = []
+    for key in by:
+        if key in ("week", "month", "quarter"):
+            out.append((key, period_start(row[date_key], key)))
+        elif key == "client_type":
+            out.append((key, row["slices"][key]))
+        else:
+            out.append((key, row["slices"][key]))
+    return tuple(out)
+
+
+def slice_columns(key: tuple) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in key:
+        if isinstance(value, tuple):
+            out[f"{name}_id"], out[name] = value if value[0] is not None else (None, None)
+        else:
+            out[name] = value
+    return out
+
+
+def group(rows: list[dict[str, Any]], by: list[str], date_key: str) -> dict[tuple, list[dict[str, Any]]]:
+    groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[key_of(row, by, date_key)].append(row)
+    return groups
+
+
+def closed(rows, statuses, start, end, pipeline_id=None):
+    return [r for r in rows if r["status"] in statuses and in_period(r["closed_local"], start, end)
+            and (pipeline_id is None or r["pipeline_id"] == pipeline_id)]
+
+
+def win_rate(actor, by, start=None, end=None, pipeline_id=None):
+    out = []
+    for key, items in group(closed(facts(actor), ("won", "lost"), start, end, pipeline_id), by,
+                            "closed_local").items():
+        won = sum(1 for r in items if r["status"] == "won")
+        lost = len(items) - won
+        out.append({**slice_columns(key), "won": won, "lost": lost, "closed": won + lost,
+                    "win_rate": round(won / (won + lost), 4)})
+    return out
+
+
+def cycle(actor, by, start=None, end=None, pipeline_id=None):
+    out = []
+    for key, items in group(closed(facts(actor), ("won",), start, end, pipeline_id), by, "closed_local").items():
+        secs = [(r["closed_at"] - r["created_at"]).total_seconds() for r in items]
+        out.append({**slice_columns(key), "deals": len(items), "mean_days": round(sum(secs) / len(secs) / 86400, 4),
+                    "median_days": round(median(secs) / 86400, 4)})
+    return out
+
+
+def money(actor, by, start=None, end=None, *, check: bool):
+    out = []
+    rows = closed(facts(actor), ("won",), start, end)
+    for key, items in group(rows, by, "closed_local").items():
+        per_currency: dict[str, list[Decimal]] = defaultdict(list)
+        for r in items:
+            per_currency[r["currency"]].append(Decimal(r["amount"]))
+        for currency, amounts in per_currency.items():
+            total = sum(amounts, Decimal(0)).quantize(CENT)
+            row = {**slice_columns(key), "currency": currency, "deals": len(amounts), "revenue": total}
+            if check:
+                row["avg_check"] = (total / len(amounts)).quantize(CENT, rounding=ROUND_HALF_UP)
+            out.append(row)
+    return out
+
+
+def lost_reasons(actor, by, start=None, end=None, *, stage_key: str):
+    rows = closed(facts(actor), ("lost",), start, end)
+    reasons = {r.pk: r.name for r in Deal._meta.get_field("lost_reason").related_model.objects.all()}
+    stages = {s.pk: s.name for s in Stage.objects.all()}
+    groups: dict[tuple, list] = defaultdict(list)
+    for r in rows:
+        groups[(r["lost_reason_id"], r[stage_key], key_of(r, by, "closed_local"))].append(r)
+    out = []
+    base = settings.VORONKA_DEFAULT_CURRENCY
+    for (reason, stage, key), items in groups.items():
+        amount = sum((Decimal(r["amount"]) for r in items if r["currency"] == base), Decimal(0)).quantize(CENT)
+        out.append({"reason_id": reason, "reason": reasons[reason], "stage_id": stage, "stage": stages[stage],
+                    **slice_columns(key), "count": len(items), "share_pct": round(len(items) * 100 / len(rows), 2),
+                    "amount": amount, "other_currency": sum(1 for r in items if r["currency"] != base)})
+    return out
+
+
+def stuck(actor, by, now: dt.datetime):
+    rows = [r for r in facts(actor) if r["status"] == "open"]
+    stages = {s.pk: s.max_days for s in Stage.objects.all()}
+    open_task_deals = set(Task.objects.filter(status="open", deal__isnull=False).values_list("deal_id", flat=True))
+    out: dict[tuple, dict[str, Any]] = {}
+    zero = {"open_deals": 0, "past_max_days": 0, "no_open_task": 0, "overdue_tasks": 0}
+    for r in rows:
+        key = key_of(r, by, "created_local")
+        row = out.setdefault(key, {**slice_columns(key), **zero})
+        row["open_deals"] += 1
+        limit = stages[r["stage_id"]]
+        if limit is not None and (now - r["stage_entered_at"]).total_seconds() > limit * 86400:
+            row["past_max_days"] += 1
+        if r["id"] not in open_task_deals:
+            row["no_open_task"] += 1
+    users = {u.pk: u for u in User.objects.all()}
+    teams = {t.pk: t.name for t in Team.objects.all()}
+    deal_owner = {d: users[o] for d, o in Deal.objects.values_list("id", "owner_id")}
+    today = timezone.localtime(now).date()
+    for t in Task.objects.filter(status="open", due_date__lt=today).values():
+        assignee = users[t["assignee_id"]]
+        owner = deal_owner.get(t["deal_id"])
+        if not (_visible(actor, assignee) or (owner is not None and _visible(actor, owner))):
+            continue
+        values = {"manager": (assignee.pk, assignee.get_full_name() or assignee.username),
+                  "team": (assignee.team_id, teams.get(assignee.team_id))}
+        key = tuple((k, values[k]) for k in by)
+        row = out.setdefault(key, {**slice_columns(key), **zero})
+        row["overdue_tasks"] += 1
+    return list(out.values())
+
+
+def _log(pipeline_id: int):
+    from voronka.deals.models import StageTransition
+
+    stages = {s.pk: s for s in Stage.objects.all()}
+    by_deal: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for t in StageTransition.objects.order_by("at", "id").values():
+        by_deal[t["deal_id"]].append(t)
+    ordered = list(Stage.objects.filter(pipeline_id=pipeline_id).order_by("position", "id"))
+    return stages, by_deal, ordered
+
+
+def _furthest(transitions, stages, pipeline_id) -> int | None:
+    positions = [stages[t["to_stage_id"]].position for t in transitions
+                 if t["to_stage_id"] and stages[t["to_stage_id"]].pipeline_id == pipeline_id]
+    return max(positions) if positions else None
+
+
+def _stays(transitions, stages, pipeline_id, keep) -> dict[int, int]:
+    """Seconds per stage of one deal (all its stays summed) over the transitions ``keep`` accepts."""
+    out: dict[int, int] = defaultdict(int)
+    for t in transitions:
+        if t["from_stage_id"] and stages[t["from_stage_id"]].pipeline_id == pipeline_id and keep(t):
+            out[t["from_stage_id"]] += t["seconds_in_from_stage"]
+    return out
+
+
+def _funnel_rows(key, ordered, reached, ends, stays, *, open_default=0):
+    out = []
+    first = reached.get(ordered[0].pk, 0)
+    for i, stage in enumerate(ordered):
+        count = reached.get(stage.pk, 0)
+        end = ends.get(stage.position, {})
+        converted = reached.get(ordered[i + 1].pk, 0) if i + 1 < len(ordered) else end.get("won", 0)
+        secs = stays.get(stage.pk, [])
+        out.append({**slice_columns(key), "stage_id": stage.pk, "stage": stage.name, "reached": count,
+                    "converted": converted,
+                    "conversion_pct": round(converted * 100 / count, 2) if count else None,
+                    "dropped": end.get("lost", 0), "won": end.get("won", 0), "open": end.get("open", open_default),
+                    "share_pct": round(count * 100 / first, 2) if first else None,
+                    "mean_days": round(sum(secs) / len(secs) / 86400, 4) if secs else None,
+                    "median_days": round(median(secs) / 86400, 4) if secs else None})
+    return out
+
+
+def funnel_cohort(actor, pipeline_id, by=(), start=None, end=None):
+    stages, log, ordered = _log(pipeline_id)
+    cohort = [r for r in facts(actor) if r["pipeline_id"] == pipeline_id and in_period(r["created_local"], start, end)]
+    out = []
+    for key, items in group(cohort, list(by), "created_local").items():
+        reached: dict[int, int] = defaultdict(int)
+        ends: dict[int, dict[str, int]] = {}
+        stays: dict[int, list[int]] = defaultdict(list)
+        for r in items:
+            far = _furthest(log[r["id"]], stages, pipeline_id)
+            for stage in ordered:
+                if stage.position <= far:
+                    reached[stage.pk] += 1
+            cell = ends.setdefault(far, {"won": 0, "lost": 0, "open": 0})
+            cell[r["status"]] += 1
+            for stage_id, secs in _stays(log[r["id"]], stages, pipeline_id, lambda t: True).items():
+                stays[stage_id].append(secs)
+        out.extend(_funnel_rows(key, ordered, reached, ends, stays))
+    return out
+
+
+def funnel_flow(actor, pipeline_id, by=(), start=None, end=None):
+    stages, log, ordered = _log(pipeline_id)
+    visible = {r["id"]: r for r in facts(actor)}
+    entry = {"created", "forward", "skip", "pipeline_change"}
+    groups: dict[tuple, dict[str, Any]] = {}
+
+    def cell(key):
+        return groups.setdefault(key, {"reached": defaultdict(set), "ends": {}, "stays": defaultdict(list)})
+
+    for deal_id, transitions in log.items():
+        if deal_id not in visible:
+            continue
+        r = visible[deal_id]
+        far = _furthest(transitions, stages, pipeline_id)
+        per_key_stays: dict[tuple, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        for t in transitions:
+            when = timezone.localtime(t["at"])
+            if not in_period(when, start, end):
+                continue
+            key = key_of({**r, "at_local": when}, list(by), "at_local")
+            to = stages.get(t["to_stage_id"])
+            if t["kind"] in entry and to is not None and to.pipeline_id == pipeline_id:
+                source = stages.get(t["from_stage_id"])
+                from_pos = source.position if source is not None and source.pipeline_id == pipeline_id else None
+                for stage in ordered:
+                    if stage.position <= to.position and (from_pos is None or from_pos < stage.position):
+                        cell(key)["reached"][stage.pk].add(deal_id)
+            source = stages.get(t["from_stage_id"])
+            if source is not None and source.pipeline_id == pipeline_id:
+                per_key_stays[key][source.pk] += t["seconds_in_from_stage"]
+                if t["kind"] in ("won", "lost"):
+                    ends = cell(key)["ends"].setdefault(far, {"won": set(), "lost": set(), "open": None})
+                    ends[t["kind"]].add(deal_id)
+        for key, per_stage in per_key_stays.items():
+            for stage_id, secs in per_stage.items():
+                cell(key)["stays"][stage_id].append(secs)
+    out = []
+    for key, c in groups.items():
+        reached = {pk: len(deals) for pk, deals in c["reached"].items()}
+        ends = {pos: {"won": len(v["won"]), "lost": len(v["lost"]), "open": None} for pos, v in c["ends"].items()}
+        out.extend(_funnel_rows(key, ordered, reached, ends, c["stays"], open_default=None))
+    return out
