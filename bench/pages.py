@@ -96,7 +96,9 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
 
-    ratios = [board_totals_ratio(ns.repeat)]
+    from bench.reports import report_ratios
+
+    ratios = [board_totals_ratio(ns.repeat), *report_ratios(ns.repeat)]
     pages = []
     for username in ("manager1", "lead1", "head"):
         client = Client()

@@ -305,3 +305,47 @@ def funnel_flow(actor, pipeline_id, by=(), start=None, end=None):
         ends = {pos: {"won": len(v["won"]), "lost": len(v["lost"]), "open": None} for pos, v in c["ends"].items()}
         out.extend(_funnel_rows(key, ordered, reached, ends, c["stays"], open_default=None))
     return out
+
+
+def _won_by_client(actor, by, keep=lambda r: True):
+    clients: dict[tuple, dict[int, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for r in facts(actor):
+        if r["status"] == "won" and keep(r):
+            clients[tuple((k, r["slices"][k]) for k in by)][r["client_id"]].append(r)
+    return clients
+
+
+def churn(actor, by, start: dt.date, end: dt.date):
+    previous = start - (end - start + dt.timedelta(days=1))
+    out = []
+    for key, per_client in _won_by_client(actor, by).items():
+        before = {c for c, deals in per_client.items()
+                  if any(previous <= r["closed_local"].date() < start for r in deals)}
+        now = {c for c, deals in per_client.items() if any(start <= r["closed_local"].date() <= end for r in deals)}
+        if before:
+            churned = len(before - now)
+            out.append({**slice_columns(key), "previous_clients": len(before), "churned": churned,
+                        "churn_rate": round(churned / len(before), 4)})
+    return out
+
+
+def repeat(actor, by, start=None, end=None):
+    out = []
+    for key, per_client in _won_by_client(actor, by, lambda r: in_period(r["closed_local"], start, end)).items():
+        buyers = len(per_client)
+        repeaters = sum(1 for deals in per_client.values() if len(deals) >= 2)
+        out.append({**slice_columns(key), "buyers": buyers, "repeat_buyers": repeaters,
+                    "repeat_rate": round(repeaters / buyers, 4)})
+    return out
+
+
+def ltv(actor, by):
+    base = settings.VORONKA_DEFAULT_CURRENCY
+    out = []
+    for key, per_client in _won_by_client(actor, by, lambda r: r["currency"] == base).items():
+        values = [sum((Decimal(r["amount"]) for r in deals), Decimal(0)) for deals in per_client.values()]
+        total = sum(values, Decimal(0)).quantize(CENT)
+        out.append({**slice_columns(key), "clients": len(values), "revenue": total,
+                    "mean_ltv": (total / len(values)).quantize(CENT, rounding=ROUND_HALF_UP),
+                    "median_ltv": Decimal(median(values)).quantize(CENT, rounding=ROUND_HALF_UP)})
+    return out

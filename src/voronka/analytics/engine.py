@@ -129,7 +129,8 @@ class Run:
         return qs
 
     def grouped(self, qs: QuerySet, *, inputs: dict[str, Any], aggs: list[Agg], date_field: str | None = None,
-                extra: dict[str, Any] | None = None, base: sl.Base = sl.DEAL_BASE) -> list[dict[str, Any]]:
+                extra: dict[str, Any] | None = None, base: sl.Base = sl.DEAL_BASE,
+                per: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Group ``qs`` by the chosen slices (plus ``extra`` keys) and return rows with slice columns."""
         chosen = [sl.SLICES[key] for key in self.params.by]
         groups: dict[str, Any] = {}
@@ -140,7 +141,7 @@ class Run:
         for key, expr in (extra or {}).items():
             groups[key] = expr
         out = []
-        for raw in aggregate(qs, groups=groups, inputs=inputs, aggs=aggs):
+        for raw in aggregate(qs, groups=groups, inputs=inputs, aggs=aggs, per=per):
             row: dict[str, Any] = {}
             for i, slice_ in enumerate(chosen):
                 labels = [raw[f"g{i}_l{j}"] for j in range(len(slice_.label_fields) if slice_.kind == "ref" else 0)]

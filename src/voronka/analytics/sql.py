@@ -20,8 +20,9 @@ CENT = Decimal("0.01")
 @dataclass(frozen=True)
 class Agg:
     key: str
-    fn: str  # count, sum, avg, median, max, min, count_distinct
+    fn: str  # count, sum, avg, median, max, min, count_distinct, count_if
     column: str | None = None
+    where: str = ""  # count_if: a condition over the ``k_<input>`` columns of the inner query
 
 
 class Seconds(Func):
@@ -42,6 +43,8 @@ def _agg_sql(agg: Agg) -> str:
     col = f'"k_{agg.column}"' if agg.column else None
     if agg.fn == "count":
         return f"COUNT({col})" if col else "COUNT(*)"
+    if agg.fn == "count_if":
+        return f"SUM(CASE WHEN {agg.where} THEN 1 ELSE 0 END)"
     if agg.fn == "count_distinct":
         return f"COUNT(DISTINCT {col})"
     if agg.fn in ("sum", "avg", "max", "min"):

@@ -1,0 +1,154 @@
+"""Report benchmarks: our report (``run_report``, full scope) vs a hand-written SQL giving the same numbers.
+
+Called by ``bench.pages`` on the data it built (same database, same run); each pair is checked for equal
+numbers before it is timed, so the ratio compares like with like.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection
+
+
+def _median_ms(fn: Callable[[], Any], repeat: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def _fetch(sql: str, params: list[Any]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _seconds(end: str, start: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"ROUND(EXTRACT(EPOCH FROM ({end} - {start})))::float8"
+    return f"ROUND((julianday({end}) - julianday({start})) * 86400.0)"
+
+
+def _median_sql(value: str, partition: str) -> tuple[str, str]:
+    """Window columns and the median expression (the textbook ROW_NUMBER/COUNT form)."""
+    over = f"PARTITION BY {partition}" if partition else ""
+    windows = (f"ROW_NUMBER() OVER ({over} ORDER BY {value}) AS rn, COUNT(*) OVER ({over}) AS cnt")
+    return windows, f"AVG(CASE WHEN rn IN ((cnt + 1) / 2, (cnt + 2) / 2) THEN {value} END)"
+
+
+def _furthest_sql() -> str:
+    """The furthest visited stage position of a deal in its pipeline, as the report defines it."""
+    from voronka.deals.models import Deal
+
+    if any(f.name == "furthest_stage" for f in Deal._meta.fields):
+        return "(SELECT fs.position FROM pipelines_stage fs WHERE fs.id = d.furthest_stage_id)"
+    return ("(SELECT MAX(ts.position) FROM deals_stagetransition t JOIN pipelines_stage ts ON ts.id = t.to_stage_id "
+            "WHERE t.deal_id = d.id AND ts.pipeline_id = d.pipeline_id)")
+
+
+# --- the hand-written queries --------------------------------------------------------------------------
+
+def hand_win_rate() -> dict:
+    rows = _fetch("SELECT owner_id, SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END), "
+                  "SUM(CASE WHEN status = 'lost' THEN 1 ELSE 0 END) FROM deals_deal "
+                  "WHERE status IN ('won', 'lost') GROUP BY owner_id", [])
+    return {owner: (int(won), int(lost)) for owner, won, lost in rows}
+
+
+def hand_cycle() -> dict:
+    windows, med = _median_sql("secs", "owner_id")
+    rows = _fetch(f"SELECT owner_id, COUNT(*), AVG(secs), {med} FROM (SELECT owner_id, secs, {windows} FROM "
+                  f"(SELECT owner_id, {_seconds('closed_at', 'created_at')} AS secs FROM deals_deal "
+                  f"WHERE status = 'won') x) y GROUP BY owner_id", [])
+    return {owner: (int(n), round(float(mean) / 86400, 4), round(float(m) / 86400, 4)) for owner, n, mean, m in rows}
+
+
+def hand_funnel(pipeline_id: int, group_sql: list[str], stages: list[tuple[int, int]]) -> dict:
+    """Reached per (group, stage) from one grouped scan, plus days on stage (per deal, then per stage)."""
+    groups = ", ".join(group_sql)
+    sel = f"{groups}, " if groups else ""
+    counts = _fetch(f"SELECT {sel}fpos, COUNT(*) FROM (SELECT d.*, {_furthest_sql()} AS fpos FROM deals_deal d "
+                    f"WHERE d.pipeline_id = %s) d GROUP BY {sel}fpos", [pipeline_id])
+    reached: dict[tuple, int] = defaultdict(int)
+    n = len(group_sql)
+    for row in counts:
+        key, fpos, count = tuple(row[:n]), row[n], row[n + 1]
+        for stage_id, position in stages:
+            if fpos is not None and position <= fpos:
+                reached[(*key, stage_id)] += count
+    part = ", ".join([*(g.replace("d.", "x.") for g in group_sql), "x.from_stage_id"])
+    windows, med = _median_sql("x.secs", part)
+    inner_groups = ", ".join([*group_sql, "t.from_stage_id", "t.deal_id"])
+    stays = _fetch(
+        f"SELECT {part}, AVG(x.secs), {med} FROM "
+        f"(SELECT x.*, {windows} FROM (SELECT {inner_groups}, SUM(t.seconds_in_from_stage) AS secs "
+        f"FROM deals_stagetransition t JOIN deals_deal d ON d.id = t.deal_id "
+        f"JOIN pipelines_stage s ON s.id = t.from_stage_id WHERE d.pipeline_id = %s AND s.pipeline_id = %s "
+        f"GROUP BY {inner_groups}) x) x GROUP BY {part}", [pipeline_id, pipeline_id])
+    days = {tuple(r[:n + 1]): round(float(r[n + 1]) / 86400, 4) for r in stays}
+    return {k: (v, days.get(k)) for k, v in reached.items()}
+
+
+# --- the cases -----------------------------------------------------------------------------------------
+
+def report_ratios(repeat: int) -> list[dict]:
+    from voronka.analytics.engine import full_scope_actor, run_report
+    from voronka.pipelines.models import Pipeline
+
+    actor = full_scope_actor()
+    pipeline = Pipeline.objects.get(slug="inbound")
+    stages = list(pipeline.stages.order_by("position", "id").values_list("pk", "position"))
+    cases = []
+
+    def ours_win_rate():
+        rows = run_report(actor=actor, name="win-rate", params={"by": "manager"}).rows
+        return {r["manager_id"]: (r["won"], r["lost"]) for r in rows}
+
+    cases.append(("win-rate by manager", ours_win_rate, hand_win_rate))
+
+    def ours_cycle():
+        rows = run_report(actor=actor, name="cycle", params={"by": "manager"}).rows
+        return {r["manager_id"]: (r["deals"], r["mean_days"], r["median_days"]) for r in rows}
+
+    cases.append(("cycle by manager", ours_cycle, hand_cycle))
+
+    funnels = [("funnel", "", []), ("funnel by manager", "manager", ["d.owner_id"]),
+               ("funnel by product", "product", ["d.product_id"]),
+               ("funnel by manager × new/current", "manager,client_type", ["d.owner_id", "d.is_new_client"])]
+    for title, by, group_sql in funnels:
+        keys = [k for k in by.split(",") if k]
+
+        def ours_funnel(by=by, keys=keys):
+            rows = run_report(actor=actor, name="funnel", params={"pipeline": "inbound", "by": by}).rows
+            out = {}
+            for r in rows:
+                key = tuple((r["client_type"] == "new") if k == "client_type" else r[f"{k}_id"] for k in keys)
+                if r["reached"]:
+                    out[(*key, r["stage_id"])] = (r["reached"], r["mean_days"])
+            return out
+
+        def hand(group_sql=group_sql):
+            got = hand_funnel(pipeline.pk, group_sql, stages)
+            return {tuple(bool(v) if isinstance(v, int) and g.endswith("is_new_client") else v
+                          for v, g in zip(k, [*group_sql, "stage"], strict=True)): val for k, val in got.items()}
+
+        cases.append((title, ours_funnel, hand))
+
+    out = []
+    for name, ours, hand in cases:
+        got, expected = ours(), hand()
+        if got != expected:
+            diff = {k: (got.get(k), expected.get(k)) for k in set(got) | set(expected) if got.get(k) != expected.get(k)}
+            raise SystemExit(f"{name}: our report differs from the hand SQL: {list(diff.items())[:5]}")
+        ours_ms, hand_ms = _median_ms(ours, repeat), _median_ms(hand, repeat)
+        out.append({"name": f"report {name} vs hand SQL", "ours_ms": ours_ms, "sql_ms": hand_ms,
+                    "ratio": ours_ms / hand_ms if hand_ms else None})
+    return out

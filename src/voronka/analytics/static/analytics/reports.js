@@ -1,0 +1,56 @@
+/* Report chart (Apache ECharts, vendored): funnel, bars or lines from the rows the table shows. */
+(function () {
+  "use strict";
+  var holder = document.getElementById("report-chart");
+  var source = document.getElementById("report-chart-data");
+  if (!holder || !source || !window.echarts) { return; }
+  var spec = JSON.parse(source.textContent);
+  var rows = spec.rows;
+  var value = spec.value;
+  var byKeys = spec.by;
+  function label(row, keys) {
+    return keys.map(function (k) { var v = row[k]; return v === null || v === undefined ? "—" : String(v); }).join(" · ");
+  }
+  var option;
+  if (spec.kind === "funnel") {
+    var stages = [];
+    rows.forEach(function (r) { if (stages.indexOf(r.stage) < 0) { stages.push(r.stage); } });
+    if (!byKeys.length) {
+      option = {
+        tooltip: { trigger: "item", formatter: "{b}: {c}" },
+        series: [{ type: "funnel", sort: "none", left: "10%", width: "80%", minSize: "8%",
+                   label: { show: true, position: "inside", formatter: "{b}: {c}" },
+                   data: rows.map(function (r) { return { name: r.stage, value: r[value] }; }) }]
+      };
+    } else {
+      var groups = {};
+      rows.forEach(function (r) {
+        var g = label(r, byKeys);
+        (groups[g] = groups[g] || {})[r.stage] = r[value];
+      });
+      option = {
+        tooltip: { trigger: "axis" }, legend: { type: "scroll" },
+        xAxis: { type: "category", data: stages, axisLabel: { interval: 0, rotate: 20 } }, yAxis: { type: "value" },
+        series: Object.keys(groups).map(function (g) {
+          return { name: g, type: "bar", data: stages.map(function (s) { return groups[g][s] || 0; }) };
+        })
+      };
+    }
+  } else {
+    var keys = byKeys.length ? byKeys : ["currency" in (rows[0] || {}) ? "currency" : null].filter(Boolean);
+    if (spec.kind === "bar" && rows.length && "reason" in rows[0]) { keys = ["reason", "stage"].concat(byKeys); }
+    var categories = rows.map(function (r) { return keys.length ? label(r, keys) : spec.labels[value] || value; });
+    option = {
+      tooltip: { trigger: "axis" },
+      grid: { left: 60, right: 20, bottom: 90 },
+      xAxis: { type: "category", data: categories, axisLabel: { interval: 0, rotate: categories.length > 6 ? 30 : 0 } },
+      yAxis: { type: "value" },
+      series: [{ name: spec.labels[value] || value, type: spec.kind === "line" ? "line" : "bar",
+                 data: rows.map(function (r) { return r[value]; }) }]
+    };
+  }
+  var chart = window.echarts.init(holder);
+  chart.setOption(option);
+  holder.setAttribute("data-chart-ready", "1");
+  window.addEventListener("resize", function () { chart.resize(); });
+})();

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "analytics"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<slug:name>/", views.report_page, name="report"),
+    path("<slug:name>/export/", views.report_export, name="export"),
+]

@@ -1,0 +1,85 @@
+"""Reports section: one page per report (filters and group-by in the URL, a chart, the table) and exports.
+
+Thin: the parameters go to ``engine.run_report`` as they came; a bad one is shown as a field error (400).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+
+from voronka.core.errors import DomainError, NotFound
+from voronka.pipelines.selectors import list_pipelines
+
+from . import export
+from .engine import get_report, list_reports, run_report
+from .slices import SLICES
+
+
+def _raw(request) -> dict[str, Any]:
+    """The query string as engine parameters; the page's two group-by pickers become ``by``."""
+    raw = {k: v for k, v in request.GET.items() if k not in ("by1", "by2", "format")}
+    if "by1" in request.GET or "by2" in request.GET:
+        raw["by"] = ",".join(v for v in (request.GET.get("by1", ""), request.GET.get("by2", "")) if v)
+    return raw
+
+
+def _report_or_404(name: str):
+    try:
+        return get_report(name)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+@login_required
+def index(request):
+    return render(request, "analytics/index.html", {"nav": "reports", "reports": list_reports()})
+
+
+@login_required
+def report_page(request, name: str):
+    report = _report_or_404(name)
+    raw = _raw(request)
+    context: dict[str, Any] = {
+        "nav": "reports", "report": report, "reports": list_reports(), "raw": raw,
+        "pipelines": list(list_pipelines(active_only=False).order_by("sort_order", "name")),
+        "slices": [SLICES[k] for k in report.slices],
+    }
+    try:
+        result = run_report(actor=request.user, name=name, params=raw)
+    except DomainError as exc:
+        context["error"] = exc
+        return render(request, "analytics/report.html", context, status=400)
+    query = result.params.as_query()
+    by = list(result.params.by)
+    context.update({
+        "result": result, "by1": by[0] if by else "", "by2": by[1] if len(by) > 1 else "",
+        "query": query, "chart": {"kind": report.chart, "value": report.chart_value, "by": by,
+                                  "labels": {c.key: str(c.label) for c in result.columns},
+                                  "rows": export.to_jsonable(result)["rows"]},
+    })
+    return render(request, "analytics/report.html", context)
+
+
+@login_required
+def report_export(request, name: str):
+    _report_or_404(name)
+    fmt = request.GET.get("format", "csv")
+    if fmt not in export.FORMATS:
+        return HttpResponse(f"unknown format {fmt[:20]!r}", status=400, content_type="text/plain")
+    try:
+        result = run_report(actor=request.user, name=name, params=_raw(request))
+    except DomainError as exc:
+        return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
+    filename = f"{name}.{fmt}"
+    if fmt == "csv":
+        response = StreamingHttpResponse(export.iter_csv(result), content_type=export.CONTENT_TYPES["csv"])
+    elif fmt == "xlsx":
+        response = HttpResponse(export.xlsx_bytes(result), content_type=export.CONTENT_TYPES["xlsx"])
+    else:
+        response = HttpResponse(export.to_json(result), content_type=export.CONTENT_TYPES["json"])
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
