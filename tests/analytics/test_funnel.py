@@ -64,3 +64,20 @@ def test_cohort_totals_add_up(history):
     assert sum(r["dropped"] + r["won"] + r["open"] for r in rows) == cohort
     reached = [r["reached"] for r in rows]
     assert reached == sorted(reached, reverse=True)
+
+
+def test_manager_stage_compares_each_manager_with_his_team(history):
+    actor = full_scope_actor()
+    pipeline = history.world.pipeline
+    mine = {(r["team_id"], r["manager_id"], r["stage_id"]): r
+            for r in oracle.funnel_cohort(actor, pipeline.pk, ["team", "manager"]) if r["reached"]}
+    team = {(r["team_id"], r["stage_id"]): r["conversion_pct"] for r in oracle.funnel_cohort(actor, pipeline.pk, ["team"])}
+    got = run_report(actor=actor, name="manager-stage", params={"pipeline": "inbound"}, now=NOW).rows
+    assert len(got) == len(mine)
+    for r in got:
+        expected = mine[(r["team_id"], r["manager_id"], r["stage_id"])]
+        assert (r["reached"], r["converted"], r["conversion_pct"]) == \
+            (expected["reached"], expected["converted"], expected["conversion_pct"])
+        assert r["team_conversion_pct"] == team[(r["team_id"], r["stage_id"])]
+        if r["conversion_pct"] is not None and r["team_conversion_pct"] is not None:
+            assert r["delta_pp"] == round(r["conversion_pct"] - r["team_conversion_pct"], 2)

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from voronka.core.errors import DomainError, NotFound
 from voronka.pipelines.selectors import list_pipelines
@@ -43,6 +44,9 @@ def index(request):
 def report_page(request, name: str):
     report = _report_or_404(name)
     raw = _raw(request)
+    if report.period_required and not raw.get("from") and not raw.get("to"):
+        today = timezone.localdate()  # a report that needs a period opens on the month so far
+        raw.update({"from": today.replace(day=1).isoformat(), "to": today.isoformat()})
     context: dict[str, Any] = {
         "nav": "reports", "report": report, "reports": list_reports(), "raw": raw,
         "pipelines": list(list_pipelines(active_only=False).order_by("sort_order", "name")),

@@ -36,6 +36,21 @@
         })
       };
     }
+  } else if (spec.kind === "heatmap") {
+    var xs = [], ys = [];
+    rows.forEach(function (r) {
+      if (xs.indexOf(r.stage) < 0) { xs.push(r.stage); }
+      if (ys.indexOf(r.manager) < 0) { ys.push(r.manager); }
+    });
+    option = {
+      tooltip: { position: "top" }, grid: { left: 140, bottom: 110 },
+      xAxis: { type: "category", data: xs, axisLabel: { interval: 0, rotate: 30 } },
+      yAxis: { type: "category", data: ys },
+      visualMap: { min: 0, max: 100, calculable: true, orient: "horizontal", left: "center", bottom: 0 },
+      series: [{ type: "heatmap", label: { show: true },
+                 data: rows.filter(function (r) { return r[value] !== null; })
+                           .map(function (r) { return [xs.indexOf(r.stage), ys.indexOf(r.manager), r[value]]; }) }]
+    };
   } else {
     var keys = byKeys.length ? byKeys : ["currency" in (rows[0] || {}) ? "currency" : null].filter(Boolean);
     if (spec.kind === "bar" && rows.length && "reason" in rows[0]) { keys = ["reason", "stage"].concat(byKeys); }
