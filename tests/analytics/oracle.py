@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from statistics import median
@@ -348,4 +349,39 @@ def ltv(actor, by):
         out.append({**slice_columns(key), "clients": len(values), "revenue": total,
                     "mean_ltv": (total / len(values)).quantize(CENT, rounding=ROUND_HALF_UP),
                     "median_ltv": Decimal(median(values)).quantize(CENT, rounding=ROUND_HALF_UP)})
+    return out
+
+
+def dips(actor, by, start: dt.date, end: dt.date, kind: str, threshold: float = 30.0):
+    def bucket(day: dt.date) -> dt.date:
+        return period_start(dt.datetime.combine(day, dt.time()), kind)
+
+    buckets = []
+    day = bucket(start)
+    while day <= end:
+        buckets.append(day)
+        day = day + dt.timedelta(days=7) if kind == "week" else (day + dt.timedelta(days=32)).replace(day=1)
+    base = settings.VORONKA_DEFAULT_CURRENCY
+    series: dict[tuple, dict[str, dict[dt.date, Any]]] = defaultdict(
+        lambda: {"new_deals": defaultdict(int), "won_deals": defaultdict(int), "won_revenue": defaultdict(Decimal)})
+    for r in facts(actor):
+        key = tuple((k, r["slices"][k]) for k in by)
+        created = bucket(r["created_local"].date())
+        if created in buckets:
+            series[key]["new_deals"][created] += 1
+        if r["status"] == "won":
+            closed = bucket(r["closed_local"].date())
+            if closed in buckets:
+                series[key]["won_deals"][closed] += 1
+                series[key]["won_revenue"][closed] += Decimal(r["amount"]) if r["currency"] == base else 0
+    out = []
+    for key, metrics in series.items():
+        for metric, values in metrics.items():
+            for before_day, now_day in itertools.pairwise(buckets):
+                before, now = values.get(before_day, 0), values.get(now_day, 0)
+                if before > 0:
+                    change = round((float(now) - float(before)) * 100 / float(before), 2)
+                    if change <= -threshold:
+                        out.append({**slice_columns(key), "period": now_day, "metric": metric,
+                                    "previous": float(before), "current": float(now), "change_pct": change})
     return out

@@ -59,3 +59,21 @@ def test_ltv_equals_plain_python(history, by):
     for actor in (full_scope_actor(), history.world.lead):
         got = ours(actor, "ltv", by=",".join(by))
         assert got and canon(got) == canon(oracle.ltv(actor, by))
+
+
+@pytest.mark.parametrize("mode, period", [("week", ("2026-04-01", "2026-06-30")), ("month", ("2026-03-01", "2026-09-30"))])
+@pytest.mark.parametrize("by", [["manager"], ["team"], []], ids=str)
+def test_dips_equal_plain_python(history, mode, period, by):
+    actor = full_scope_actor()
+    got = ours(actor, "dips", mode=mode, by=",".join(by), **{"from": period[0], "to": period[1]})
+    expected = oracle.dips(actor, by, dt.date.fromisoformat(period[0]), dt.date.fromisoformat(period[1]), mode)
+    assert got and canon(got) == canon(expected)
+
+
+def test_dips_threshold_is_a_setting(history, settings):
+    actor = full_scope_actor()
+    params = {"mode": "month", "from": "2026-03-01", "to": "2026-09-30"}
+    settings.VORONKA_DIP_THRESHOLD_PCT = 90
+    got = ours(actor, "dips", **params)
+    assert all(r["change_pct"] <= -90 for r in got)
+    assert canon(got) == canon(oracle.dips(actor, ["manager"], dt.date(2026, 3, 1), dt.date(2026, 9, 30), "month", 90))

@@ -5,6 +5,7 @@ Thin: the parameters go to ``engine.run_report`` as they came; a bad one is show
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -45,8 +46,8 @@ def report_page(request, name: str):
     report = _report_or_404(name)
     raw = _raw(request)
     if report.period_required and not raw.get("from") and not raw.get("to"):
-        today = timezone.localdate()  # a report that needs a period opens on the month so far
-        raw.update({"from": today.replace(day=1).isoformat(), "to": today.isoformat()})
+        today = timezone.localdate()  # a report that needs a period opens on the last 90 days
+        raw.update({"from": (today - dt.timedelta(days=89)).isoformat(), "to": today.isoformat()})
     context: dict[str, Any] = {
         "nav": "reports", "report": report, "reports": list_reports(), "raw": raw,
         "pipelines": list(list_pipelines(active_only=False).order_by("sort_order", "name")),
