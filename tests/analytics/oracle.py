@@ -44,7 +44,9 @@ def facts(actor: User) -> list[dict[str, Any]]:
         row = dict(d)
         row["slices"] = {
             "manager": (owner.pk, owner.get_full_name() or owner.username),
-            "team": (owner.team_id, teams.get(owner.team_id)),
+            # The team recorded on the deal when the model has it (a manager who moved keeps his history).
+            "team": ((d["owner_team_id"], teams.get(d["owner_team_id"])) if "owner_team_id" in d
+                     else (owner.team_id, teams.get(owner.team_id))),
             "client_type": "new" if d["is_new_client"] else "current",
             "region": (client.region_id, client.region.name if client.region else None),
             "industry": (client.industry_id, client.industry.name if client.industry else None),
@@ -152,6 +154,12 @@ def money(actor, by, start=None, end=None, *, check: bool):
 
 def lost_reasons(actor, by, start=None, end=None, *, stage_key: str):
     rows = closed(facts(actor), ("lost",), start, end)
+    if stage_key == "furthest_stage_id":  # computed from the log here, not read from the deal
+        stages_, log, _ordered = _log(0)
+        for r in rows:
+            visited = [stages_[t["to_stage_id"]] for t in log[r["id"]]
+                       if t["to_stage_id"] and stages_[t["to_stage_id"]].pipeline_id == r["pipeline_id"]]
+            r["furthest_stage_id"] = max(visited, key=lambda s: (s.position, s.pk)).pk
     reasons = {r.pk: r.name for r in Deal._meta.get_field("lost_reason").related_model.objects.all()}
     stages = {s.pk: s.name for s in Stage.objects.all()}
     groups: dict[tuple, list] = defaultdict(list)
@@ -173,8 +181,12 @@ def stuck(actor, by, now: dt.datetime):
     open_task_deals = set(Task.objects.filter(status="open", deal__isnull=False).values_list("deal_id", flat=True))
     out: dict[tuple, dict[str, Any]] = {}
     zero = {"open_deals": 0, "past_max_days": 0, "no_open_task": 0, "overdue_tasks": 0}
+    users = {u.pk: u for u in User.objects.all()}
+    teams = {t.pk: t.name for t in Team.objects.all()}
     for r in rows:
-        key = key_of(r, by, "created_local")
+        owner = users[r["owner_id"]]  # the state now: the owner's current team
+        values = {"manager": r["slices"]["manager"], "team": (owner.team_id, teams.get(owner.team_id))}
+        key = tuple((k, values[k]) for k in by)
         row = out.setdefault(key, {**slice_columns(key), **zero})
         row["open_deals"] += 1
         limit = stages[r["stage_id"]]
@@ -182,8 +194,6 @@ def stuck(actor, by, now: dt.datetime):
             row["past_max_days"] += 1
         if r["id"] not in open_task_deals:
             row["no_open_task"] += 1
-    users = {u.pk: u for u in User.objects.all()}
-    teams = {t.pk: t.name for t in Team.objects.all()}
     deal_owner = {d: users[o] for d, o in Deal.objects.values_list("id", "owner_id")}
     today = timezone.localtime(now).date()
     for t in Task.objects.filter(status="open", due_date__lt=today).values():

@@ -105,3 +105,21 @@ def test_stuck_equals_plain_python(history):
             assert canon(got) == canon(oracle.stuck(actor, by, NOW)), (actor, by)
     assert any(r["past_max_days"] for r in ours(full_scope_actor(), "stuck"))
     assert any(r["overdue_tasks"] for r in ours(full_scope_actor(), "stuck"))
+
+
+def test_a_manager_who_changed_team_keeps_his_deals_in_the_old_team(history):
+    """Team reports read the team recorded on the deal; scope follows the current team."""
+    from voronka.analytics.slices import deal_has
+
+    if not deal_has("owner_team"):
+        pytest.skip("Deal.owner_team (the team snapshot) is not in this build")
+    world, mover = history.world, history.mover
+    actor = full_scope_actor()
+    by_team = {r["team_id"]: r["closed"] for r in ours(actor, "win-rate", by="team")}
+    mover_closed = sum(r["closed"] for r in ours(actor, "win-rate", by="manager") if r["manager_id"] == mover.pk)
+    assert mover_closed
+    team_a_now = sum(f["status"] in ("won", "lost") for f in oracle.facts(actor)
+                     if f["owner_id"] in (world.owner.pk, world.teammate.pk))
+    assert by_team[world.team.pk] == team_a_now + mover_closed
+    lead_b = lead_of_other_team(world)
+    assert mover.pk in {r["manager_id"] for r in ours(lead_b, "win-rate", by="manager")}

@@ -18,6 +18,17 @@ from django.utils.translation import gettext_lazy as _
 TRUNCS = {"week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}
 
 
+def deal_has(name: str) -> bool:
+    """Whether the deal model has ``name`` (the report model fields land separately from the reports)."""
+    from voronka.deals.models import Deal
+
+    return any(f.name == name for f in Deal._meta.get_fields())
+
+
+# Team reports read the team recorded on the deal (a manager who changes team keeps his history there).
+TEAM_REF = "owner_team" if deal_has("owner_team") else "owner__team"
+
+
 @dataclass(frozen=True)
 class Slice:
     key: str
@@ -37,7 +48,7 @@ class Slice:
 SLICES: dict[str, Slice] = {s.key: s for s in (
     Slice("client_type", _("new / current client"), "is_new_client", kind="flag"),
     Slice("manager", _("manager"), "owner", ("first_name", "last_name", "username")),
-    Slice("team", _("team"), "owner__team"),
+    Slice("team", _("team"), TEAM_REF),
     Slice("product", _("product"), "product"),
     Slice("channel", _("channel"), "channel"),
     Slice("source", _("source"), "source"),

@@ -158,6 +158,6 @@ class LostReasons(Report):
 
 def furthest_stage_path() -> str:
     """The deal's furthest visited stage (``furthest_stage``; the current stage before it existed)."""
-    from voronka.deals.models import Deal
+    from ..slices import deal_has
 
-    return "furthest_stage" if any(f.name == "furthest_stage" for f in Deal._meta.fields) else "stage"
+    return "furthest_stage" if deal_has("furthest_stage") else "stage"

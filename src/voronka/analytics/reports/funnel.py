@@ -38,6 +38,14 @@ def _flag(**condition: Any) -> Case:
     return Case(When(then=Value(1), **condition), default=Value(0), output_field=IntegerField())
 
 
+def cohort_furthest(pipeline_id: int):
+    """The furthest visited stage's position of a deal now in ``pipeline_id``: the maintained reference
+    ``Deal.furthest_stage`` (one grouped scan), else the log."""
+    if sl.deal_has("furthest_stage"):
+        return F("furthest_stage__position")
+    return furthest_position(pipeline_id)
+
+
 def furthest_position(pipeline_id: int, deal_ref: str = "pk"):
     """The position of the furthest stage of ``pipeline_id`` the deal visited (from its log)."""
     visited = (StageTransition.objects.filter(deal_id=OuterRef(deal_ref), to_stage__pipeline_id=pipeline_id)
@@ -101,7 +109,7 @@ class Funnel(Report):
     def _cohort(self, run: Run, pipeline_id: int):
         cohort = run.deals().filter(run.period_q("created_at"))
         counts = run.grouped(
-            cohort, extra={"fpos": furthest_position(pipeline_id)},
+            cohort, extra={"fpos": cohort_furthest(pipeline_id)},
             inputs={"won": _flag(status=DealStatus.WON), "lost": _flag(status=DealStatus.LOST),
                     "open": _flag(status=DealStatus.OPEN)},
             aggs=[Agg("deals", "count"), Agg("won_n", "sum", "won"), Agg("lost_n", "sum", "lost"),
