@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "voronka.accounts.middleware.UserLanguageMiddleware",
+    "voronka.core.middleware.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "voronka.urls"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import make_client
-from voronka.clients.selectors import find_duplicates, get_client, refusal_list, visible_clients
+from voronka.clients.selectors import ClientFilter, find_duplicates, get_client, list_clients, visible_clients
 from voronka.clients.services import refuse_client
 from voronka.core.errors import NotFound
 
@@ -48,5 +48,7 @@ def test_find_duplicates_is_deliberately_unscoped(world, clients):
 def test_refusal_list_shows_refused_clients_in_scope(world, clients):
     for who in ("owner", "outsider"):
         refuse_client(actor=getattr(world, who), client=clients[who], reason=world.reason)
-    assert [c.pk for c in refusal_list(actor=world.owner)] == [clients["owner"].pk]
-    assert {c.pk for c in refusal_list(actor=world.head)} == {clients["owner"].pk, clients["outsider"].pk}
+    refused = ClientFilter(status="refused")
+    assert [c.pk for c in list_clients(actor=world.owner, filters=refused)] == [clients["owner"].pk]
+    assert {c.pk for c in list_clients(actor=world.head, filters=refused)} == {
+        clients["owner"].pk, clients["outsider"].pk}

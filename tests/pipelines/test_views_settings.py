@@ -162,9 +162,9 @@ def test_add_stage_without_a_name_is_a_field_error(admin_client, world):
 def _rulebook(**overrides) -> dict:
     data = {
         "name": "Демо проведено", "entry_result": "Показали продукт", "goal": "Согласовать КП", "max_days": "4",
-        "probability": "40", "owner_role": "manager", "owner_team": "", "owner_user": "",
+        "probability": "40", "owner_team": "", "owner_user": "",
         "required_fields": ["amount", "source"], "qualification_questions": "Кто ЛПР?\n\n  Какой бюджет?  \n",
-        "on_enter": ["notify_owner", "create_task_call"], "instructions": "1. Позвонить\n2. Записать",
+        "on_enter": ["create_task_email", "create_task_call"], "instructions": "1. Позвонить\n2. Записать",
     }
     data.update(overrides)
     return data
@@ -182,10 +182,10 @@ def test_admin_edits_the_stage_rulebook_and_it_is_saved(admin_client, world):
     assert stage.name == "Демо проведено"
     assert (stage.entry_result, stage.goal, stage.max_days, stage.probability) == (
         "Показали продукт", "Согласовать КП", 4, 40)
-    assert (stage.owner_role, stage.owner_team, stage.owner_user) == ("manager", world.team, world.lead)
+    assert (stage.owner_role, stage.owner_team, stage.owner_user) == ("", world.team, world.lead)
     assert stage.required_fields == ["amount", "client.region", "cf:budget"]
     assert stage.qualification_questions == ["Кто ЛПР?", "Какой бюджет?"]
-    assert stage.on_enter == ["notify_owner", "create_task_call"]
+    assert stage.on_enter == ["create_task_email", "create_task_call"]
     assert stage.instructions == "1. Позвонить\n2. Записать"
 
 
@@ -195,7 +195,7 @@ def test_stage_page_shows_required_field_checkboxes_with_custom_fields(admin_cli
     html = admin_client.get(reverse("settings:stage", args=[stage.pk])).content.decode()
     assert 'value="cf:budget"' in html
     assert 'value="amount"' in html and "checked" in html
-    assert 'value="notify_owner"' in html
+    assert 'value="create_task_call"' in html and 'value="notify_owner"' not in html
 
 
 def test_clearing_required_fields_saves_an_empty_list(admin_client, world):

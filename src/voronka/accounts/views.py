@@ -18,7 +18,9 @@ from voronka.accounts.selectors import (
 )
 from voronka.accounts.services import create_team, create_user, reset_user_password, update_team, update_user
 from voronka.core.errors import DomainError
-from voronka.web.settings_ui import add_domain_error, done, form_response, or_404
+from voronka.core.forms import apply_domain_error
+from voronka.core.http import get_or_404
+from voronka.web.settings_ui import done, form_response
 
 # --- users ------------------------------------------------------------------------------------------------
 
@@ -39,7 +41,7 @@ def user_create(request):
             try:
                 user = create_user(actor=request.user, **form.service_kwargs())
             except DomainError as exc:
-                add_domain_error(form, exc)
+                apply_domain_error(form, exc)
             else:
                 return done(request, reverse("settings:users"),
                             _("User “%(name)s” created. Give them the password.") % {"name": user})
@@ -52,7 +54,7 @@ def user_create(request):
 
 @require_http_methods(["GET", "POST"])
 def user_edit(request, pk):
-    user = or_404(get_user_for_settings, actor=request.user, user_id=pk)
+    user = get_or_404(get_user_for_settings, actor=request.user, user_id=pk)
     teams = list_teams()
     if request.method == "POST":
         form = UserEditForm(request.POST, user=user, teams=teams)
@@ -60,7 +62,7 @@ def user_edit(request, pk):
             try:
                 update_user(actor=request.user, user=user, **form.cleaned_data)
             except DomainError as exc:
-                add_domain_error(form, exc)
+                apply_domain_error(form, exc)
             else:
                 return done(request, reverse("settings:users"), _("User “%(name)s” saved.") % {"name": user})
     else:
@@ -73,14 +75,14 @@ def user_edit(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def user_password(request, pk):
-    user = or_404(get_user_for_settings, actor=request.user, user_id=pk)
+    user = get_or_404(get_user_for_settings, actor=request.user, user_id=pk)
     if request.method == "POST":
         form = PasswordResetForm(request.POST)
         if form.is_valid():
             try:
                 reset_user_password(actor=request.user, user=user, **form.service_kwargs())
             except DomainError as exc:
-                add_domain_error(form, exc)
+                apply_domain_error(form, exc)
             else:
                 return done(request, reverse("settings:users"),
                             _("New password set for “%(name)s”.") % {"name": user})
@@ -105,7 +107,7 @@ def team_list(request):
             try:
                 team = create_team(actor=request.user, **form.cleaned_data)
             except DomainError as exc:
-                add_domain_error(form, exc)
+                apply_domain_error(form, exc)
             else:
                 return done(request, reverse("settings:teams"), _("Team “%(name)s” created.") % {"name": team})
         status = 400
@@ -118,7 +120,7 @@ def team_list(request):
 
 @require_http_methods(["GET", "POST"])
 def team_edit(request, pk):
-    team = or_404(get_team, actor=request.user, team_id=pk)
+    team = get_or_404(get_team, actor=request.user, team_id=pk)
     users = active_users(actor=request.user, include=team.lead_id)
     if request.method == "POST":
         form = TeamForm(request.POST, users=users, team=team)
@@ -126,7 +128,7 @@ def team_edit(request, pk):
             try:
                 update_team(actor=request.user, team=team, **form.cleaned_data)
             except DomainError as exc:
-                add_domain_error(form, exc)
+                apply_domain_error(form, exc)
             else:
                 return done(request, reverse("settings:teams"), _("Team “%(name)s” saved.") % {"name": team})
     else:

@@ -32,7 +32,9 @@ from voronka.activities.models import Outcome, Task, TaskStatus
 from voronka.activities.selectors import deal_needs_next_task, get_task
 from voronka.activities.services import add_timeline_entry, complete_task, create_task
 from voronka.clients.selectors import get_client
-from voronka.core.errors import DomainError, NotFound
+from voronka.core.errors import DomainError
+from voronka.core.forms import apply_domain_error
+from voronka.core.http import get_or_404
 from voronka.core.params import parse_id
 from voronka.deals.selectors import get_deal, is_rotting
 
@@ -44,41 +46,22 @@ logger = logging.getLogger(__name__)
 def _task_or_404(request, task_id: int) -> Task:
     if parse_id(task_id) is None:
         raise Http404(_("Task not found."))
-    try:
-        return get_task(actor=request.user, task_id=task_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    return get_or_404(get_task, actor=request.user, task_id=task_id)
 
 
 def _deal_or_client_or_404(request, deal_id, client_id):
     """The deal or client named by the request, resolved in the actor's scope (404 when hidden/missing)."""
-    try:
-        if deal_id not in (None, ""):
-            number = parse_id(deal_id)
-            if number is None:
-                raise NotFound(_("Deal not found."))
-            return get_deal(actor=request.user, deal_id=number), None
-        if client_id not in (None, ""):
-            number = parse_id(client_id)
-            if number is None:
-                raise NotFound(_("Client not found."))
-            return None, get_client(actor=request.user, client_id=number)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    if deal_id not in (None, ""):
+        number = parse_id(deal_id)
+        if number is None:
+            raise Http404(_("Deal not found."))
+        return get_or_404(get_deal, actor=request.user, deal_id=number), None
+    if client_id not in (None, ""):
+        number = parse_id(client_id)
+        if number is None:
+            raise Http404(_("Client not found."))
+        return None, get_or_404(get_client, actor=request.user, client_id=number)
     raise Http404(_("Choose a deal or a client."))
-
-
-def add_domain_error(form, exc: DomainError) -> None:
-    """Put a service error on the form: on its field when the form has it, else as a form error.
-
-    ``MissingFields`` names several fields; each one the form has and the user left empty gets an error too.
-    """
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
-    for name in exc.fields:
-        if name != exc.field and name in form.fields and name not in form.errors \
-                and not (form.data.get(name) or "").strip():
-            form.add_error(name, _("This field is required."))
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -129,7 +112,7 @@ def complete(request, task_id: int):
                     lost_comment=data.get("lost_comment") or "",
                 )
             except DomainError as exc:
-                add_domain_error(form, exc)
+                apply_domain_error(form, exc)
             else:
                 if not request.htmx:
                     return redirect(_safe_next(request, "web:my_day"))
@@ -179,7 +162,7 @@ def create(request):
                                    title=data["title"], kind=data["kind"], due_date=data["due_date"],
                                    due_time=data.get("due_time"), assignee=data.get("assignee") or default)
             except DomainError as exc:
-                add_domain_error(form, exc)
+                apply_domain_error(form, exc)
             else:
                 if not request.htmx:
                     return redirect(_safe_next(request, "web:my_day"))

@@ -27,7 +27,9 @@ from voronka.catalog.services import (
     update_dictionary_item,
 )
 from voronka.core.errors import DomainError
-from voronka.web.settings_ui import MoveForm, OrderForm, add_domain_error, done, form_response, or_404
+from voronka.core.forms import apply_domain_error
+from voronka.core.http import get_or_404
+from voronka.web.settings_ui import MoveForm, OrderForm, done, form_response
 
 # --- custom fields ----------------------------------------------------------------------------------------
 
@@ -47,7 +49,7 @@ def field_create(request):
             try:
                 definition = create_custom_field(actor=request.user, **form.cleaned_data)
             except DomainError as exc:
-                add_domain_error(form, exc)
+                apply_domain_error(form, exc)
             else:
                 return done(request, reverse("settings:fields"),
                             _("Field “%(label)s” added.") % {"label": definition.label})
@@ -62,14 +64,14 @@ def field_create(request):
 
 @require_http_methods(["GET", "POST"])
 def field_edit(request, pk):
-    definition = or_404(get_custom_field, actor=request.user, field_id=pk)
+    definition = get_or_404(get_custom_field, actor=request.user, field_id=pk)
     if request.method == "POST":
         form = CustomFieldForm(request.POST, definition=definition)
         if form.is_valid():
             try:
                 update_custom_field(actor=request.user, definition=definition, **form.cleaned_data)
             except DomainError as exc:
-                add_domain_error(form, exc)
+                apply_domain_error(form, exc)
             else:
                 return done(request, reverse("settings:fields"),
                             _("Field “%(label)s” saved.") % {"label": definition.label})
@@ -106,7 +108,7 @@ def _dictionary_page(request, spec, *, form=None, status=200):
 @require_http_methods(["GET", "POST"])
 def dictionary_list(request, kind):
     """One screen per dictionary: the entries in order (up/down, drag, on/off) and the add form."""
-    spec = or_404(dictionary_kind, slug=kind)
+    spec = get_or_404(dictionary_kind, slug=kind)
     if request.method == "GET":
         return _dictionary_page(request, spec)
     form = dictionary_form_class(spec)(request.POST, prefix="new")
@@ -114,7 +116,7 @@ def dictionary_list(request, kind):
         try:
             item = create_dictionary_item(actor=request.user, kind=spec.slug, **form.cleaned_data)
         except DomainError as exc:
-            add_domain_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             return done(request, reverse("settings:dictionary", args=[spec.slug]),
                         _("“%(name)s” added.") % {"name": item.name})
@@ -123,8 +125,8 @@ def dictionary_list(request, kind):
 
 @require_http_methods(["GET", "POST"])
 def dictionary_item_edit(request, kind, pk):
-    spec = or_404(dictionary_kind, slug=kind)
-    item = or_404(get_dictionary_item, actor=request.user, kind=spec, item_id=pk)
+    spec = get_or_404(dictionary_kind, slug=kind)
+    item = get_or_404(get_dictionary_item, actor=request.user, kind=spec, item_id=pk)
     form_class = dictionary_form_class(spec)
     list_url = reverse("settings:dictionary", args=[spec.slug])
     if request.method == "POST":
@@ -133,7 +135,7 @@ def dictionary_item_edit(request, kind, pk):
             try:
                 update_dictionary_item(actor=request.user, kind=spec.slug, item=item, **form.cleaned_data)
             except DomainError as exc:
-                add_domain_error(form, exc)
+                apply_domain_error(form, exc)
             else:
                 return done(request, list_url, _("“%(name)s” saved.") % {"name": item.name})
     else:
@@ -152,8 +154,8 @@ def _back_to_list(request, spec, error: str | None = None):
 
 @require_POST
 def dictionary_item_move(request, kind, pk):
-    spec = or_404(dictionary_kind, slug=kind)
-    item = or_404(get_dictionary_item, actor=request.user, kind=spec, item_id=pk)
+    spec = get_or_404(dictionary_kind, slug=kind)
+    item = get_or_404(get_dictionary_item, actor=request.user, kind=spec, item_id=pk)
     form = MoveForm(request.POST)
     if not form.is_valid():
         return _back_to_list(request, spec, _("Choose up or down."))
@@ -166,8 +168,8 @@ def dictionary_item_move(request, kind, pk):
 
 @require_POST
 def dictionary_item_toggle(request, kind, pk):
-    spec = or_404(dictionary_kind, slug=kind)
-    item = or_404(get_dictionary_item, actor=request.user, kind=spec, item_id=pk)
+    spec = get_or_404(dictionary_kind, slug=kind)
+    item = get_or_404(get_dictionary_item, actor=request.user, kind=spec, item_id=pk)
     try:
         update_dictionary_item(actor=request.user, kind=spec.slug, item=item, is_active=not item.is_active)
     except DomainError as exc:
@@ -177,7 +179,7 @@ def dictionary_item_toggle(request, kind, pk):
 
 @require_POST
 def dictionary_reorder(request, kind):
-    spec = or_404(dictionary_kind, slug=kind)
+    spec = get_or_404(dictionary_kind, slug=kind)
     form = OrderForm(request.POST)
     if not form.is_valid():
         return _back_to_list(request, spec, _("The new order could not be read; try again."))

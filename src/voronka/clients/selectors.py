@@ -13,6 +13,7 @@ from voronka.accounts.permissions import scope_q
 from voronka.clients.models import Client, ClientStatus, Contact, QualificationAnswer, Question, Rating
 from voronka.core.errors import NotFound
 from voronka.core.params import parse_id
+from voronka.core.search import text_contains
 
 
 def visible_clients(*, actor: User) -> QuerySet[Client]:
@@ -65,11 +66,6 @@ def qualification_sheet(*, client: Client) -> list[tuple[Question, Qualification
     return [(q, answers.get(q.pk)) for q in questions]
 
 
-def refusal_list(*, actor: User) -> QuerySet[Client]:
-    return visible_clients(actor=actor).filter(status="refused").select_related(
-        "refusal_reason", "responsible").order_by("-refused_at")
-
-
 # --- Client list, client card -----------------------------------------------------------------------
 
 CLIENT_PAGE = 50
@@ -106,7 +102,7 @@ class ClientFilter:
 
 
 def _search_q(text: str) -> Q:
-    q = Q(name__icontains=text) | Q(inn=text) | Q(email__iexact=text) | Q(contacts__name__icontains=text)
+    q = text_contains("name", text) | Q(inn=text) | Q(email__iexact=text) | text_contains("contacts__name", text)
     q |= Q(contacts__email__iexact=text)
     digits = "".join(ch for ch in text if ch.isdigit())
     if len(digits) >= 5:

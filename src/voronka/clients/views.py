@@ -9,9 +9,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -49,21 +48,15 @@ from voronka.clients.services import (
     update_client,
 )
 from voronka.core.errors import DomainError, MissingFields, NotFound
+from voronka.core.forms import apply_domain_error
+from voronka.core.htmx import dialog_or_page, hx_redirect
+from voronka.core.http import get_or_404
 from voronka.deals.leads import create_lead
 from voronka.pipelines.selectors import list_pipelines
 
 
 def _client_or_404(request, client_id: int) -> Client:
-    try:
-        return get_client(actor=request.user, client_id=client_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-
-
-def _add_error(form, exc: DomainError) -> None:
-    """A domain error on its field when the form has it, else on the form."""
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
+    return get_or_404(get_client, actor=request.user, client_id=client_id)
 
 
 def _client_url(client) -> str:
@@ -71,16 +64,7 @@ def _client_url(client) -> str:
 
 
 def _deal_url(deal) -> str:
-    try:
-        return reverse("deals:detail", args=[deal.pk])
-    except NoReverseMatch:  # the deal page is not wired in this build: show the client card instead
-        return _client_url(deal.client)
-
-
-def _hx_redirect(url: str) -> HttpResponse:
-    response = HttpResponse()
-    response["HX-Redirect"] = url
-    return response
+    return reverse("deals:detail", args=[deal.pk])
 
 
 # --- the list -----------------------------------------------------------------------------------------------
@@ -174,7 +158,7 @@ def contact_add(request, client_id: int):
             add_contact(actor=request.user, client=client, name=d["contact_name"], phone=d["contact_phone"],
                         email=d["contact_email"], position=d["contact_position"])
         except DomainError as exc:
-            _add_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             ok = True
             if not request.htmx:
@@ -195,7 +179,7 @@ def qualification_save(request, client_id: int):
         try:
             answer_questions(actor=request.user, client=client, answers=form.answers())
         except DomainError as exc:
-            _add_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             ok = True
             form = QualificationForm(sheet=qualification_sheet(client=client))
@@ -208,10 +192,8 @@ def qualification_save(request, client_id: int):
 
 def _dialog_or_page(request, client, template: str, form, *, status: int = 200):
     """A ``<dialog>`` fragment for htmx, the same form on a page otherwise."""
-    context = {"nav": "clients", "client": client, "form": form, "as_dialog": bool(request.htmx)}
-    if request.htmx:
-        return render(request, template, context)
-    return render(request, "clients/form_page.html", {**context, "partial": template}, status=status)
+    return dialog_or_page(request, template, "clients/form_page.html",
+                          {"nav": "clients", "client": client, "form": form}, status=status)
 
 
 @login_required
@@ -226,13 +208,10 @@ def client_edit(request, client_id: int):
         try:
             update_client(actor=request.user, client=client, **form.changes(client))
         except DomainError as exc:
-            for name in exc.fields[1:]:
-                if name in form.fields:
-                    form.add_error(name, exc.message)
-            _add_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             messages.success(request, _("Client saved."))
-            return _hx_redirect(_client_url(client)) if request.htmx else redirect(_client_url(client))
+            return hx_redirect(request, _client_url(client))
     return _dialog_or_page(request, client, "clients/_edit_dialog.html", form, status=400)
 
 
@@ -248,10 +227,10 @@ def client_refuse(request, client_id: int):
             refuse_client(actor=request.user, client=client, reason=form.cleaned_data["lost_reason"],
                           comment=form.cleaned_data["comment"])
         except DomainError as exc:
-            _add_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             messages.success(request, _("“%(name)s” is on the refusal list now.") % {"name": client.name})
-            return _hx_redirect(_client_url(client)) if request.htmx else redirect(_client_url(client))
+            return hx_redirect(request, _client_url(client))
     return _dialog_or_page(request, client, "clients/_refuse_dialog.html", form, status=400)
 
 
@@ -302,11 +281,7 @@ def quick_add(request):
                         if name and name not in form.errors:
                             form.add_error(name, _("Required for the first stage of this pipeline."))
                 except DomainError as exc:
-                    for key in exc.fields[1:]:
-                        name = form.field_for(key)
-                        if name and name not in form.errors:
-                            form.add_error(name, exc.message)
-                    form.add_error(form.field_for(exc.field), exc.message)
+                    apply_domain_error(form, exc, field_for=form.field_for)
                 else:
                     messages.success(request, _("Lead “%(title)s” created.") % {"title": deal.title})
                     return redirect(_deal_url(deal))

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.utils.translation import gettext_lazy as _
 
 
@@ -9,3 +10,6 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from voronka.core import checks  # noqa: F401  (registers the deployment checks)
+        from voronka.core.search import register_sqlite_functions
+
+        connection_created.connect(register_sqlite_functions, dispatch_uid="voronka.core.search")

@@ -17,6 +17,7 @@ from voronka.accounts.permissions import scope_q
 from voronka.activities.models import Task, TaskStatus
 from voronka.core.errors import NotFound
 from voronka.core.params import parse_id
+from voronka.core.search import text_contains
 from voronka.deals.models import Deal, DealStatus, StageTransition
 from voronka.pipelines.models import Pipeline, Stage
 
@@ -104,21 +105,10 @@ def filter_deals(qs: QuerySet[Deal], filters: DealFilter | None) -> QuerySet[Dea
 
 
 def _text_q(text: str) -> Q:
-    """Deal title or client name contains ``text``, case-insensitively.
-
-    SQLite's LIKE folds only ASCII case, so there the usual capitalisations of Cyrillic words are tried too
-    (PostgreSQL's UPPER() is Unicode-aware).
-    """
-    from django.db import connection
-
+    """Deal title or client name contains ``text``, ignoring case (Cyrillic too), or the normalised name does."""
     from voronka.clients.normalize import normalize_name
 
-    variants = {text}
-    if connection.vendor == "sqlite" and not text.isascii():
-        variants |= {text.lower(), text.capitalize()}
-    q = Q()
-    for variant in variants:
-        q |= Q(title__icontains=variant) | Q(client__name__icontains=variant)
+    q = text_contains("title", text) | text_contains("client__name", text)
     normalized = normalize_name(text)
     if normalized:
         q |= Q(client__name_normalized__contains=normalized)
@@ -138,12 +128,6 @@ def annotate_cards(qs: QuerySet[Deal]) -> QuerySet[Deal]:
 LIST_ORDERS = {"created_at", "-created_at", "amount", "-amount", "title", "-title", "stage_entered_at",
                "-stage_entered_at", "expected_close_date", "-expected_close_date", "owner__username",
                "-owner__username", "client__name", "-client__name", "stage__position", "-stage__position"}
-
-
-def list_deals(*, actor: User, filters: DealFilter | None = None, order: str = "-created_at") -> QuerySet[Deal]:
-    order = order if order in LIST_ORDERS else "-created_at"
-    qs = filter_deals(visible_deals(actor=actor), filters)
-    return annotate_cards(qs).select_related("pipeline").order_by(order, "-id")
 
 
 def list_deals_page(*, actor: User, filters: DealFilter | None = None, order: str = "-created_at",
@@ -347,17 +331,6 @@ class SearchResults:
         return len(self.clients) + len(self.contacts) + len(self.deals) + len(self.elsewhere)
 
 
-def _ci_contains(field_name: str, text: str) -> Q:
-    """Case-insensitive "contains" that also works for Cyrillic on SQLite (whose LIKE folds ASCII only)."""
-    from django.db import connection
-
-    q = Q(**{f"{field_name}__icontains": text})
-    if connection.vendor == "sqlite":
-        for variant in sorted({text.lower(), text.upper(), text.capitalize(), text.title()} - {text}):
-            q |= Q(**{f"{field_name}__contains": variant})
-    return q
-
-
 def _phone_fragments(text: str) -> list[str]:
     """Digit strings to look for in stored E.164 phones, whatever format the text is in."""
     if not text or not set(text) <= _PHONE_LIKE:
@@ -411,7 +384,7 @@ def global_search(*, actor: User, text: str, limit: int = SEARCH_LIMIT) -> Searc
     results = SearchResults(text=text)
     if len(text) < SEARCH_MIN_LENGTH:
         return results
-    name_q = _ci_contains("name", text)
+    name_q = text_contains("name", text)
     normalized = normalize_name(text)
     phones = _phone_fragments(text)
 
@@ -438,7 +411,7 @@ def global_search(*, actor: User, text: str, limit: int = SEARCH_LIMIT) -> Searc
     )
     # A deal matches by its title or by its client (name, phone, email, INN, a contact): a phone typed
     # during an incoming call finds the deal too.
-    deal_q = _ci_contains("title", text) | Q(client_id__in=Client.objects.filter(client_q).values("pk"))
+    deal_q = text_contains("title", text) | Q(client_id__in=Client.objects.filter(client_q).values("pk"))
     deals = list(
         visible_deals(actor=actor).filter(deal_q)
         .select_related("client", "stage", "pipeline", "owner")

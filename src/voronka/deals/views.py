@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -25,7 +25,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from voronka.accounts.models import Scope
 from voronka.accounts.selectors import assignable_users, list_teams
-from voronka.core.errors import DomainError, MissingFields, NotFound
+from voronka.core.errors import DomainError, MissingFields
+from voronka.core.forms import apply_domain_error
+from voronka.core.http import get_or_404
 from voronka.deals import selectors
 from voronka.deals.forms import (
     BoardContextForm,
@@ -70,25 +72,11 @@ INLINE_FIELDS = ("title", "amount", "expected_close_date", "contact", "source", 
 # --- helpers ---------------------------------------------------------------------------------------------------
 
 def _deal(request, deal_id: int) -> Deal:
-    try:
-        return selectors.get_deal(actor=request.user, deal_id=deal_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    return get_or_404(selectors.get_deal, actor=request.user, deal_id=deal_id)
 
 
 def _pipeline(slug: str):
-    try:
-        return get_pipeline(actor=None, slug=slug)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-
-
-def optional_url(name: str, *args) -> str | None:
-    """A URL of another app's screen, or None while that screen does not exist yet."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
+    return get_or_404(get_pipeline, actor=None, slug=slug)
 
 
 def _board_filters(params) -> selectors.DealFilter:
@@ -152,7 +140,7 @@ def _columns_response(request, deal: Deal, stage_ids, *, filters_query: str, mes
 
 
 def _message_response(request, message: str, *, title: str = "") -> HttpResponse:
-    return render(request, "deals/_message_dialog.html", {"message": message, "title": title or _("Not done")})
+    return render(request, "core/_error_dialog.html", {"message": message, "title": title or _("Not done")})
 
 
 def _values_form(request, deal: Deal, keys: list[str], *, bound: bool, exclude=()) -> DealValuesForm | None:
@@ -355,7 +343,7 @@ def _form_error(form, extra: DealValuesForm | None, exc: DomainError) -> None:
                                             or f"client.{exc.field}" in extra.fields):
         extra.add_service_error(exc)
     else:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        apply_domain_error(form, exc)
 
 
 def _dialog(request, template: str, deal: Deal, form, extra, ctx: str, filters: str, **more) -> HttpResponse:
@@ -381,7 +369,7 @@ def lose_view(request, deal_id: int):
                              comment=form.cleaned_data["comment"], expected_version=form.cleaned_data["version"])
             return _closed_response(request, deal, ctx, filters, old_stage_id, "deals:lost")
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            apply_domain_error(form, exc)
     return _dialog(request, "deals/_lose_dialog.html", deal, form, None, ctx, filters)
 
 
@@ -401,7 +389,7 @@ def reopen_view(request, deal_id: int):
                         expected_version=form.cleaned_data["version"])
             return _refresh(request, deal)
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            apply_domain_error(form, exc)
     return _dialog(request, "deals/_reopen_dialog.html", deal, form, None, "page", "")
 
 
@@ -527,11 +515,10 @@ def _page_context(request, deal: Deal) -> dict:
 
 
 def _links(deal: Deal) -> dict:
-    task_new = optional_url("activities:create")
     return {
-        "client_url": optional_url("clients:detail", deal.client_id),
-        "task_new_url": f"{task_new}?deal={deal.pk}" if task_new else None,
-        "timeline_add_url": optional_url("activities:timeline_add"),
+        "client_url": reverse("clients:detail", args=[deal.client_id]),
+        "task_new_url": f"{reverse('activities:create')}?deal={deal.pk}",
+        "timeline_add_url": reverse("activities:timeline_add"),
         "board_url": reverse("deals:board", args=[deal.pipeline.slug]),
     }
 

@@ -18,6 +18,6 @@ class PipelineAdmin(admin.ModelAdmin):
 
 @admin.register(models.Stage)
 class StageAdmin(admin.ModelAdmin):
-    list_display = ("name", "pipeline", "position", "max_days", "probability", "owner_role", "owner_user")
+    list_display = ("name", "pipeline", "position", "max_days", "probability", "owner_team", "owner_user")
     list_filter = ("pipeline",)
     list_select_related = ("pipeline", "owner_user")

@@ -11,11 +11,9 @@ from voronka.pipelines.models import PipelineKind, Stage
 from voronka.pipelines.services import BLUEPRINTS, ON_ENTER_ACTIONS
 
 ON_ENTER_LABELS = {
-    "notify_owner": _("Notify the deal owner"),
     "create_task_call": _("Create a “Call” task"),
     "create_task_email": _("Create an “Email” task"),
     "create_task_meeting": _("Create a “Meeting” task"),
-    "send_email_reanimation": _("Send the reanimation email"),
 }
 TEMPLATE_LABELS = {
     "inbound": _("Inbound requests"),
@@ -67,8 +65,6 @@ class StageForm(forms.Form):
     max_days = forms.IntegerField(label=_("Maximum days on the stage"), required=False, min_value=1,
                                   max_value=3650, help_text=_("After this the deal is flagged as rotting."))
     probability = forms.IntegerField(label=_("Win probability, %"), min_value=0, max_value=100, initial=0)
-    owner_role = forms.ChoiceField(label=_("Owner role"), required=False,
-                                   choices=Stage._meta.get_field("owner_role").choices)
     owner_team = forms.ModelChoiceField(label=_("Owner team"), required=False, queryset=Team.objects.none(),
                                         empty_label="—")
     owner_user = UserChoiceField(label=_("Owner (conveyor)"), required=False, queryset=User.objects.none(),
@@ -105,7 +101,7 @@ class StageForm(forms.Form):
     def initial_from(stage: Stage) -> dict:
         return {
             "name": stage.name, "entry_result": stage.entry_result, "goal": stage.goal,
-            "max_days": stage.max_days, "probability": stage.probability, "owner_role": stage.owner_role,
+            "max_days": stage.max_days, "probability": stage.probability,
             "owner_team": stage.owner_team_id, "owner_user": stage.owner_user_id,
             "required_fields": list(stage.required_fields or []),
             "qualification_questions": "\n".join(stage.qualification_questions or []),
@@ -118,7 +114,6 @@ class StageForm(forms.Form):
 
     def stage_fields(self) -> dict:
         data = dict(self.cleaned_data)
-        data["owner_role"] = data.get("owner_role") or ""
         for key in ("entry_result", "goal", "instructions"):
             data[key] = (data.get(key) or "").strip()
         return data

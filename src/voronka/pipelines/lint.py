@@ -37,11 +37,4 @@ def lint_stage_name(name: str) -> str | None:
              "e.g. “Заявка получена”, “Договор подписан”.") % {"name": name}
 
 
-def lint_pipeline(stage_names: list[str]) -> list[tuple[str, str]]:
-    """(stage name, warning) for every stage whose name fails the lint."""
-    out = []
-    for name in stage_names:
-        warning = lint_stage_name(name)
-        if warning:
-            out.append((name, warning))
-    return out
+

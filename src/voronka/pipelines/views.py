@@ -12,6 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from voronka.accounts.selectors import active_users, list_teams, list_users_for_settings
 from voronka.catalog.selectors import list_custom_fields
 from voronka.core.errors import DomainError
+from voronka.core.forms import apply_domain_error
+from voronka.core.http import get_or_404
 from voronka.pipelines.fields import field_label
 from voronka.pipelines.forms import (
     PipelineCreateForm,
@@ -37,15 +39,15 @@ from voronka.pipelines.services import (
     update_pipeline,
     update_stage,
 )
-from voronka.web.settings_ui import MoveForm, OrderForm, add_domain_error, done, or_404
+from voronka.web.settings_ui import MoveForm, OrderForm, done
 
 
 def _get_pipeline(request, pk):
-    return or_404(get_pipeline_for_settings, actor=request.user, pipeline_id=pk)
+    return get_or_404(get_pipeline_for_settings, actor=request.user, pipeline_id=pk)
 
 
 def _get_stage(pk):
-    return or_404(get_stage, stage_id=pk)
+    return get_or_404(get_stage, stage_id=pk)
 
 
 # --- overview ---------------------------------------------------------------------------------------------
@@ -95,7 +97,7 @@ def pipeline_create(request):
         try:
             pipeline = create_pipeline(actor=request.user, **form.cleaned_data)
         except DomainError as exc:
-            add_domain_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             return done(request, reverse("settings:pipeline", args=[pipeline.pk]),
                         _("Pipeline “%(name)s” created. Add its stages.") % {"name": pipeline.name})
@@ -110,7 +112,7 @@ def pipeline_install(request):
             pipeline = install_pipeline_from_template(actor=request.user, name=form.cleaned_data["template"],
                                                       language=(get_language() or "ru")[:2])
         except DomainError as exc:
-            add_domain_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             return done(request, reverse("settings:pipeline", args=[pipeline.pk]),
                         _("Pipeline “%(name)s” installed from the template.") % {"name": pipeline.name})
@@ -144,7 +146,7 @@ def pipeline_detail(request, pk):
             try:
                 update_pipeline(actor=request.user, pipeline=pipeline, **form.cleaned_data)
             except DomainError as exc:
-                add_domain_error(form, exc)
+                apply_domain_error(form, exc)
             else:
                 return done(request, reverse("settings:pipeline", args=[pipeline.pk]), _("Pipeline saved."))
         status = 400
@@ -177,7 +179,7 @@ def stage_add(request, pk):
         try:
             stage = add_stage(actor=request.user, pipeline=pipeline, name=form.cleaned_data["name"])
         except DomainError as exc:
-            add_domain_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             _warn_on_stage_name(request, stage)
             return done(request, reverse("settings:stage", args=[stage.pk]),
@@ -240,7 +242,7 @@ def stage_edit(request, pk):
             try:
                 update_stage(actor=request.user, stage=stage, **form.stage_fields())
             except DomainError as exc:
-                add_domain_error(form, exc)
+                apply_domain_error(form, exc)
             else:
                 _warn_on_stage_name(request, stage)
                 return done(request, reverse("settings:pipeline", args=[stage.pipeline_id]),

@@ -9,19 +9,11 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from voronka.core.errors import DomainError, NotFound
-
-
-def or_404(fn, **kwargs):
-    """Call a selector; a ``NotFound`` becomes Django's 404."""
-    try:
-        return fn(**kwargs)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+from voronka.core.htmx import hx_redirect
 
 
 def admin_required(view):
@@ -37,23 +29,11 @@ def admin_required(view):
     return wrapper
 
 
-def add_domain_error(form, exc: DomainError) -> None:
-    """Put a service's error on the field it names (every missing field for MissingFields), else on the form."""
-    fields = [f for f in (exc.fields or [exc.field]) if f in form.fields]
-    if not fields:
-        form.add_error(None, exc.message)
-        return
-    for field in fields:
-        form.add_error(field, exc.message)
-
-
 def done(request, url: str, message: str | None = None, level: int = messages.SUCCESS) -> HttpResponse:
     """After a successful write: a message, then a redirect (``HX-Redirect`` for htmx requests)."""
     if message:
         messages.add_message(request, level, message)
-    if getattr(request, "htmx", False):
-        return HttpResponse(status=204, headers={"HX-Redirect": url})
-    return redirect(url)
+    return hx_redirect(request, url)
 
 
 def _autofocus(form) -> None:

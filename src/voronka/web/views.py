@@ -68,8 +68,9 @@ def set_language(request):
 
 
 @login_required
-def placeholder(request, **kwargs):
-    return render(request, "web/placeholder.html", {})
+def tasks_redirect(request):
+    """``/tasks/`` has no screen of its own yet (the workplace issue builds it): the tasks live on My day."""
+    return redirect("web:my_day")
 
 
 # --- My day: the manager's daily screen ---------------------------------------------------------------

@@ -73,14 +73,6 @@ def custom_value(deal, definition) -> str:
     return str(value)
 
 
-@register.filter
-def get_item(mapping, key):
-    try:
-        return mapping.get(key)
-    except AttributeError:
-        return None
-
-
 @register.simple_tag(takes_context=True)
 def sort_link(context, column: str) -> str:
     """The list URL sorted by ``column``: ascending first, descending when it is already ascending."""
