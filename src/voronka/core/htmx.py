@@ -8,8 +8,8 @@ from django.shortcuts import redirect, render
 
 def dialog_or_page(request: HttpRequest, partial: str, page: str, context: dict, *, status: int = 200
                    ) -> HttpResponse:
-    """htmx: the ``partial`` alone, always 200 (htmx skips 4xx swaps); otherwise ``page``, which includes
-    ``{{ partial }}``, with ``status`` (400 for a form with errors)."""
+    """htmx: the ``partial`` alone, always 200 (htmx skips 4xx swaps); otherwise ``page`` (which usually includes
+    ``{% include partial %}``) with ``status`` (400 for a form with errors)."""
     if getattr(request, "htmx", False):
         return render(request, partial, {**context, "as_dialog": True})
     return render(request, page, {**context, "partial": partial, "as_dialog": False}, status=status)

@@ -10,10 +10,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from voronka.core.htmx import hx_redirect
+from voronka.core.htmx import dialog_or_page, hx_redirect
 
 
 def admin_required(view):
@@ -56,9 +55,8 @@ def form_response(request, *, form, title: str, action: str, cancel_url: str, se
                "section": section, "submit_label": submit_label, "extra_template": extra_template,
                **(extra or {})}
     _autofocus(form)
-    if getattr(request, "htmx", False):
-        return render(request, "pipelines/_settings_dialog.html", context)
-    return render(request, "pipelines/settings_form.html", context, status=status)
+    return dialog_or_page(request, "pipelines/_settings_dialog.html", "pipelines/settings_form.html", context,
+                          status=status)
 
 
 class OrderForm(forms.Form):
