@@ -77,6 +77,10 @@ def test_apply_domain_error_marks_every_missing_field_and_keeps_unknown_fields_a
     form.is_valid()
     apply_domain_error(form, MissingFields("Заполните поля.", field="amount", fields=["amount", "source", "lines"]))
     assert form.errors == {"amount": ["Заполните поля."], "source": ["Заполните поля."]}
+    filled = _Form({"source": "Сайт"})
+    filled.is_valid()
+    apply_domain_error(filled, MissingFields("Заполните поля.", field="amount", fields=["amount", "source"]))
+    assert filled.errors == {"amount": ["Заполните поля."]}  # what the user filled in is not marked
     other = _Form({})
     other.is_valid()
     apply_domain_error(other, DomainError("Клиент в архиве.", field="client"))

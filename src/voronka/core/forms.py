@@ -8,7 +8,8 @@ from voronka.core.errors import DomainError
 
 
 def apply_domain_error(form, exc: DomainError, *, field_for: Callable[[str], str | None] | None = None) -> None:
-    """Put the error on the field it names, and on every other field it names (``MissingFields``).
+    """Put the error on the field it names, and on every other field it names that is still empty
+    (``MissingFields``: a field the user did fill in is not marked).
 
     ``field_for`` maps a service field key to the form's field name when they differ; a key the form does
     not have makes the message a non-field error, so no refusal is ever lost.
@@ -23,5 +24,14 @@ def apply_domain_error(form, exc: DomainError, *, field_for: Callable[[str], str
     form.add_error(first, exc.message)
     for key in exc.fields:
         name = name_of(key)
-        if name and name != first and name not in form.errors:
+        if name and name != first and name not in form.errors and _is_empty(form, name):
             form.add_error(name, exc.message)
+
+
+def _is_empty(form, name: str) -> bool:
+    if not form.is_bound:
+        return True
+    value = form[name].data
+    if isinstance(value, str):
+        value = value.strip()
+    return value in (None, "", [], ())
