@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from voronka.catalog.fields import deal_fields
 from voronka.catalog.models import CustomFieldDefinition, LostReason, Product, Source
 from voronka.clients.models import Question
 from voronka.demo.bootstrap import install_defaults
-from voronka.pipelines.fields import STANDARD_REQUIRED_FIELDS
 from voronka.pipelines.lint import lint_stage_name
 from voronka.pipelines.models import Pipeline, Stage
 from voronka.pipelines.services import BLUEPRINTS, load_blueprint
@@ -50,9 +50,10 @@ def test_every_stage_of_the_english_blueprints_passes_the_lint():
 
 def test_blueprint_stages_require_only_known_fields():
     install_defaults(language="ru")
-    custom = {f"cf:{k}" for k in CustomFieldDefinition.objects.filter(entity="deal").values_list("key", flat=True)}
+    requirable = set(deal_fields().keys(requirable=True))
+    assert CustomFieldDefinition.objects.filter(entity="deal").exists()
     for stage in Stage.objects.all():
-        assert set(stage.required_fields) <= set(STANDARD_REQUIRED_FIELDS) | custom, stage.slug
+        assert set(stage.required_fields) <= requirable, stage.slug
 
 
 def test_install_defaults_ships_lost_reasons_dictionaries_and_questions():

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from voronka.activities.models import TaskKind
+from voronka.catalog.fields import STANDARD
 from voronka.catalog.models import (
     Campaign,
     Channel,
@@ -26,7 +27,6 @@ from voronka.catalog.models import (
 )
 from voronka.clients.models import Contact, Rating
 from voronka.deals.models import DealStatus
-from voronka.pipelines.fields import STANDARD_REQUIRED_FIELDS
 
 MAX_ID = 2**31 - 1
 MAX_IDS = 500
@@ -137,7 +137,7 @@ class DealValuesForm(forms.Form):
 
     # building
     def _field_for(self, key: str, defs: dict[str, CustomFieldDefinition], required: bool):
-        label = STANDARD_REQUIRED_FIELDS.get(key)
+        label = STANDARD[key].label if key in STANDARD else None
         if key == "amount":
             return forms.DecimalField(label=label, required=required, **MONEY,
                                       widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}))

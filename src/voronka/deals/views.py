@@ -20,11 +20,12 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from voronka.accounts.models import Scope
 from voronka.accounts.selectors import assignable_users, list_teams
+from voronka.catalog.fields import STANDARD
 from voronka.core.errors import DomainError, MissingFields
 from voronka.core.forms import apply_domain_error
 from voronka.core.http import get_or_404
@@ -52,7 +53,6 @@ from voronka.deals.services import (
     win_deal,
 )
 from voronka.deals.templatetags import deal_tags
-from voronka.pipelines.fields import STANDARD_REQUIRED_FIELDS
 from voronka.pipelines.selectors import get_pipeline, list_pipelines, ordered_stages
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,6 @@ SORT_COLUMNS = {
     "owner": "owner__username", "close": "expected_close_date", "on_stage": "stage_entered_at",
     "created": "created_at",
 }
-FIELD_LABELS = {"title": gettext_lazy("Title")}
 INLINE_FIELDS = ("title", "amount", "expected_close_date", "contact", "source", "channel", "campaign", "product")
 
 
@@ -478,7 +477,7 @@ def field_row(deal: Deal, key: str, definition=None) -> dict:
     if definition is not None:
         label, value = definition.label, deal_tags.custom_value(deal, definition)
     else:
-        label = str(STANDARD_REQUIRED_FIELDS.get(key) or FIELD_LABELS.get(key) or key)
+        label = str(STANDARD[key].label if key in STANDARD else key)
         raw = getattr(deal, key, None)
         if key == "amount":
             value = deal_tags.money(raw, deal.currency) if raw else ""

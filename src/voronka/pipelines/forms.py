@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from voronka.accounts.models import Team, User
-from voronka.pipelines.fields import required_field_choices
+from voronka.catalog.fields import deal_fields
 from voronka.pipelines.models import PipelineKind, Stage
 from voronka.pipelines.services import BLUEPRINTS, ON_ENTER_ACTIONS
 
@@ -89,12 +89,14 @@ class StageForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["owner_team"].queryset = teams
         self.fields["owner_user"].queryset = users
-        choices = required_field_choices()
+        registry = deal_fields()
+        choices = registry.required_field_choices()
         known = {k for k, _label in choices}
-        # A key still set on the stage whose custom field was deactivated stays visible (and removable).
+        # A key still set on the stage whose custom field was deactivated stays visible (and removable);
+        # it no longer blocks a move (``FieldRegistry.missing``).
         for key in stage.required_fields or []:
             if key not in known:
-                choices.append((key, _("%(key)s (inactive field)") % {"key": key}))
+                choices.append((key, _("%(key)s (inactive field)") % {"key": registry.label(key)}))
         self.fields["required_fields"].choices = choices
 
     @staticmethod

@@ -17,12 +17,12 @@ from django.utils.translation import gettext as _
 from voronka.accounts.models import User
 from voronka.accounts.permissions import require_perm
 from voronka.audit.services import diff
+from voronka.catalog.fields import deal_fields
 from voronka.catalog.models import CustomFieldDefinition
 from voronka.catalog.services import create_custom_field, seed_dictionaries
 from voronka.core.errors import DomainError
 from voronka.core.validation import clean_or_raise
 from voronka.events.services import record_event
-from voronka.pipelines.fields import STANDARD_REQUIRED_FIELDS
 from voronka.pipelines.models import Pipeline, Stage
 
 logger = logging.getLogger(__name__)
@@ -37,14 +37,9 @@ ON_ENTER_ACTIONS = ("create_task_call", "create_task_email", "create_task_meetin
 ON_ENTER_NOT_YET = ("notify_owner", "send_email_reanimation")
 
 
-def _check_required_fields(keys: list[str]) -> list[str]:
-    if not isinstance(keys, list):
-        raise DomainError(_("Required fields must be a list."), field="required_fields")
-    custom = set(CustomFieldDefinition.objects.filter(entity="deal").values_list("key", flat=True))
-    unknown = [k for k in keys if k not in STANDARD_REQUIRED_FIELDS and not (k.startswith("cf:") and k[3:] in custom)]
-    if unknown:
-        raise DomainError(_("Unknown required fields: %(f)s.") % {"f": ", ".join(unknown)}, field="required_fields")
-    return list(dict.fromkeys(keys))
+def _check_required_fields(keys: list[str], *, keep: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """Keys of the field registry a stage may require (``keep``: those it has, even of a deactivated field)."""
+    return deal_fields().check_requirable(keys, keep=keep)
 
 
 def _check_on_enter(actions: list[str]) -> list[str]:
@@ -102,7 +97,8 @@ def _apply_stage_fields(stage: Stage, fields: dict[str, Any]) -> None:
     if unknown:
         raise DomainError(_("Unknown stage fields: %(f)s.") % {"f": ", ".join(sorted(unknown))})
     if "required_fields" in fields:
-        fields["required_fields"] = _check_required_fields(fields["required_fields"] or [])
+        fields["required_fields"] = _check_required_fields(
+            fields["required_fields"] or [], keep=tuple(stage.required_fields or []) if stage.pk else ())
     if "on_enter" in fields:
         fields["on_enter"] = _check_on_enter(fields["on_enter"] or [])
     if fields.get("owner_role"):

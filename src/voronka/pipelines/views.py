@@ -10,11 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from voronka.accounts.selectors import active_users, list_teams, list_users_for_settings
+from voronka.catalog.fields import deal_fields
 from voronka.catalog.selectors import list_custom_fields
 from voronka.core.errors import DomainError
 from voronka.core.forms import apply_domain_error
 from voronka.core.http import get_or_404
-from voronka.pipelines.fields import field_label
 from voronka.pipelines.forms import (
     PipelineCreateForm,
     PipelineEditForm,
@@ -119,14 +119,10 @@ def pipeline_install(request):
     return _pipeline_list(request, template_form=form, status=400)
 
 
-def _custom_labels(request) -> dict[str, str]:
-    return dict(list_custom_fields(actor=request.user, entity="deal").values_list("key", "label"))
-
-
 def _stage_rows(request, pipeline) -> list[dict]:
-    labels = _custom_labels(request)
+    registry = deal_fields()
     return [{"stage": s, "warning": lint_stage_name(s.name),
-             "required": [field_label(k, labels) for k in s.required_fields or []]}
+             "required": registry.labels(list(s.required_fields or []))}
             for s in pipeline.stage_list]
 
 
