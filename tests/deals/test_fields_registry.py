@@ -9,13 +9,17 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
+from tests.dbstate import unchanged
 from tests.factories import make_client, make_deal
 from voronka.accounts.models import Team, User
 from voronka.catalog.fields import MISSING, ChangeSet, Kind, deal_fields, get_field
 from voronka.catalog.models import Campaign, CustomFieldDefinition, Industry, TargetAudience
 from voronka.clients.services import add_contact
 from voronka.core.errors import DomainError
+from voronka.deals.forms import DealValuesForm
+from voronka.deals.models import Deal
 from voronka.deals.rules import labels_for, missing_required_fields
+from voronka.deals.services import move_deal, update_deal, win_deal
 from voronka.pipelines.forms import StageForm
 from voronka.pipelines.services import add_stage, update_stage
 
@@ -232,3 +236,87 @@ def test_stage_settings_offer_exactly_what_the_stage_service_accepts(world, defs
 
 def test_missing_form_value_marker_for_lines():
     assert get_field("lines").form_value({"lines_product": None}) is MISSING
+
+
+# --- services and forms read the same registry --------------------------------------------------------------
+
+def _service_accepts(world, key: str, raw) -> bool:
+    """Whether update_deal takes ``key`` (a fresh deal each time; a refused key names itself)."""
+    deal = make_deal(world.owner, world.pipeline)
+    try:
+        update_deal(actor=world.owner, deal=deal, values={key: raw})
+    except DomainError as exc:
+        assert exc.field == key, (key, exc.field)
+        return False
+    return True
+
+
+def test_required_field_choices_form_fields_and_the_service_accept_the_same_keys(world, deal, defs):
+    registry = deal_fields()
+    editable = set(registry.keys(editable=True))
+    good = {key: raw for key, (raw, _expected, _shown) in _good(world, deal).items()}
+    good["contact"] = None  # the fresh deal of ``_service_accepts`` has its own client: empty is a valid value
+    good["lines"] = [{"product": world.product.pk}]
+    junk = ["colour", "status", "owner", "team", "client.name", "cf:nope", "client.cf:nope", "cf:", "lines_product"]
+
+    form_keys = {key for key in [*editable, *junk] if DealValuesForm(keys=[key], deal=deal).keys == [key]}
+    service_keys = {key for key in [*editable, *junk] if _service_accepts(world, key, good.get(key, "1"))}
+    offered = {key for key, _label in StageForm(stage=world.pipeline.stages.first(), teams=Team.objects.all(),
+                                                users=User.objects.all()).fields["required_fields"].choices}
+
+    assert form_keys == service_keys == editable
+    assert offered == set(registry.keys(requirable=True)) <= editable
+    assert editable - offered == {"title", "currency"}  # never empty, so never required
+
+
+def test_a_form_posts_what_the_service_stores(world, deal, defs):
+    keys = ["amount", "expected_close_date", "source", "client.region", "client.inn", "cf:vip", "cf:languages",
+            "client.cf:segment", "lines"]
+    form = DealValuesForm({"amount": "1500.50", "expected_close_date": "2030-05-01", "source": world.source.pk,
+                           "client.region": world.region.pk, "client.inn": "770123456789", "cf:vip": "false",
+                           "cf:languages": ["de"], "client.cf:segment": "smb", "lines_product": world.product.pk,
+                           "lines_quantity": "2", "lines_price": ""}, keys=keys, deal=deal)
+    assert form.is_valid(), form.errors
+    update_deal(actor=world.owner, deal=deal, values=form.values())
+    stored = Deal.objects.select_related("client").get(pk=deal.pk)
+    registry = deal_fields()
+    assert [registry.get(k).is_filled(stored) for k in keys] == [True] * len(keys)
+    assert stored.amount == 2 * world.product.price  # the lines decide the amount
+    assert (stored.custom, stored.client.custom) == ({"vip": False, "languages": ["de"]}, {"segment": "smb"})
+    again = DealValuesForm(keys=keys, deal=stored)
+    assert again.initial == {"amount": stored.amount, "expected_close_date": dt.date(2030, 5, 1),
+                             "source": world.source.pk, "client.region": world.region.pk,
+                             "client.inn": "770123456789", "cf:vip": "false", "cf:languages": ["de"],
+                             "client.cf:segment": "smb"}
+
+
+@pytest.mark.parametrize(("key", "raw"), [
+    ("amount", "1e309"), ("amount", "1e26"), ("amount", "١٢٣"), ("expected_close_date", "2026-13-01"),
+    ("source", "987654"), ("source", "²"), ("client.region", "987654"), ("client.inn", "١٢٣٤٥٦٧٨٩٠"),
+    ("cf:budget", "1e309"), ("cf:volume", "1E+309"), ("client.cf:segment", "big"),
+    ("lines", [{"product": "987654"}]),
+])
+def test_the_services_refuse_bad_input_with_the_key_and_write_nothing(world, deal, defs, key, raw):
+    stage = add_stage(actor=world.admin, pipeline=world.pipeline, name="Всё заполнено", required_fields=[key])
+    for call in (lambda: update_deal(actor=world.owner, deal=deal, values={key: raw}),
+                 lambda: move_deal(actor=world.owner, deal=deal, stage=stage, values={key: raw}),
+                 lambda: win_deal(actor=world.owner, deal=deal, amount=None if key == "amount" else "10",
+                                  values={key: raw}),
+                 lambda: make_deal(world.owner, world.pipeline, client=deal.client, values={key: raw})):
+        with unchanged(), pytest.raises(DomainError) as exc:
+            call()
+        assert exc.value.field == key
+
+
+def test_client_errors_from_update_client_are_named_by_the_registry_key(world, deal):
+    other = make_client(world.owner, inn="7701234567")
+    assert other.inn
+    with unchanged(), pytest.raises(DomainError) as exc:
+        update_deal(actor=world.owner, deal=deal, values={"client.inn": "12345"})
+    assert exc.value.field == "client.inn"
+
+
+def test_create_deal_takes_lines_among_its_values(world):
+    deal = make_deal(world.owner, world.pipeline, values={"lines": [{"product": world.product.pk, "quantity": 3}]})
+    assert Deal.objects.get(pk=deal.pk).amount == 3 * world.product.price
+    assert deal.lines.count() == 1

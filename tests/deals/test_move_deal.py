@@ -138,7 +138,7 @@ def test_move_deal_rejects_a_bad_client_inn_and_keeps_the_client(world, deal, cu
     with unchanged(), pytest.raises(DomainError) as exc:
         move_deal(actor=world.owner, deal=deal, stage=custom_stage,
                   values={"cf:budget": "10", "client.inn": "12345"})
-    assert exc.value.field == "inn"
+    assert exc.value.field == "client.inn"
 
 
 def test_move_deal_of_another_manager_is_forbidden(world, deal):

@@ -12,20 +12,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from voronka.activities.models import TaskKind
-from voronka.catalog.fields import STANDARD
+from voronka.catalog.fields import MISSING, FieldRegistry, LinesSpec, deal_fields
 from voronka.catalog.models import (
-    Campaign,
     Channel,
-    CustomFieldDefinition,
-    FieldType,
-    Industry,
     LostReason,
     Product,
     Region,
     Source,
-    TargetAudience,
 )
-from voronka.clients.models import Contact, Rating
+from voronka.clients.models import Rating
 from voronka.deals.models import DealStatus
 
 MAX_ID = 2**31 - 1
@@ -96,106 +91,38 @@ class DealFilterForm(forms.Form):
 
 # --- the fields a stage asks for ----------------------------------------------------------------------------
 
-_DICTIONARIES = {"source": Source, "channel": Channel, "campaign": Campaign, "product": Product,
-                 "client.region": Region, "client.industry": Industry,
-                 "client.target_audience": TargetAudience}
-
-
 def _html_id(key: str) -> str:
     return "rf-" + key.replace(":", "-").replace(".", "-").replace("_", "-")
 
 
 class DealValuesForm(forms.Form):
-    """Fields of a deal built from required-field keys (``amount``, ``client.region``, ``cf:<key>`` ...).
+    """Inputs of deal fields named by their registry keys (``amount``, ``client.region``, ``cf:<key>`` ...).
 
-    Field names are the keys themselves, so a service error's ``field`` lands on its input. ``lines`` is
-    one product line (product, quantity, price). ``values()`` gives what ``move_deal``/``win_deal``/
-    ``update_deal`` take as ``values``.
+    Each field's input, initial value and posted value come from its spec in ``catalog.fields``, so a
+    service error's ``field`` lands on its input. ``lines`` is one product line (product, quantity,
+    price). ``values()`` gives what ``move_deal``/``win_deal``/``update_deal`` take as ``values``.
     """
 
-    LINE_FIELDS = ("lines_product", "lines_quantity", "lines_price")
+    LINE_FIELDS = LinesSpec.INPUTS
 
-    def __init__(self, *args, keys: list[str], deal=None, custom_defs: list[CustomFieldDefinition] | None = None,
+    def __init__(self, *args, keys: list[str], deal=None, registry: FieldRegistry | None = None,
                  required: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
-        self.keys = list(dict.fromkeys(keys))
+        self.registry = registry or deal_fields()
         self.deal = deal
-        defs = {d.key: d for d in (custom_defs if custom_defs is not None
-                                   else CustomFieldDefinition.objects.filter(entity="deal", is_active=True))}
-        for key in self.keys:
-            if key == "lines":
-                self._add_line_fields(required)
+        self.specs = {}
+        for key in dict.fromkeys(keys):
+            spec = self.registry.get(key)
+            if spec is None or not spec.editable:
                 continue
-            field = self._field_for(key, defs, required)
-            if field is None:
-                continue
-            field.widget.attrs.setdefault("id", _html_id(key))
-            self.fields[key] = field
-            initial = self._initial_for(key, defs)
+            self.specs[key] = spec
+            for name, field in spec.form_fields(deal=deal, required=required).items():
+                field.widget.attrs.setdefault("id", _html_id(name))
+                self.fields[name] = field
+            initial = spec.initial(deal) if deal is not None else None
             if initial not in (None, "", []):
                 self.initial.setdefault(key, initial)
-
-    # building
-    def _field_for(self, key: str, defs: dict[str, CustomFieldDefinition], required: bool):
-        label = STANDARD[key].label if key in STANDARD else None
-        if key == "amount":
-            return forms.DecimalField(label=label, required=required, **MONEY,
-                                      widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}))
-        if key == "expected_close_date":
-            return forms.DateField(label=label, required=required, widget=forms.DateInput(
-                attrs={"type": "date"}, format="%Y-%m-%d"))
-        if key in _DICTIONARIES:
-            return forms.ModelChoiceField(label=label, required=required, queryset=_active(_DICTIONARIES[key]),
-                                          empty_label="—")
-        if key == "contact":
-            contacts = self.deal.client.contacts.all() if self.deal is not None else Contact.objects.none()
-            return forms.ModelChoiceField(
-                label=label, required=required, empty_label="—", queryset=contacts,
-                help_text=_("Contact persons are added on the client card."))
-        if key == "client.inn":
-            return forms.CharField(label=label, required=required, max_length=12,
-                                   widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
-        if key == "title":
-            return forms.CharField(label=_("Title"), required=required, max_length=255)
-        if key == "currency":
-            return forms.CharField(label=_("Currency"), required=required, max_length=3)
-        if key.startswith("cf:"):
-            definition = defs.get(key[3:])
-            return _custom_field(definition, required) if definition is not None else None
-        return None
-
-    def _add_line_fields(self, required: bool) -> None:
-        self.fields["lines_product"] = forms.ModelChoiceField(
-            label=_("Product"), required=required, queryset=_active(Product), empty_label="—",
-            widget=forms.Select(attrs={"id": "rf-lines-product"}))
-        self.fields["lines_quantity"] = forms.DecimalField(
-            label=_("Quantity"), required=required, max_digits=12, decimal_places=3, min_value=Decimal("0.001"),
-            initial=1, widget=forms.NumberInput(attrs={"id": "rf-lines-quantity", "step": "any"}))
-        self.fields["lines_price"] = forms.DecimalField(
-            label=_("Price"), required=False, **MONEY,
-            help_text=_("Empty: the product's list price."),
-            widget=forms.NumberInput(attrs={"id": "rf-lines-price", "step": "0.01"}))
-
-    def _initial_for(self, key: str, defs) -> Any:
-        deal = self.deal
-        if deal is None:
-            return None
-        if key == "amount":
-            return deal.amount if deal.amount and deal.amount > 0 else None
-        if key in ("expected_close_date", "title", "currency"):
-            return getattr(deal, key)
-        if key in ("source", "channel", "campaign", "product", "contact"):
-            return getattr(deal, f"{key}_id")
-        if key.startswith("client."):
-            attr = key.split(".", 1)[1]
-            return getattr(deal.client, attr if attr == "inn" else f"{attr}_id", None)
-        if key.startswith("cf:"):
-            value = (deal.custom or {}).get(key[3:])
-            definition = defs.get(key[3:])
-            if definition is not None and definition.field_type == FieldType.BOOLEAN and value is not None:
-                return "true" if value else "false"
-            return value
-        return None
+        self.keys = list(self.specs)
 
     # reading
     @property
@@ -207,58 +134,21 @@ class DealValuesForm(forms.Form):
         return [self[name] for name in self.fields if name not in self.LINE_FIELDS]
 
     def values(self) -> dict[str, Any]:
-        data = self.cleaned_data
         out: dict[str, Any] = {}
-        for key in self.keys:
-            if key == "lines":
-                if data.get("lines_product") is not None:
-                    line = {"product": data["lines_product"].pk, "quantity": data.get("lines_quantity") or 1}
-                    if data.get("lines_price") is not None:
-                        line["price"] = data["lines_price"]
-                    out["lines"] = [line]
-                continue
-            if key not in self.fields:
-                continue
-            value = data.get(key)
-            if hasattr(value, "pk"):
-                value = value.pk
-            elif isinstance(value, dt.date):
-                value = value.isoformat()
-            elif value is None:
-                value = ""
-            out[key] = value
+        for key, spec in self.specs.items():
+            value = spec.form_value(self.cleaned_data)
+            if value is not MISSING:
+                out[key] = value
         return out
 
+    def owns(self, field: str | None) -> bool:
+        """Whether a service error on ``field`` belongs to one of this form's inputs."""
+        return bool(field) and field in self.specs
+
     def add_service_error(self, exc) -> None:
-        """Put a DomainError on its field (``lines`` → the product select; ``inn`` → ``client.inn``)."""
-        name = exc.field
-        if name == "lines":
-            name = "lines_product"
-        elif name and name not in self.fields and f"client.{name}" in self.fields:
-            name = f"client.{name}"
+        """Put a DomainError on its input (``lines`` → the product select)."""
+        name = "lines_product" if exc.field == "lines" else exc.field
         self.add_error(name if name in self.fields else None, exc.message)
-
-
-def _custom_field(definition: CustomFieldDefinition, required: bool) -> forms.Field:
-    label, kind = definition.label, definition.field_type
-    if kind == FieldType.NUMBER:
-        return forms.DecimalField(label=label, required=required, widget=forms.NumberInput(attrs={"step": "any"}))
-    if kind == FieldType.MONEY:
-        return forms.DecimalField(label=label, required=required, **MONEY,
-                                  widget=forms.NumberInput(attrs={"step": "0.01"}))
-    if kind == FieldType.DATE:
-        return forms.DateField(label=label, required=required, widget=forms.DateInput(
-            attrs={"type": "date"}, format="%Y-%m-%d"))
-    choices = [(v, definition.choice_label(v)) for v in definition.choice_values]
-    if kind == FieldType.CHOICE:
-        return forms.ChoiceField(label=label, required=required, choices=[("", "—"), *choices])
-    if kind == FieldType.MULTICHOICE:
-        return forms.MultipleChoiceField(label=label, required=required, choices=choices,
-                                         widget=forms.CheckboxSelectMultiple)
-    if kind == FieldType.BOOLEAN:
-        return forms.ChoiceField(label=label, required=required,
-                                 choices=[("", "—"), ("true", _("Yes")), ("false", _("No"))])
-    return forms.CharField(label=label, required=required, max_length=2000)
 
 
 # --- moves and outcomes ---------------------------------------------------------------------------------------

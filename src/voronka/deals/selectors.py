@@ -451,13 +451,6 @@ def stage_questions(*, deal: Deal, stage: Stage | None = None) -> list[dict[str,
     return [{"question": q, "answer": answers.get(_norm_question(q))} for q in questions]
 
 
-def deal_custom_fields() -> list:
-    """Active custom field definitions of deals, in their order."""
-    from voronka.catalog.models import CustomFieldDefinition
-
-    return list(CustomFieldDefinition.objects.filter(entity="deal", is_active=True).order_by("sort_order", "label"))
-
-
 def deals_for_bulk(*, actor: User, ids: list[int]) -> list[Deal]:
     """The visible deals among ``ids`` (others are silently absent), for bulk actions."""
     if not ids:

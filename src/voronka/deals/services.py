@@ -26,19 +26,10 @@ from voronka.activities.services import (
     reassign_open_tasks,
 )
 from voronka.audit.services import diff
-from voronka.catalog.models import (
-    Campaign,
-    Channel,
-    Industry,
-    LostReason,
-    Product,
-    Region,
-    Source,
-    TargetAudience,
-)
+from voronka.catalog.fields import STANDARD_FIELDS, ChangeSet, Kind, deal_fields
+from voronka.catalog.models import LostReason, Product
 from voronka.catalog.selectors import lost_reason_from
-from voronka.catalog.services import clean_custom_values
-from voronka.clients.models import Client, Contact
+from voronka.clients.models import Client
 from voronka.clients.services import mark_client_lost, mark_client_won, update_client
 from voronka.core.errors import Conflict, DomainError, MissingFields, NotFound
 from voronka.core.validation import clean_or_raise
@@ -49,9 +40,9 @@ from voronka.pipelines.models import Pipeline, Stage
 
 logger = logging.getLogger(__name__)
 
-_FK_MODELS = {"source": Source, "channel": Channel, "campaign": Campaign, "product": Product, "contact": Contact}
-_CLIENT_FK_MODELS = {"region": Region, "industry": Industry, "target_audience": TargetAudience}
-EDITABLE_FIELDS = ("title", "amount", "currency", "expected_close_date", *_FK_MODELS)
+# The deal columns a value of the field registry may change (update_deal audits and saves these).
+EDITABLE_FIELDS = tuple(spec.attr for spec in STANDARD_FIELDS
+                        if spec.editable and spec.entity == "deal" and spec.kind != Kind.LINES)
 
 
 class InvalidTransition(Conflict):
@@ -105,84 +96,34 @@ def _money(value: Any, field: str = "amount") -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
-def _resolve_fk(field: str, value: Any, deal_client_id: int | None):
-    model = _FK_MODELS[field]
-    if value in (None, ""):
-        return None
-    if isinstance(value, model):
-        obj = value
-    else:
-        obj = model.objects.filter(pk=value).first() if str(value).isdigit() else None
-        if obj is None:
-            raise DomainError(_("Unknown value for %(field)s.") % {"field": field}, field=field)
-    if field == "contact" and deal_client_id is not None and obj.client_id != deal_client_id:
-        raise DomainError(_("The contact belongs to another client."), field="contact")
-    return obj
+def _client_error(exc: DomainError, changes: ChangeSet) -> DomainError:
+    """An error of ``update_client`` named by the registry key the caller used (``inn`` → ``client.inn``)."""
+    def key(name: str) -> str:
+        return f"client.{name}" if name in changes.client or name.startswith("cf:") else name
+
+    exc.field = key(exc.field) if exc.field else exc.field
+    exc.fields = [key(f) for f in exc.fields]
+    return exc
 
 
-def _apply_values(*, actor: User, deal: Deal, values: dict[str, Any]) -> list[str]:
-    """Set standard fields, ``cf:<key>`` custom fields and ``client.<field>`` on the deal; returns changed."""
-    changed: list[str] = []
-    custom: dict[str, Any] = {}
-    client_fields: dict[str, Any] = {}
-    for key, value in values.items():
-        if key.startswith("cf:"):
-            custom[key[3:]] = value
-        elif key.startswith("client."):
-            client_fields[key.split(".", 1)[1]] = value
-        elif key in _FK_MODELS:
-            setattr(deal, key, _resolve_fk(key, value, deal.client_id))
-            changed.append(key)
-        elif key == "amount":
-            deal.amount = _money(value if value not in (None, "") else 0)
-            changed.append(key)
-        elif key == "expected_close_date":
-            if value in (None, ""):
-                deal.expected_close_date = None
-            else:
-                try:
-                    deal.expected_close_date = (value if isinstance(value, dt.date)
-                                                else dt.date.fromisoformat(str(value)))
-                except ValueError as exc:
-                    raise DomainError(_("Enter the date as YYYY-MM-DD."), field=key) from exc
-            changed.append(key)
-        elif key in ("title", "currency"):
-            setattr(deal, key, (value or "").strip())
-            changed.append(key)
-        elif key == "lines" and deal.pk is not None:
-            # A stage that requires product lines (move/win dialogs): replace them; the amount follows.
-            _replace_lines(deal, list(value or []))
-            changed.append("amount")
-        else:
-            raise DomainError(_("Unknown deal field “%(key)s”.") % {"key": key}, field=key)
-    if "title" in changed and not deal.title:
-        raise DomainError(_("Enter the deal title."), field="title")
-    if custom:
-        deal.custom = clean_custom_values(entity="deal", values=custom, current=deal.custom)
-        changed.append("custom")
-    if client_fields:
-        update_client(actor=actor, client=deal.client, **_client_values(client_fields))
-    return changed
+def _apply_values(*, actor: User, deal: Deal, values: dict[str, Any]) -> ChangeSet:
+    """Set the given fields (keys of the field registry, ``catalog.fields``) on the deal in memory.
 
-
-def _client_values(raw: dict[str, Any]) -> dict[str, Any]:
-    """``client.<field>`` values from a stage modal, with dictionary ids resolved to objects."""
-    out: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key == "inn":
-            out[key] = value or ""
-            continue
-        model = _CLIENT_FK_MODELS.get(key)
-        if model is None:
-            raise DomainError(_("Unknown client field “%(key)s”.") % {"key": key}, field=f"client.{key}")
-        if value in (None, "") or isinstance(value, model):
-            out[key] = value or None
-            continue
-        obj = model.objects.filter(pk=value).first() if str(value).isdigit() else None
-        if obj is None:
-            raise DomainError(_("Unknown value for %(field)s.") % {"field": key}, field=f"client.{key}")
-        out[key] = obj
-    return out
+    Client fields are written through ``update_client``; product lines replace the deal's lines (the
+    amount follows) once the deal exists, else ``create_deal`` writes them after the insert. The change
+    set's ``deal_fields`` are the deal columns to save.
+    """
+    changes = deal_fields().apply(deal, values or {})
+    if changes.touches_client:
+        try:
+            update_client(actor=actor, client=deal.client, custom=changes.client_custom or None, **changes.client)
+        except DomainError as exc:
+            raise _client_error(exc, changes) from exc
+    if changes.lines is not None and deal.pk is not None:
+        _replace_lines(deal, changes.lines)
+        changes.deal_fields.append("amount")
+        changes.lines = None
+    return changes
 
 
 def _save(deal: Deal, fields: list[str], expected_version: int | None) -> None:
@@ -292,13 +233,13 @@ def create_deal(*, actor: User, title: str, pipeline: Pipeline, client: Client, 
                 currency=settings.VORONKA_DEFAULT_CURRENCY, stage_entered_at=now, created_at=now,
                 furthest_position=stage.position,
                 is_new_client=not client.deals.filter(status=DealStatus.WON).exists())
-    _apply_values(actor=actor, deal=deal, values={k: v for k, v in (values or {}).items()})
+    changes = _apply_values(actor=actor, deal=deal, values=values or {})
     clean_or_raise(deal, exclude=["client", "pipeline", "stage", "owner", "contact", "source", "channel",
                                   "campaign", "product", "lost_reason"])
     task = build_task(actor=actor, spec=first_task, deal=deal, field_prefix="task_")
     deal.save()
-    if lines:
-        _replace_lines(deal, lines)
+    if lines or changes.lines:
+        _replace_lines(deal, list(lines or changes.lines))
     _require_fields(deal, stage)
     task.deal = deal
     task.save()
@@ -361,7 +302,7 @@ def update_deal(*, actor: User, deal: Deal, values: dict[str, Any], expected_ver
     """Edit fields; an open deal cannot lose a field its current stage requires."""
     require_perm(actor, "change", deal)
     before = {f: getattr(deal, f) for f in (*EDITABLE_FIELDS, "custom")}
-    changed = _apply_values(actor=actor, deal=deal, values=values)
+    changed = _apply_values(actor=actor, deal=deal, values=values).deal_fields
     clean_or_raise(deal, exclude=["client", "pipeline", "stage", "owner", "contact", "source", "channel",
                                   "campaign", "product", "lost_reason"])
     _require_kept(deal)
@@ -409,7 +350,7 @@ def move_deal(*, actor: User, deal: Deal, stage: Stage, expected_version: int | 
     stage = _check_stage(deal.pipeline, stage)
     if stage.pk == deal.stage_id:
         raise InvalidTransition(_("The deal is already at this stage."), field="stage")
-    changed = _apply_values(actor=actor, deal=deal, values=values or {})
+    changed = _apply_values(actor=actor, deal=deal, values=values or {}).deal_fields
     _require_fields(deal, stage)
     now = timezone.now()
     old_stage, entered_at = deal.stage, deal.stage_entered_at
@@ -450,10 +391,10 @@ def win_deal(*, actor: User, deal: Deal, amount: Any = None, expected_version: i
     deal = _lock(deal)
     if not deal.is_open:
         raise InvalidTransition(_("The deal is already closed."), field="status")
-    changed = _apply_values(actor=actor, deal=deal, values=values or {})
+    values = dict(values or {})
     if amount not in (None, ""):
-        deal.amount = _money(amount)
-        changed.append("amount")
+        values["amount"] = amount
+    changed = _apply_values(actor=actor, deal=deal, values=values).deal_fields
     _require_won_amount(deal)
     _require_fields(deal, deal.stage)
     _close(actor=actor, deal=deal, status=DealStatus.WON, kind=TransitionKind.WON, reason_text=_("Deal won"))

@@ -17,7 +17,6 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
@@ -25,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from voronka.accounts.models import Scope
 from voronka.accounts.selectors import assignable_users, list_teams
-from voronka.catalog.fields import STANDARD
+from voronka.catalog.fields import FieldSpec, deal_fields
 from voronka.core.errors import DomainError, MissingFields
 from voronka.core.forms import apply_domain_error
 from voronka.core.http import get_or_404
@@ -42,7 +41,7 @@ from voronka.deals.forms import (
     lines_formset,
 )
 from voronka.deals.models import Deal
-from voronka.deals.rules import labels_for, missing_required_fields
+from voronka.deals.rules import missing_required_fields
 from voronka.deals.services import (
     lose_deal,
     move_deal,
@@ -52,7 +51,6 @@ from voronka.deals.services import (
     update_deal,
     win_deal,
 )
-from voronka.deals.templatetags import deal_tags
 from voronka.pipelines.selectors import get_pipeline, list_pipelines, ordered_stages
 
 logger = logging.getLogger(__name__)
@@ -65,7 +63,6 @@ SORT_COLUMNS = {
     "owner": "owner__username", "close": "expected_close_date", "on_stage": "stage_entered_at",
     "created": "created_at",
 }
-INLINE_FIELDS = ("title", "amount", "expected_close_date", "contact", "source", "channel", "campaign", "product")
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
@@ -254,8 +251,7 @@ def move_view(request, deal_id: int):
         return _fields_dialog(request, deal, stage, missing, ctx, filters, version,
                               message=exc.message if keys else "")
     except DomainError as exc:
-        if values_form is not None and exc.field and exc.code != "stale" and (
-                exc.field in values_form.fields or exc.field == "lines" or f"client.{exc.field}" in values_form.fields):
+        if values_form is not None and exc.code != "stale" and values_form.owns(exc.field):
             values_form.add_service_error(exc)
             return _fields_dialog(request, deal, stage, values_form, ctx, filters, version)
         return _move_failed(request, deal, stage_id, ctx, filters, exc.message)
@@ -338,8 +334,7 @@ def win_view(request, deal_id: int):
 
 
 def _form_error(form, extra: DealValuesForm | None, exc: DomainError) -> None:
-    if extra is not None and exc.field and (exc.field in extra.fields or exc.field == "lines"
-                                            or f"client.{exc.field}" in extra.fields):
+    if extra is not None and extra.owns(exc.field):
         extra.add_service_error(exc)
     else:
         apply_domain_error(form, exc)
@@ -472,28 +467,18 @@ def _split_tasks(tasks) -> dict:
     return {"open_tasks": open_tasks, "closed_tasks": closed}
 
 
-def field_row(deal: Deal, key: str, definition=None) -> dict:
+def field_row(deal: Deal, spec: FieldSpec) -> dict:
     """What the deal page shows for one editable field: label, value for people, whether the stage needs it."""
-    if definition is not None:
-        label, value = definition.label, deal_tags.custom_value(deal, definition)
-    else:
-        label = str(STANDARD[key].label if key in STANDARD else key)
-        raw = getattr(deal, key, None)
-        if key == "amount":
-            value = deal_tags.money(raw, deal.currency) if raw else ""
-        elif key == "expected_close_date":
-            value = date_format(raw, "SHORT_DATE_FORMAT") if raw else ""
-        else:
-            value = str(raw) if raw not in (None, "") else ""
-    return {"key": key, "label": label, "value": value, "dom_id": "f-" + key.replace(":", "-").replace(".", "-"),
-            "required": deal.is_open and key in (deal.stage.required_fields or [])}
+    return {"key": spec.key, "label": str(spec.label), "value": spec.display(deal),
+            "dom_id": "f-" + spec.key.replace(":", "-").replace(".", "-"),
+            "required": deal.is_open and spec.key in (deal.stage.required_fields or [])}
 
 
 def _page_context(request, deal: Deal) -> dict:
     data = selectors.deal_page_data(deal=deal)
     stages = ordered_stages(deal.pipeline)
     current_index = next((i for i, s in enumerate(stages) if s.pk == deal.stage_id), 0)
-    custom_defs = selectors.deal_custom_fields()
+    registry = deal_fields()
     tasks = _split_tasks(data["tasks"])
     open_tasks = tasks["open_tasks"]
     today = timezone.localdate()
@@ -502,13 +487,12 @@ def _page_context(request, deal: Deal) -> dict:
     deal.rotting = selectors.is_rotting(deal, now)
     deal.no_task = deal.is_open and not open_tasks
     deal.overdue = any(t.due_date < today for t in open_tasks)
-    rows = [field_row(deal, key) for key in INLINE_FIELDS]
-    rows += [field_row(deal, f"cf:{d.key}", d) for d in custom_defs]
+    rows = [field_row(deal, spec) for spec in registry.specs(inline=True)]
     return {
         "nav": "board", "deal": deal, "stages": stages, "current_index": current_index,
         "lines": data["lines"], **tasks, "timeline": data["timeline"],
         "durations": selectors.stage_durations(data["history"]), "questions": selectors.stage_questions(deal=deal),
-        "field_rows": rows, "required_labels": labels_for(list(deal.stage.required_fields or [])),
+        "field_rows": rows, "required_labels": registry.labels(list(deal.stage.required_fields or [])),
         "today": today, **_links(deal),
     }
 
@@ -546,14 +530,11 @@ def deal_timeline(request, deal_id: int):
                                                     **_links(deal)})
 
 
-def _field_def(key: str, custom_defs):
-    if key in INLINE_FIELDS:
-        return None
-    if key.startswith("cf:"):
-        definition = next((d for d in custom_defs if d.key == key[3:]), None)
-        if definition is not None:
-            return definition
-    raise Http404(_("Unknown field."))
+def _inline_spec(key: str, registry) -> FieldSpec:
+    spec = registry.get(key)
+    if spec is None or not spec.inline:
+        raise Http404(_("Unknown field."))
+    return spec
 
 
 @login_required
@@ -561,21 +542,21 @@ def _field_def(key: str, custom_defs):
 def deal_field(request, deal_id: int, key: str):
     """Inline edit of one field: GET the small form (``?display=1``: the value), POST to save it."""
     deal = _deal(request, deal_id)
-    custom_defs = selectors.deal_custom_fields()
-    definition = _field_def(key, custom_defs)
-    context = {"deal": deal, "row": field_row(deal, key, definition)}
+    registry = deal_fields()
+    spec = _inline_spec(key, registry)
+    context = {"deal": deal, "row": field_row(deal, spec)}
     if request.method == "GET":
         if request.GET.get("display"):
             return render(request, "deals/_field.html", context)
-        form = DealValuesForm(keys=[key], deal=deal, custom_defs=custom_defs, required=False)
+        form = DealValuesForm(keys=[key], deal=deal, registry=registry, required=False)
         return render(request, "deals/_field_edit.html", {**context, "form": form})
-    form = DealValuesForm(request.POST, keys=[key], deal=deal, custom_defs=custom_defs, required=False)
+    form = DealValuesForm(request.POST, keys=[key], deal=deal, registry=registry, required=False)
     context_form = BoardContextForm(request.POST)
     version = context_form.cleaned_data.get("version") if context_form.is_valid() else None
     if form.is_valid():
         try:
             deal = update_deal(actor=request.user, deal=deal, values=form.values(), expected_version=version)
-            return render(request, "deals/_field.html", {"deal": deal, "row": field_row(deal, key, definition),
+            return render(request, "deals/_field.html", {"deal": deal, "row": field_row(deal, spec),
                                                          "saved": True})
         except DomainError as exc:
             form.add_service_error(exc)

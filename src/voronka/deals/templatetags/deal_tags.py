@@ -1,8 +1,6 @@
-"""Display helpers of the deal screens: money, durations, custom field values, sort links."""
+"""Display helpers of the deal screens: money, durations, sort links (field values: ``catalog.fields``)."""
 
 from __future__ import annotations
-
-from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.utils.html import escape
@@ -10,25 +8,16 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from voronka.core.formatting import format_money
+
 register = template.Library()
 
-CURRENCY_SIGNS = {"RUB": "₽", "USD": "$", "EUR": "€", "KZT": "₸", "BYN": "Br", "CNY": "¥"}
-NBSP = "\u00a0"
 
 
 @register.filter
 def money(value, currency: str = "RUB") -> str:
     """``1250000`` → ``1 250 000 ₽`` (kopecks only when there are any)."""
-    if value in (None, ""):
-        return ""
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return str(value)
-    text = f"{amount:,.2f}" if amount != amount.to_integral_value() else f"{amount:,.0f}"
-    text = text.replace(",", NBSP)
-    sign = CURRENCY_SIGNS.get((currency or "").upper(), currency or "")
-    return f"{text}{NBSP}{sign}".strip()
+    return format_money(value, currency)
 
 
 @register.filter
@@ -55,22 +44,11 @@ def days(value) -> str:
 
 
 @register.filter
-def custom_value(deal, definition) -> str:
-    """A deal custom field shown for people: choice labels, yes/no, money."""
-    value = (getattr(deal, "custom", None) or {}).get(definition.key)
-    if value in (None, "", []):
-        return ""
-    kind = definition.field_type
-    if kind == "boolean":
-        return _("Yes") if value else _("No")
-    if kind == "choice":
-        return definition.choice_label(value)
-    if kind == "multichoice":
-        values = value if isinstance(value, list) else [value]
-        return ", ".join(definition.choice_label(v) for v in values)
-    if kind == "money":
-        return money(value, getattr(deal, "currency", "RUB"))
-    return str(value)
+def get_item(mapping, key):
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
 
 
 @register.simple_tag(takes_context=True)
