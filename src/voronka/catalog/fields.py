@@ -705,7 +705,10 @@ def custom_spec(definition: CustomFieldDefinition) -> CustomSpec:
 
 # --- the standard fields (pure constants) -------------------------------------------------------------------
 
-D, C = FieldEntity.DEAL, FieldEntity.CLIENT
+# The team slice groups by the owner's team; once deals carry a snapshot of it (``Deal.owner_team``) the
+# path becomes that column, and ``ReadOnlySpec.read`` already prefers it when present.
+TEAM_PATH = "owner__team"
+C = FieldEntity.CLIENT
 STANDARD_FIELDS: tuple[FieldSpec, ...] = (
     TitleSpec(key="title", label=_("Title"), kind=Kind.TEXT, attr="title", requirable=False, inline=True,
               max_length=255, orm_path="title"),
@@ -736,11 +739,11 @@ STANDARD_FIELDS: tuple[FieldSpec, ...] = (
     ReadOnlySpec(key="owner", label=_("Owner"), kind=Kind.FK, attr="owner", requirable=False, editable=False,
                  slice=True, orm_path="owner"),
     ReadOnlySpec(key="team", label=_("Team"), kind=Kind.FK, attr="team", requirable=False, editable=False,
-                 slice=True, orm_path="owner_team"),
+                 slice=True, orm_path=TEAM_PATH),
 )
 STANDARD: dict[str, FieldSpec] = {spec.key: spec for spec in STANDARD_FIELDS}
 SLICE_KEYS: tuple[str, ...] = tuple(spec.key for spec in STANDARD_FIELDS if spec.slice)
-del D, C
+del C
 
 
 def is_custom_key(key: str) -> bool:

@@ -7,9 +7,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from voronka.activities.models import TaskKind
+from voronka.catalog.fields import STANDARD
 from voronka.catalog.models import (
     Campaign,
     Channel,
+    FieldEntity,
     Industry,
     LostReason,
     Product,
@@ -20,11 +22,9 @@ from voronka.catalog.models import (
 from voronka.clients.models import ClientKind, ClientStatus, Rating
 from voronka.clients.templatetags.client_tags import phone as format_phone
 
-# Keys of stage required fields (and other service field names) → the quick-add form's fields.
-LEAD_FIELD_MAP = {
-    "client.region": "region", "client.inn": "inn", "client.industry": None, "client.target_audience": None,
-    "contact": "contact_name", "lines": "product", "pipeline": "pipeline", "stage": "pipeline",
-}
+# Deal keys of stage required fields (and other service field names) → the quick-add form's fields; a client
+# key of the field registry (``client.region``) maps to the client attribute (``region``) when the form has it.
+LEAD_FIELD_MAP = {"contact": "contact_name", "lines": "product", "pipeline": "pipeline", "stage": "pipeline"}
 
 
 def _active(model):
@@ -270,5 +270,8 @@ class QuickAddForm(forms.Form):
         """The form field that shows a service error about ``key`` (None: a general error)."""
         if key is None:
             return None
+        spec = STANDARD.get(key)
+        if spec is not None and spec.entity == FieldEntity.CLIENT:
+            key = spec.attr
         key = LEAD_FIELD_MAP.get(key, key)
         return key if key in self.fields else None
