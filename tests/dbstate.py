@@ -21,11 +21,11 @@ def snapshot() -> dict[str, Any]:
     state: dict[str, Any] = {model._meta.label: model.objects.count() for model in COUNTED}
     state["deals"] = list(Deal.objects.order_by("pk").values_list(
         "pk", "version", "stage_id", "status", "amount", "owner_id", "expected_close_date", "custom",
-        "lost_reason_id", "closed_at"))
+        "lost_reason_id", "closed_at", "client_id", "contact_id"))
     state["tasks"] = list(Task.objects.order_by("pk").values_list(
-        "pk", "status", "outcome", "assignee_id", "due_date", "follow_up_id"))
+        "pk", "status", "outcome", "assignee_id", "due_date", "follow_up_id", "title"))
     state["clients"] = list(Client.objects.order_by("pk").values_list(
-        "pk", "status", "name", "phone", "email", "inn", "refusal_reason_id", "custom"))
+        "pk", "status", "name", "phone", "email", "inn", "refusal_reason_id", "custom", "responsible_id"))
     return state
 
 

@@ -12,6 +12,10 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = (*BaseUserAdmin.fieldsets, (_("Sales"), {"fields": ("role", "team", "language", "phone")}))
     add_fieldsets = (*BaseUserAdmin.add_fieldsets, (_("Sales"), {"fields": ("role", "team")}))
 
+    def get_queryset(self, request):
+        """The system actor is not a person to manage (it must stay inactive)."""
+        return super().get_queryset(request).filter(is_system=False)
+
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.apps import apps
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from voronka.accounts.models import Role, Scope
@@ -58,7 +58,9 @@ def _open_deals_of_actor(actor: User):
 
 
 def _client_q(actor: User, prefix: str = "") -> Q:
-    return _people_q(actor, OWNER_FIELDS["clients.Client"], prefix)
+    pk = f"{prefix}id" if prefix else "pk"
+    return _people_q(actor, OWNER_FIELDS["clients.Client"], prefix) | Q(
+        Exists(_open_deals_of_actor(actor).filter(client_id=OuterRef(pk))))
 
 
 def scope_q(actor: User, model_label: str) -> Q:
@@ -106,7 +108,11 @@ def is_visible(actor: User, obj) -> bool:
     if label not in OWNER_FIELDS:
         return True
     ids, teams = _owners(obj)
-    return bool(ids and can_see(actor, label, ids, teams))
+    if ids and can_see(actor, label, ids, teams):
+        return True
+    if label == "clients.Client" and obj.pk is not None:
+        return _open_deals_of_actor(actor).filter(client_id=obj.pk).exists()
+    return False
 
 
 def _require_actor(actor: User | None) -> None:

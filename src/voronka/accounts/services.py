@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from voronka.accounts.models import Role, Team, User
 from voronka.accounts.permissions import require_perm
 from voronka.audit.services import diff
-from voronka.core.errors import DomainError
+from voronka.core.errors import DomainError, NotFound
 from voronka.events.services import record_event
 
 
@@ -57,9 +57,18 @@ def get_system_actor() -> User:
     return user or User.objects.get(is_system=True)
 
 
+def _person(user: User | None, field: str) -> None:
+    """The system actor is nobody's lead and is not managed in the settings."""
+    if user is not None and user.is_system:
+        raise NotFound(_("User not found."), field=field)
+
+
 @transaction.atomic
 def create_team(*, actor: User, name: str, lead: User | None = None) -> Team:
     require_perm(actor, "configure")
+    _person(lead, "lead")
+    if lead is not None and not lead.is_active:
+        raise DomainError(_("The team lead must be an active user."), field="lead")
     name = (name or "").strip()
     if not name:
         raise DomainError(_("Enter the team name."), field="name")
@@ -153,6 +162,7 @@ def update_user(*, actor: User, user: User, role: str, team: Team | None, is_act
                 first_name: str = "", last_name: str = "", email: str = "") -> User:
     """Change a user's name, email, role, team or access (deactivate instead of deleting)."""
     require_perm(actor, "configure")
+    _person(user, "user")
     role = _check_role(role)
     _keep_own_access(actor=actor, user=user, role=role, is_active=bool(is_active))
     fields = ["first_name", "last_name", "email", "role", "team", "is_active"]
@@ -172,6 +182,7 @@ def update_user(*, actor: User, user: User, role: str, team: Team | None, is_act
 def reset_user_password(*, actor: User, user: User, password: str) -> User:
     """An administrator sets a new password (tell it to the user; they can change it in the user menu)."""
     require_perm(actor, "configure")
+    _person(user, "user")
     _check_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
@@ -182,6 +193,7 @@ def reset_user_password(*, actor: User, user: User, password: str) -> User:
 @transaction.atomic
 def update_team(*, actor: User, team: Team, name: str, lead: User | None = None) -> Team:
     require_perm(actor, "configure")
+    _person(lead, "lead")
     name = " ".join((name or "").split())
     if not name:
         raise DomainError(_("Enter the team name."), field="name")

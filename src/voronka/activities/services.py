@@ -70,8 +70,25 @@ def _parse_due(value: Any, field: str) -> dt.date:
         raise DomainError(_("Enter the date as YYYY-MM-DD."), field=field) from exc
 
 
-def build_task(*, actor: User, spec: dict[str, Any], deal=None, client=None, field_prefix: str = "") -> Task:
-    """An unsaved, validated task from a spec dict (title, kind, due_date, due_time, assignee)."""
+def _task_target(*, actor: User, deal, client) -> tuple[Any, Any]:
+    """The deal and client of a task or timeline entry: the one written to is within the actor's scope
+    (``require_perm``), and a client given with a deal must be that deal's client."""
+    if deal is None and client is None:
+        raise DomainError(_("A task belongs to a deal or a client."), field="deal")
+    if deal is not None and client is not None and client.pk != deal.client_id:
+        raise DomainError(_("The client is not the deal's client."), field="client")
+    require_perm(actor, "change", deal if deal is not None else client)
+    return deal, client if client is not None else deal.client
+
+
+def build_task(*, actor: User, spec: dict[str, Any], deal=None, client=None, field_prefix: str = "",
+               keep_assignee: User | None = None) -> Task:
+    """An unsaved, validated task from a spec dict (title, kind, due_date, due_time, assignee).
+
+    An explicit assignee must be within the actor's scope (``require_assignable``); without one the task
+    goes to the deal's owner, or to the actor for a client task. ``keep_assignee`` (an edit that does not
+    change the assignee) is taken as it is.
+    """
     if not isinstance(spec, dict):
         raise DomainError(_("Describe the task."), field=f"{field_prefix}title")
     unknown = set(spec) - TASK_SPEC_KEYS
@@ -85,7 +102,9 @@ def build_task(*, actor: User, spec: dict[str, Any], deal=None, client=None, fie
         raise DomainError(_("Unknown task type."), field=f"{field_prefix}kind")
     due_date = _parse_due(spec.get("due_date"), f"{field_prefix}due_date")
     assignee = spec.get("assignee")
-    if assignee in (None, ""):
+    if keep_assignee is not None:
+        assignee = keep_assignee
+    elif assignee in (None, ""):
         # The deal's owner (whoever the conveyor gave it to), or the actor himself for a client task.
         assignee = deal.owner if deal is not None else actor
         if deal is None:
@@ -98,6 +117,8 @@ def build_task(*, actor: User, spec: dict[str, Any], deal=None, client=None, fie
                 raise DomainError(_("Unknown assignee."), field=f"{field_prefix}assignee")
             assignee = found
         require_assignable(actor, assignee, field=f"{field_prefix}assignee")
+    if client is not None and deal is not None and client.pk != deal.client_id:
+        raise DomainError(_("The client is not the deal's client."), field=f"{field_prefix}client")
     task = Task(deal=deal, client=client if client is not None else (deal.client if deal else None),
                 assignee=assignee, kind=kind, title=title, due_date=due_date, due_time=spec.get("due_time") or None,
                 created_by=actor, created_at=timezone.now())
@@ -108,9 +129,7 @@ def build_task(*, actor: User, spec: dict[str, Any], deal=None, client=None, fie
 
 @transaction.atomic
 def create_task(*, actor: User, deal=None, client=None, **spec: Any) -> Task:
-    if deal is None and client is None:
-        raise DomainError(_("A task belongs to a deal or a client."), field="deal")
-    require_perm(actor, "change", deal if deal is not None else client)
+    deal, client = _task_target(actor=actor, deal=deal, client=client)
     task = build_task(actor=actor, spec=spec, deal=deal, client=client)
     task.save()
     record_event(actor=actor, verb="task.created", target=task,
@@ -223,9 +242,14 @@ def update_task(*, actor: User, task: Task, **spec: Any) -> Task:
     require_perm(actor, "change", task)
     if task.status != TaskStatus.OPEN:
         raise DomainError(_("The task is already closed."), field="task", code="task_closed")
-    merged = {"title": task.title, "kind": task.kind, "due_date": task.due_date, "due_time": task.due_time,
-              "assignee": task.assignee, **spec}
-    fresh = build_task(actor=actor, spec=merged, deal=task.deal, client=task.client)
+    merged = {"title": task.title, "kind": task.kind, "due_date": task.due_date, "due_time": task.due_time, **spec}
+    new_assignee = merged.get("assignee")
+    unchanged_assignee = new_assignee in (None, "") or getattr(new_assignee, "pk", new_assignee) in (
+        task.assignee_id, str(task.assignee_id))
+    if unchanged_assignee:
+        merged.pop("assignee", None)
+    fresh = build_task(actor=actor, spec=merged, deal=task.deal, client=task.client,
+                       keep_assignee=task.assignee if unchanged_assignee else None)
     fields = ("title", "kind", "due_date", "due_time", "assignee")
     before = {field: getattr(task, field) for field in fields}
     for field in fields:
@@ -242,7 +266,7 @@ def add_timeline_entry(*, actor: User, kind: str, body: str, deal=None, client=N
         raise DomainError(_("Unknown timeline entry type."), field="kind")
     if deal is None and client is None:
         raise DomainError(_("A timeline entry belongs to a deal or a client."), field="deal")
-    require_perm(actor, "change", deal if deal is not None else client)
+    deal, client = _task_target(actor=actor, deal=deal, client=client)
     body = (body or "").strip()
     if not body:
         raise DomainError(_("Write the text of the entry."), field="body")

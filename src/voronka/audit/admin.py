@@ -1,3 +1,5 @@
+"""The audit trail is read-only everywhere, the admin included."""
+
 from django.contrib import admin
 
 from voronka.audit.models import AuditEntry
@@ -10,4 +12,6 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     list_display = ("at", "actor", "action", "object_type", "object_id", "field", "old", "new")
     list_filter = ("action", "object_type")
+    search_fields = ("object_id", "action", "actor__username")
+    raw_id_fields = ("actor",)
     list_select_related = ("actor",)

@@ -1,15 +1,18 @@
+"""Clients, contacts and answers are read-only in the admin: their writes need the services' duplicate check,
+normalisation, responsible-manager scope, refusal rules and audit (docs/architecture.md, "Django admin")."""
+
 from django.contrib import admin
 
 from voronka.clients import models
+from voronka.core.readonly_admin import ReadOnlyAdmin, ReadOnlyTabularInline
 
 
-class ContactInline(admin.TabularInline):
+class ContactInline(ReadOnlyTabularInline):
     model = models.Contact
-    extra = 0
 
 
 @admin.register(models.Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(ReadOnlyAdmin):
     list_display = ("name", "kind", "inn", "phone", "email", "status", "rating", "responsible", "created_at")
     list_filter = ("status", "kind", "rating", "region", "industry", "source")
     search_fields = ("name", "inn", "phone", "email")
@@ -19,7 +22,7 @@ class ClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(ReadOnlyAdmin):
     list_display = ("name", "client", "position", "phone", "email", "is_primary")
     search_fields = ("name", "phone", "email")
     raw_id_fields = ("client",)
@@ -43,7 +46,7 @@ class QuestionAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.QualificationAnswer)
-class QualificationAnswerAdmin(admin.ModelAdmin):
+class QualificationAnswerAdmin(ReadOnlyAdmin):
     list_display = ("client", "question", "answer", "answered_by", "answered_at")
     raw_id_fields = ("client", "question", "answered_by")
     list_select_related = ("client", "question", "answered_by")

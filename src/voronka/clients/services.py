@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voronka.accounts.models import User
-from voronka.accounts.permissions import require_perm
+from voronka.accounts.permissions import require_assignable, require_perm
 from voronka.audit.services import diff
 from voronka.catalog.models import LostReason
 from voronka.catalog.services import clean_custom_values
@@ -64,7 +64,9 @@ def create_client(*, actor: User, name: str, responsible: User | None = None, al
     data = _normalized({"name": name, **fields})
     if not data["name"]:
         raise DomainError(_("Enter the client's name."), field="name")
-    client = Client(responsible=responsible or actor, **data)
+    responsible = responsible or actor
+    require_assignable(actor, responsible, field="responsible")
+    client = Client(responsible=responsible, **data)
     client.name_normalized = normalize_name(client.name)
     client.custom = clean_custom_values(entity="client", values=custom or {})
     clean_or_raise(client, exclude=["name_normalized"])
@@ -95,6 +97,10 @@ def update_client(*, actor: User, client: Client, custom: dict[str, Any] | None 
     data = _normalized(fields)
     if "name" in data and not data["name"]:
         raise DomainError(_("Enter the client's name."), field="name")
+    if "responsible" in data and getattr(data["responsible"], "pk", None) != client.responsible_id:
+        if data["responsible"] is None:
+            raise DomainError(_("Choose the responsible manager."), field="responsible")
+        require_assignable(actor, data["responsible"], field="responsible")
     before = {f: getattr(client, f) for f in data}
     for field, value in data.items():
         setattr(client, field, value)

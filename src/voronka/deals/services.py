@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voronka.accounts.models import User
-from voronka.accounts.permissions import require_assignable, require_perm
+from voronka.accounts.permissions import require_assignable, require_perm, require_visible
 from voronka.activities.models import ActivityKind
 from voronka.activities.services import (
     build_task,
@@ -215,6 +215,7 @@ def create_deal(*, actor: User, title: str, pipeline: Pipeline, client: Client, 
     require_assignable(actor, owner)
     if client is None:
         raise DomainError(_("Choose the client."), field="client")
+    require_visible(actor, client, field="client")
     if pipeline is None:
         raise DomainError(_("Choose the pipeline."), field="pipeline")
     if stage is None:
