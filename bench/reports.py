@@ -6,23 +6,12 @@ numbers before it is timed, so the ratio compares like with like.
 
 from __future__ import annotations
 
-import statistics
-import time
 from collections import defaultdict
-from collections.abc import Callable
 from typing import Any
 
 from django.db import connection
 
-
-def _median_ms(fn: Callable[[], Any], repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+from bench.pages import _median_ms
 
 
 def _fetch(sql: str, params: list[Any]) -> list[tuple]:

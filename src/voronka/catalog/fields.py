@@ -351,6 +351,10 @@ class ForeignKeySpec(FieldSpec):
             return None
         if isinstance(raw, self.model):
             return raw
+        return self._lookup(raw, deal)
+
+    def _lookup(self, raw: Any, deal) -> Any:
+        """The row of ``_queryset`` named by an id (or an object carrying one); unknown ids are a field error."""
         pk = parse_pk(getattr(raw, "pk", raw))
         obj = self._queryset(deal).filter(pk=pk).first() if pk is not None else None
         if obj is None:
@@ -383,11 +387,7 @@ class ContactSpec(ForeignKeySpec):
             if raw.client_id != deal.client_id:
                 raise DomainError(gettext("The contact belongs to another client."), field=self.key)
             return raw
-        pk = parse_pk(getattr(raw, "pk", raw))
-        obj = self._queryset(deal).filter(pk=pk).first() if pk is not None else None
-        if obj is None:
-            raise _unknown_value(self.key)
-        return obj
+        return self._lookup(raw, deal)
 
     def form_field(self, *, deal=None, required: bool = True) -> forms.Field:
         # No import of clients (an app above catalog): the model comes from the app registry.
