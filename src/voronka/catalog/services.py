@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.apps import apps
@@ -19,8 +18,13 @@ from voronka.catalog.fields import coerce_custom
 from voronka.catalog.models import Campaign, Channel, CustomFieldDefinition, FieldEntity, FieldType, Source
 from voronka.catalog.selectors import dictionary_kind
 from voronka.core.errors import DomainError
+from voronka.core.money import parse_money
 from voronka.core.validation import clean_or_raise
 from voronka.events.services import record_event
+
+CUSTOM_TEXT_MAX = 2000
+# Custom numbers: up to 12 digits before the point and 6 after.
+NUMBER_DIGITS, NUMBER_PLACES = 18, 6
 
 
 def clean_custom_values(*, entity: str, values: dict[str, Any], current: dict[str, Any] | None = None
@@ -182,13 +186,7 @@ def _apply_dictionary_fields(item: Model, spec, fields: dict) -> None:
         fields["name"] = name
     for money in ("price", "cost"):
         if money in fields:
-            try:
-                value = Decimal(str(fields[money] if fields[money] not in (None, "") else 0))
-            except InvalidOperation as exc:
-                raise DomainError(_("Enter a number."), field=money) from exc
-            if not value.is_finite() or value < 0:
-                raise DomainError(_("The amount cannot be negative."), field=money)
-            fields[money] = value
+            fields[money] = parse_money(fields[money] if fields[money] not in (None, "") else 0, field=money)
     if "currency" in fields:
         currency = str(fields["currency"] or "").strip().upper()
         if not re.fullmatch(r"[A-Z]{3}", currency):

@@ -21,6 +21,7 @@ from voronka.catalog.models import (
     Source,
 )
 from voronka.clients.models import Rating
+from voronka.core.params import parse_id
 from voronka.deals.models import DealStatus
 
 MAX_ID = 2**31 - 1
@@ -224,11 +225,8 @@ class IdListField(forms.Field):
     def to_python(self, value):
         ids: list[int] = []
         for raw in value or []:
-            try:
-                number = int(raw)
-            except (TypeError, ValueError):
-                continue
-            if 1 <= number <= MAX_ID and number not in ids:
+            number = parse_id(raw, maximum=MAX_ID)
+            if number is not None and number not in ids:
                 ids.append(number)
         return ids[:MAX_IDS]
 

@@ -17,7 +17,6 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,6 +27,8 @@ from voronka.catalog.fields import FieldSpec, deal_fields
 from voronka.core.errors import DomainError, MissingFields
 from voronka.core.forms import apply_domain_error
 from voronka.core.http import get_or_404
+from voronka.core.params import parse_id
+from voronka.core.urls import safe_next
 from voronka.deals import selectors
 from voronka.deals.forms import (
     BoardContextForm,
@@ -193,10 +194,7 @@ def board_column(request, slug: str, stage_id: int):
     stage = next((s for s in ordered_stages(pipeline) if s.pk == stage_id), None)
     if stage is None:
         raise Http404(_("Stage not found."))
-    try:
-        offset = min(max(int(request.GET.get("offset", 0)), 0), 1_000_000)
-    except (TypeError, ValueError):
-        offset = 0
+    offset = min(parse_id(request.GET.get("offset")) or 0, 1_000_000)
     filters = _board_filters(request.GET)
     cards = selectors.board_cards(actor=request.user, stage=stage, filters=filters, offset=offset,
                                   limit=selectors.BOARD_PAGE + 1)
@@ -420,9 +418,7 @@ def bulk_reassign(request):
     """Give the selected deals to another owner: only deals in the actor's scope; reports moved and errors."""
     users = list(assignable_users(actor=request.user))
     form = BulkReassignForm(request.POST, users=users)
-    next_url = request.POST.get("next") or reverse("deals:list")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = reverse("deals:list")
+    next_url = safe_next(request, "deals:list")
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
