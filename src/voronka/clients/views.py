@@ -207,7 +207,8 @@ def client_edit(request, client_id: int):
     form = ClientForm(request.POST, users=users, client=client)
     if form.is_valid():
         try:
-            update_client(actor=request.user, client=client, **form.changes(client))
+            update_client(actor=request.user, client=client, expected_version=form.cleaned_data.get("version"),
+                          **form.changes(client))
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:

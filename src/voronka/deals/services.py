@@ -34,7 +34,7 @@ from voronka.clients.services import mark_client_lost, mark_client_won, update_c
 from voronka.core.errors import Conflict, DomainError, MissingFields, NotFound
 from voronka.core.money import check_money, money_limit, parse_decimal, parse_money, parse_quantity
 from voronka.core.params import parse_id
-from voronka.core.validation import clean_or_raise
+from voronka.core.validation import COMMENT_MAX, check_text, clean_or_raise
 from voronka.deals.models import Deal, DealLine, DealStatus, StageTransition, TransitionKind
 from voronka.deals.rules import labels_for, missing_required_fields
 from voronka.events.services import record_event
@@ -420,7 +420,7 @@ def lose_deal(*, actor: User, deal: Deal, reason: LostReason | None, comment: st
     reason = lost_reason_from(reason, unknown=_("Unknown lost reason."))
     _require_fields(deal, deal.stage)
     deal.lost_reason = reason
-    deal.lost_comment = comment or ""
+    deal.lost_comment = check_text((comment or "").strip(), field="comment", limit=COMMENT_MAX)
     _close(actor=actor, deal=deal, status=DealStatus.LOST, kind=TransitionKind.LOST, reason_text=_("Deal lost"))
     _save(deal, ["status", "closed_at", "lost_reason", "lost_comment"], None)
     mark_client_lost(client=deal.client, reason=reason, comment=comment)

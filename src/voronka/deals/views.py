@@ -40,6 +40,7 @@ from voronka.deals.forms import (
     ReopenForm,
     WinForm,
     lines_formset,
+    posted_lines,
 )
 from voronka.deals.models import Deal
 from voronka.deals.rules import missing_required_fields
@@ -547,10 +548,9 @@ def deal_field(request, deal_id: int, key: str):
         form = DealValuesForm(keys=[key], deal=deal, registry=registry, required=False)
         return render(request, "deals/_field_edit.html", {**context, "form": form})
     form = DealValuesForm(request.POST, keys=[key], deal=deal, registry=registry, required=False)
-    context_form = BoardContextForm(request.POST)
-    version = context_form.cleaned_data.get("version") if context_form.is_valid() else None
     if form.is_valid():
         try:
+            version = BoardContextForm(request.POST).posted_version()
             deal = update_deal(actor=request.user, deal=deal, values=form.values(), expected_version=version)
             return render(request, "deals/_field.html", {"deal": deal, "row": field_row(deal, spec),
                                                          "saved": True})
@@ -570,12 +570,13 @@ def deal_lines(request, deal_id: int):
     if request.method == "GET":
         return render(request, "deals/_lines_edit.html", {"deal": deal, "formset": lines_formset(lines=lines)})
     formset = lines_formset(data=request.POST, lines=lines)
-    context_form = BoardContextForm(request.POST)
-    version = context_form.cleaned_data.get("version") if context_form.is_valid() else None
     errors: list[str] = []
     if formset.is_valid():
-        new_lines = [line for line in (f.line() for f in formset.forms) if line is not None]
+        new_lines = posted_lines(formset, lines, request.POST)
+        if new_lines is None:  # nothing to change (e.g. a post without the rows): no write, no new version
+            return render(request, "deals/_lines.html", {"deal": deal, "lines": lines})
         try:
+            version = BoardContextForm(request.POST).posted_version()
             deal = set_deal_lines(actor=request.user, deal=deal, lines=new_lines, expected_version=version)
             lines = list(deal.lines.select_related("product"))
             return render(request, "deals/_lines.html", {"deal": deal, "lines": lines, "saved": True})
