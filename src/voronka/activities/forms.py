@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from voronka.activities.models import ActivityKind, Outcome, TaskKind
 from voronka.catalog.models import LostReason
+from voronka.core.forms import IntegerField
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -104,8 +105,8 @@ class TimelineEntryForm(forms.Form):
     body = forms.CharField(label=_("Text"), max_length=10000,
                            widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("What happened?")}),
                            error_messages={"required": _("Write the text of the entry.")})
-    deal = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
-    client = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
+    deal = IntegerField(required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
+    client = IntegerField(required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
 
     def clean(self):
         data = super().clean()

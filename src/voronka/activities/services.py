@@ -24,7 +24,7 @@ from voronka.catalog.models import LostReason
 from voronka.catalog.selectors import lost_reason_from
 from voronka.clients.services import refuse_client
 from voronka.core.errors import DomainError, MissingFields
-from voronka.core.validation import clean_or_raise
+from voronka.core.validation import COMMENT_MAX, NOTES_MAX, check_text, clean_or_raise
 from voronka.events.services import record_event
 
 logger = logging.getLogger(__name__)
@@ -170,6 +170,8 @@ def complete_task(*, actor: User, task: Task, outcome: str, comment: str,
     comment = (comment or "").strip()
     if not comment:
         raise DomainError(_("Describe the outcome in a comment."), field="comment")
+    check_text(comment, field="comment", limit=COMMENT_MAX)
+    check_text(lost_comment or "", field="lost_comment", limit=COMMENT_MAX)
     deal = task.deal
     now = timezone.now()
     task.status = TaskStatus.DONE
@@ -230,7 +232,7 @@ def cancel_task(*, actor: User, task: Task, comment: str = "") -> Task:
     task.status = TaskStatus.CANCELLED
     task.completed_at = timezone.now()
     task.completed_by = actor
-    task.outcome_comment = comment or ""
+    task.outcome_comment = check_text(comment or "", field="comment", limit=COMMENT_MAX)
     task.save(update_fields=["status", "completed_at", "completed_by", "outcome_comment"])
     record_event(actor=actor, verb="task.cancelled", target=task)
     return task
@@ -270,6 +272,7 @@ def add_timeline_entry(*, actor: User, kind: str, body: str, deal=None, client=N
     body = (body or "").strip()
     if not body:
         raise DomainError(_("Write the text of the entry."), field="body")
+    check_text(body, field="body", limit=NOTES_MAX)
     entry = log_activity(kind=kind, author=actor, deal=deal, client=client, body=body)
     record_event(actor=actor, verb="timeline.added", target=entry, data={"kind": kind, "deal": entry.deal_id,
                                                                         "client": entry.client_id})

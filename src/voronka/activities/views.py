@@ -22,7 +22,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -36,11 +35,10 @@ from voronka.core.errors import DomainError
 from voronka.core.forms import apply_domain_error
 from voronka.core.http import get_or_404
 from voronka.core.params import parse_id
+from voronka.core.urls import safe_next
 from voronka.deals.selectors import get_deal, is_rotting
 
 logger = logging.getLogger(__name__)
-
-
 
 
 def _task_or_404(request, task_id: int) -> Task:
@@ -64,12 +62,17 @@ def _deal_or_client_or_404(request, deal_id, client_id):
     raise Http404(_("Choose a deal or a client."))
 
 
-def _safe_next(request, fallback: str) -> str:
-    nxt = request.POST.get("next") or request.GET.get("next") or ""
-    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()},
-                                               require_https=request.is_secure()):
-        return nxt
-    return fallback
+def add_domain_error(form, exc: DomainError) -> None:
+    """Put a service error on the form: on its field when the form has it, else as a form error.
+
+    ``MissingFields`` names several fields; each one the form has and the user left empty gets an error too.
+    """
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+    for name in exc.fields:
+        if name != exc.field and name in form.fields and name not in form.errors \
+                and not (form.data.get(name) or "").strip():
+            form.add_error(name, _("This field is required."))
 
 
 def quick_dates() -> list[tuple[str, str]]:
@@ -115,7 +118,7 @@ def complete(request, task_id: int):
                 apply_domain_error(form, exc)
             else:
                 if not request.htmx:
-                    return redirect(_safe_next(request, "web:my_day"))
+                    return redirect(safe_next(request, "web:my_day"))
                 response = HttpResponse("")
                 # closeDialog last: the events are dispatched in this order on the form inside the dialog.
                 return _triggers(response, {
@@ -133,7 +136,7 @@ def complete(request, task_id: int):
         "task_closed": task.status != TaskStatus.OPEN,
         "needs_next": deal_needs_next_task(task=task),
         "rotting": is_rotting(deal) if deal is not None else False,
-        "quick_dates": quick_dates(), "next": _safe_next(request, ""),
+        "quick_dates": quick_dates(), "next": safe_next(request, ""),
     }
     if request.htmx:
         return render(request, "activities/_complete_dialog.html", context)
@@ -165,7 +168,7 @@ def create(request):
                 apply_domain_error(form, exc)
             else:
                 if not request.htmx:
-                    return redirect(_safe_next(request, "web:my_day"))
+                    return redirect(safe_next(request, "web:my_day"))
                 return _triggers(HttpResponse(""), {
                     "tasksChanged": True,
                     "taskCreated": {"id": task.pk, "deal": task.deal_id, "client": task.client_id},
@@ -176,7 +179,7 @@ def create(request):
     _autofocus(form, "title")
     context = {"form": form, "deal": deal, "client": client if deal is None else deal.client,
                "target_deal": deal, "target_client": client, "quick_dates": quick_dates(),
-               "next": _safe_next(request, "")}
+               "next": safe_next(request, "")}
     if request.htmx:
         return render(request, "activities/_task_dialog.html", context)
     return render(request, "activities/task_page.html", context)
@@ -205,7 +208,7 @@ def timeline_add(request):
     if not request.htmx:
         if entry is None:
             messages.error(request, error)
-        return redirect(_safe_next(request, "web:my_day"))
+        return redirect(safe_next(request, "web:my_day"))
     if entry is None:
         response = render(request, "activities/_timeline_errors.html", {"error": error})
         response["HX-Retarget"] = "find .timeline-form-errors"

@@ -38,6 +38,7 @@ from voronka.catalog.models import (
     Source,
     TargetAudience,
 )
+from voronka.core import money
 from voronka.core.errors import DomainError
 from voronka.core.formatting import format_money
 
@@ -591,6 +592,10 @@ class CustomSpec(FieldSpec):
 
 # --- custom field values ----------------------------------------------------------------------------------
 
+CUSTOM_TEXT_MAX = 2000
+CUSTOM_NUMBER_WHOLE, CUSTOM_NUMBER_PLACES = 12, 6  # custom numbers: 12 digits before the point, ≤ 6 after
+
+
 def coerce_custom(definition: CustomFieldDefinition, value: Any, *, field: str | None = None) -> Any:
     """A custom value checked against its definition and normalised for storage; ``None`` when empty."""
     field = field or f"cf:{definition.key}"
@@ -598,20 +603,22 @@ def coerce_custom(definition: CustomFieldDefinition, value: Any, *, field: str |
     if value in (None, "", []):
         return None
     if kind == FieldType.TEXT:
-        return str(value)[:2000]
-    if kind in (FieldType.NUMBER, FieldType.MONEY):
-        money = kind == FieldType.MONEY
-        number = parse_decimal(value, field=field, places=2 if money else None,
-                               maximum=MONEY_MAX if money else NUMBER_MAX, negative=True,
-                               message=gettext("%(label)s: enter a number.") % {"label": label})
-        if number is None:
-            return None
-        if money and number < 0:
-            raise DomainError(gettext("%(label)s: the amount cannot be negative.") % {"label": label}, field=field)
-        text = format(number, "f")  # never the exponent notation ("1E+3")
-        if len(text) > 40:
-            raise DomainError(gettext("%(label)s: enter a number.") % {"label": label}, field=field)
+        text = str(value).strip()
+        if len(text) > CUSTOM_TEXT_MAX:  # refused, never cut: silent truncation is silent loss
+            raise DomainError(gettext("%(label)s: at most %(n)s characters (now %(len)s).")
+                              % {"label": label, "n": CUSTOM_TEXT_MAX, "len": len(text)}, field=field)
         return text
+    if kind == FieldType.MONEY:  # the definition's bounds (0 or more by default), kopecks
+        minimum = definition.min_value if definition.min_value is not None else 0
+        return str(money.parse_decimal(value, field=field, label=label, max_digits=money.MONEY_DIGITS,
+                                       decimal_places=money.MONEY_PLACES, minimum=minimum,
+                                       maximum=definition.max_value))
+    if kind == FieldType.NUMBER:  # the definition's bounds and decimal places (6 when unset)
+        places = definition.decimal_places if definition.decimal_places is not None else CUSTOM_NUMBER_PLACES
+        return money.plain(money.parse_decimal(value, field=field, label=label,
+                                               max_digits=CUSTOM_NUMBER_WHOLE + places, decimal_places=places,
+                                               minimum=definition.min_value, maximum=definition.max_value,
+                                               round_places=False))
     if kind == FieldType.DATE:
         try:
             day = parse_date(value, field=field)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from voronka.catalog.models import Channel, CustomFieldDefinition, FieldEntity, FieldType, Source
 from voronka.catalog.selectors import DictionaryKind
+from voronka.core.forms import DecimalField, IntegerField
 
 
 class CustomFieldForm(forms.Form):
@@ -22,14 +23,22 @@ class CustomFieldForm(forms.Form):
         label=_("Choices"), required=False, max_length=20_000,
         help_text=_("For choice fields, one per line: “value|label” or just the label."),
         widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}))
+    min_value = DecimalField(label=_("Minimum"), required=False, max_digits=18, decimal_places=6,
+                             help_text=_("Number and money fields: the smallest value allowed "
+                                         "(money: 0 when empty)."))
+    max_value = DecimalField(label=_("Maximum"), required=False, max_digits=18, decimal_places=6,
+                             help_text=_("Number and money fields: the largest value allowed."))
+    decimal_places = IntegerField(label=_("Decimal places"), required=False, min_value=0, max_value=6,
+                                  help_text=_("Number fields: digits allowed after the point (6 when empty)."))
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
-    sort_order = forms.IntegerField(label=_("Order"), required=False, min_value=0, max_value=1_000_000)
+    sort_order = IntegerField(label=_("Order"), required=False, min_value=0, max_value=1_000_000)
 
     def __init__(self, *args, definition: CustomFieldDefinition | None = None, **kwargs):
         if definition is not None and not args and "initial" not in kwargs:
             kwargs["initial"] = {
                 "label": definition.label, "field_type": definition.field_type, "is_active": definition.is_active,
-                "sort_order": definition.sort_order,
+                "sort_order": definition.sort_order, "min_value": definition.min_value,
+                "max_value": definition.max_value, "decimal_places": definition.decimal_places,
                 "choices": "\n".join(f"{c.get('value')}|{c.get('label')}" if isinstance(c, dict) else str(c)
                                      for c in definition.choices or []),
             }
@@ -63,7 +72,7 @@ class DictionaryItemForm(forms.Form):
 
 class ProductForm(DictionaryItemForm):
     sku = forms.CharField(label=_("SKU"), required=False, max_length=64)
-    price = forms.DecimalField(label=_("Price"), min_value=0, max_digits=14, decimal_places=2, initial=0)
+    price = DecimalField(label=_("Price"), min_value=0, max_digits=14, decimal_places=2, initial=0)
     currency = forms.CharField(label=_("Currency"), max_length=3, min_length=3, initial="RUB")
 
     def __init__(self, *args, item=None, **kwargs):
@@ -77,7 +86,7 @@ class CampaignForm(DictionaryItemForm):
                                     empty_label="—")
     channel = forms.ModelChoiceField(label=_("Channel"), required=False, queryset=Channel.objects.none(),
                                      empty_label="—")
-    cost = forms.DecimalField(label=_("Cost"), min_value=0, max_digits=14, decimal_places=2, initial=0)
+    cost = DecimalField(label=_("Cost"), min_value=0, max_digits=14, decimal_places=2, initial=0)
     starts_on = forms.DateField(label=_("Starts on"), required=False,
                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     ends_on = forms.DateField(label=_("Ends on"), required=False,

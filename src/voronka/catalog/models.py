@@ -114,6 +114,14 @@ class CustomFieldDefinition(models.Model):
     field_type = models.CharField(_("type"), max_length=16, choices=FieldType.choices)
     choices = models.JSONField(_("choices"), default=list, blank=True,
                                help_text=_("For choice fields: a list of {value, label}."))
+    min_value = models.DecimalField(_("minimum"), max_digits=18, decimal_places=6, null=True, blank=True,
+                                    help_text=_("Number and money fields: the smallest value allowed "
+                                                "(money: 0 when empty)."))
+    max_value = models.DecimalField(_("maximum"), max_digits=18, decimal_places=6, null=True, blank=True,
+                                    help_text=_("Number and money fields: the largest value allowed."))
+    decimal_places = models.PositiveSmallIntegerField(
+        _("decimal places"), null=True, blank=True,
+        help_text=_("Number fields: digits allowed after the point, 0 to 6 (6 when empty). Money: always 2."))
     is_active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
 
@@ -126,6 +134,12 @@ class CustomFieldDefinition(models.Model):
             models.CheckConstraint(
                 condition=models.Q(field_type__in=[t.value for t in FieldType]), name="customfield_type_valid"
             ),
+            models.CheckConstraint(
+                condition=models.Q(min_value__isnull=True) | models.Q(max_value__isnull=True)
+                | models.Q(min_value__lte=models.F("max_value")),
+                name="customfield_bounds_ordered",
+            ),
+            models.CheckConstraint(condition=models.Q(decimal_places__lte=6), name="customfield_places_lte_6"),
         ]
 
     def __str__(self) -> str:

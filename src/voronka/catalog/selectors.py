@@ -20,6 +20,7 @@ from voronka.catalog.models import (
     TargetAudience,
 )
 from voronka.core.errors import DomainError, NotFound
+from voronka.core.params import parse_id
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,8 @@ def lost_reason_from(value: LostReason | int | str, *, unknown: str) -> LostReas
     """The lost reason itself, or the one with this id (from a form or the API); ``unknown`` is the message."""
     if isinstance(value, LostReason):
         return value
-    found = LostReason.objects.filter(pk=value).first() if str(value).isdigit() else None
+    number = parse_id(value)
+    found = LostReason.objects.filter(pk=number).first() if number is not None else None
     if found is None:
         raise DomainError(unknown, field="lost_reason")
     return found

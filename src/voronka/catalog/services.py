@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
@@ -19,8 +19,13 @@ from voronka.catalog.fields import coerce_custom
 from voronka.catalog.models import Campaign, Channel, CustomFieldDefinition, FieldEntity, FieldType, Source
 from voronka.catalog.selectors import dictionary_kind
 from voronka.core.errors import DomainError
+from voronka.core.money import MONEY_DIGITS, MONEY_PLACES, parse_decimal, parse_money
 from voronka.core.validation import clean_or_raise
 from voronka.events.services import record_event
+
+# Custom numbers: up to 12 digits before the point and (by default, at most) 6 after.
+NUMBER_WHOLE, NUMBER_PLACES = 12, 6
+NUMBER_TYPES = (FieldType.NUMBER, FieldType.MONEY)
 
 
 def clean_custom_values(*, entity: str, values: dict[str, Any], current: dict[str, Any] | None = None
@@ -106,6 +111,40 @@ def _check_field_type(field_type: str) -> str:
 CUSTOM_VALUE_MODELS = {FieldEntity.DEAL: "deals.Deal", FieldEntity.CLIENT: "clients.Client"}
 
 
+def _clean_bounds(field_type: str, min_value: Any, max_value: Any, decimal_places: Any
+                  ) -> tuple[Decimal | None, Decimal | None, int | None]:
+    """Bounds and precision of number/money fields; refused on other types (a setting that does nothing)."""
+    given = {k: v for k, v in (("min_value", min_value), ("max_value", max_value),
+                               ("decimal_places", decimal_places)) if v not in (None, "")}
+    if field_type not in NUMBER_TYPES:
+        if given:
+            raise DomainError(_("Minimum, maximum and decimal places apply to number and money fields only."),
+                              field=next(iter(given)))
+        return None, None, None
+    bounds = [parse_decimal(given[k], field=k, max_digits=NUMBER_WHOLE + NUMBER_PLACES,
+                            decimal_places=NUMBER_PLACES, round_places=False) if k in given else None
+              for k in ("min_value", "max_value")]
+    low, high = bounds
+    if low is not None and high is not None and low > high:
+        raise DomainError(_("The minimum is greater than the maximum."), field="min_value")
+    places = None
+    if "decimal_places" in given:
+        text = str(given["decimal_places"]).strip()
+        places = int(text) if text.isascii() and text.isdigit() and len(text) < 3 else None
+        if field_type == FieldType.MONEY and places != MONEY_PLACES:
+            raise DomainError(_("Money fields always have 2 decimal places."), field="decimal_places")
+        if places is None or not 0 <= places <= NUMBER_PLACES:
+            raise DomainError(_("Decimal places: a whole number from 0 to 6."), field="decimal_places")
+    if field_type == FieldType.MONEY:
+        limit = Decimal(10) ** (MONEY_DIGITS - MONEY_PLACES)
+        if any(b is not None and b.copy_abs() >= limit for b in bounds):
+            raise DomainError(_("Money bounds must be below 1 000 000 000 000."), field="max_value")
+    for name, bound in (("min_value", low), ("max_value", high)):
+        if bound is not None and places is not None and bound != bound.quantize(Decimal(1).scaleb(-places)):
+            raise DomainError(_("The bound has more decimal places than the field allows."), field=name)
+    return low, high, places
+
+
 def _custom_field_in_use(definition: CustomFieldDefinition) -> bool:
     model = apps.get_model(CUSTOM_VALUE_MODELS[definition.entity])
     return model.objects.filter(custom__has_key=definition.key).exists()
@@ -114,8 +153,13 @@ def _custom_field_in_use(definition: CustomFieldDefinition) -> bool:
 @transaction.atomic
 def create_custom_field(*, actor, entity: str, label: str, field_type: str, key: str = "",
                         choices: Iterable | None = None, is_active: bool = True,
-                        sort_order: int | None = None) -> CustomFieldDefinition:
-    """Add a field to deals or clients; the key (a slug, unique per entity) is made from the label if empty."""
+                        sort_order: int | None = None, min_value: Any = None, max_value: Any = None,
+                        decimal_places: Any = None) -> CustomFieldDefinition:
+    """Add a field to deals or clients; the key (a slug, unique per entity) is made from the label if empty.
+
+    Number and money fields may have bounds (``min_value``/``max_value``; money: 0 or more unless a minimum
+    says otherwise) and numbers a precision (``decimal_places``, 0–6); values outside are field errors.
+    """
     require_perm(actor, "configure")
     if entity not in FieldEntity.values:
         raise DomainError(_("Choose deals or clients."), field="entity")
@@ -130,9 +174,11 @@ def create_custom_field(*, actor, entity: str, label: str, field_type: str, key:
     if sort_order is None:
         sort_order = (CustomFieldDefinition.objects.filter(entity=entity)
                       .aggregate(m=Max("sort_order"))["m"] or 0) + 1
+    low, high, places = _clean_bounds(field_type, min_value, max_value, decimal_places)
     definition = CustomFieldDefinition(entity=entity, key=key, label=label, field_type=field_type,
                                        choices=_clean_choices(field_type, choices), is_active=bool(is_active),
-                                       sort_order=max(0, int(sort_order)))
+                                       sort_order=max(0, int(sort_order)), min_value=low, max_value=high,
+                                       decimal_places=places)
     clean_or_raise(definition)
     definition.save()
     record_event(actor=actor, verb="custom_field.created", target=definition)
@@ -142,10 +188,15 @@ def create_custom_field(*, actor, entity: str, label: str, field_type: str, key:
 @transaction.atomic
 def update_custom_field(*, actor, definition: CustomFieldDefinition, label: str, field_type: str,
                         choices: Iterable | None = None, is_active: bool = True,
-                        sort_order: int | None = None) -> CustomFieldDefinition:
-    """Change a field; its entity and key stay (stored values and stage rules refer to them)."""
+                        sort_order: int | None = None, min_value: Any = None, max_value: Any = None,
+                        decimal_places: Any = None) -> CustomFieldDefinition:
+    """Change a field; its entity and key stay (stored values and stage rules refer to them).
+
+    New bounds apply to values written from now on; stored values are kept as they are.
+    """
     require_perm(actor, "configure")
-    fields = ["label", "field_type", "choices", "is_active", "sort_order"]
+    fields = ["label", "field_type", "choices", "is_active", "sort_order", "min_value", "max_value",
+              "decimal_places"]
     before = {f: getattr(definition, f) for f in fields}
     field_type = _check_field_type(field_type)
     if field_type != definition.field_type and _custom_field_in_use(definition):
@@ -154,6 +205,8 @@ def update_custom_field(*, actor, definition: CustomFieldDefinition, label: str,
     definition.label = _clean_label(label)
     definition.field_type = field_type
     definition.choices = _clean_choices(field_type, choices)
+    definition.min_value, definition.max_value, definition.decimal_places = _clean_bounds(
+        field_type, min_value, max_value, decimal_places)
     definition.is_active = bool(is_active)
     if sort_order is not None:
         definition.sort_order = max(0, int(sort_order))
@@ -182,13 +235,7 @@ def _apply_dictionary_fields(item: Model, spec, fields: dict) -> None:
         fields["name"] = name
     for money in ("price", "cost"):
         if money in fields:
-            try:
-                value = Decimal(str(fields[money] if fields[money] not in (None, "") else 0))
-            except InvalidOperation as exc:
-                raise DomainError(_("Enter a number."), field=money) from exc
-            if not value.is_finite() or value < 0:
-                raise DomainError(_("The amount cannot be negative."), field=money)
-            fields[money] = value
+            fields[money] = parse_money(fields[money] if fields[money] not in (None, "") else 0, field=money)
     if "currency" in fields:
         currency = str(fields["currency"] or "").strip().upper()
         if not re.fullmatch(r"[A-Z]{3}", currency):

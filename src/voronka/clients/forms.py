@@ -21,6 +21,10 @@ from voronka.catalog.models import (
 )
 from voronka.clients.models import ClientKind, ClientStatus, Rating
 from voronka.clients.templatetags.client_tags import phone as format_phone
+from voronka.core.forms import IntegerField
+from voronka.core.validation import NOTES_MAX, REQUISITES_MAX
+
+STALE_FORM = _("This form is out of date or damaged: reload the page and try again.")
 
 # Deal keys of stage required fields (and other service field names) → the quick-add form's fields; a client
 # key of the field registry (``client.region``) maps to the client attribute (``region``) when the form has it.
@@ -80,7 +84,7 @@ class ClientForm(forms.Form):
                             widget=forms.EmailInput(attrs={"autocomplete": "off"}))
     website = forms.CharField(label=_("Website"), required=False, max_length=255)
     address = forms.CharField(label=_("Address"), required=False, max_length=500)
-    requisites = forms.CharField(label=_("Requisites"), required=False,
+    requisites = forms.CharField(label=_("Requisites"), required=False, max_length=REQUISITES_MAX,
                                  help_text=_("Legal name, KPP, OGRN, bank details."),
                                  widget=forms.Textarea(attrs={"rows": 3}))
     region = DictionaryChoiceField(Region, label=_("Region"))
@@ -91,7 +95,11 @@ class ClientForm(forms.Form):
     campaign = DictionaryChoiceField(Campaign, label=_("Campaign"))
     rating = forms.ChoiceField(label=_("Prospect rating"), required=False, choices=_empty() + list(Rating.choices))
     responsible = forms.ModelChoiceField(label=_("Responsible manager"), queryset=None, empty_label=None)
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=NOTES_MAX,
+                            widget=forms.Textarea(attrs={"rows": 3}))
+    version = IntegerField(required=False, min_value=1, max_value=2**31 - 1, widget=forms.HiddenInput,
+                           error_messages={"invalid": STALE_FORM, "min_value": STALE_FORM,
+                                           "max_value": STALE_FORM})
 
     FIELDS = ("kind", "name", "inn", "phone", "email", "website", "address", "requisites", "region", "industry",
               "target_audience", "source", "channel", "campaign", "rating", "responsible", "notes")
@@ -99,6 +107,7 @@ class ClientForm(forms.Form):
     def __init__(self, *args, users, client, **kwargs):
         initial = {f: getattr(client, f) for f in self.FIELDS}
         initial["phone"] = format_phone(client.phone)
+        initial["version"] = client.version
         super().__init__(*args, initial=initial, **kwargs)
         # A user outside the assignable list (another team's) stays selectable as the current value.
         self.fields["responsible"].queryset = (users | users.model.objects.filter(pk=client.responsible_id))
@@ -109,8 +118,18 @@ class ClientForm(forms.Form):
                 field.queryset = field.queryset | field.queryset.model.objects.filter(pk=current)
 
     def changes(self, client) -> dict:
-        """Only the fields the user changed (the service writes and audits these)."""
-        return {f: v for f, v in self.cleaned_data.items() if getattr(client, f) != v}
+        """Only the fields the post contains and the user changed (the service writes and audits these).
+
+        A field missing from the post is not an emptied field: it keeps its value.
+        """
+        return {f: v for f, v in self.cleaned_data.items()
+                if f in self.FIELDS and f in self.data and getattr(client, f) != v}
+
+    def clean(self):
+        data = super().clean()
+        if self.has_error("version"):
+            self.add_error(None, STALE_FORM)
+        return data
 
 
 class ContactForm(forms.Form):
@@ -142,7 +161,10 @@ class QualificationForm(forms.Form):
             self.questions.append((question, answer, name))
 
     def answers(self) -> dict[int, str]:
-        return {question.pk: self.cleaned_data.get(name, "") for question, _a, name in self.questions}
+        """The answers the post contains: a question whose field is absent keeps its answer (only an empty
+        field that is present removes one)."""
+        return {question.pk: self.cleaned_data.get(name, "") for question, _a, name in self.questions
+                if name in self.data}
 
     def rows(self):
         """(question, answer, bound field) for the template."""
@@ -209,7 +231,7 @@ class QuickAddForm(forms.Form):
                                     widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     # the choices of the duplicate warning
     allow_duplicate = forms.BooleanField(required=False, widget=forms.HiddenInput)
-    existing_client = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1,
+    existing_client = IntegerField(required=False, min_value=1, max_value=2**31 - 1,
                                          widget=forms.HiddenInput)
 
     CLIENT_FIELDS = ("kind", "name", "phone", "email", "inn", "region", "source", "channel")

@@ -58,6 +58,8 @@ class Client(models.Model):
     refused_at = models.DateTimeField(_("refused at"), null=True, blank=True)
     custom = models.JSONField(_("custom fields"), default=dict, blank=True)
     notes = models.TextField(_("notes"), blank=True, default="")
+    version = models.PositiveIntegerField(_("version"), default=1,
+                                          help_text=_("Bumped by every write; edits check the one they saw."))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -75,6 +77,7 @@ class Client(models.Model):
                 name="client_refused_has_reason",
             ),
             models.CheckConstraint(condition=~models.Q(name=""), name="client_name_not_empty"),
+            models.CheckConstraint(condition=models.Q(version__gte=1), name="client_version_gte_1"),
         ]
 
     def __str__(self) -> str:

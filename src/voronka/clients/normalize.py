@@ -48,8 +48,13 @@ def normalize_name(raw: str) -> str:
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
+_INN = re.compile(r"[0-9]{10}|[0-9]{12}", re.ASCII)
+
+
 def normalize_inn(raw: str, *, field: str = "inn") -> str:
-    inn = re.sub(r"\s+", "", raw or "")
-    if inn and (not inn.isdigit() or len(inn) not in (10, 12)):
-        raise DomainError(_("INN must have 10 or 12 digits."), field=field)
+    """Spaces and dashes dropped; then empty or 10/12 ASCII digits (``١٢٣…`` or ``１２３…`` are refused, so the
+    duplicate check on INN compares like with like)."""
+    inn = re.sub(r"[\s\-]+", "", str(raw or ""))
+    if inn and not _INN.fullmatch(inn):
+        raise DomainError(_("INN must have 10 or 12 digits (0–9)."), field=field)
     return inn

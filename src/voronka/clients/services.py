@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,7 +19,14 @@ from voronka.clients.models import Client, ClientStatus, Contact, QualificationA
 from voronka.clients.normalize import normalize_email, normalize_inn, normalize_name, normalize_phone
 from voronka.clients.selectors import find_duplicates
 from voronka.core.errors import Conflict, DomainError
-from voronka.core.validation import clean_or_raise
+from voronka.core.validation import (
+    ANSWER_MAX,
+    COMMENT_MAX,
+    NOTES_MAX,
+    REQUISITES_MAX,
+    check_text,
+    clean_or_raise,
+)
 from voronka.events.services import record_event
 
 logger = logging.getLogger(__name__)
@@ -27,6 +35,17 @@ CLIENT_FIELDS = (
     "kind", "name", "inn", "phone", "email", "website", "address", "requisites", "region", "industry",
     "target_audience", "source", "channel", "campaign", "rating", "responsible", "notes",
 )
+
+
+TEXT_LIMITS = {"notes": NOTES_MAX, "requisites": REQUISITES_MAX}
+
+
+class StaleClient(Conflict):
+    default_code = "stale"
+
+    def __init__(self) -> None:
+        super().__init__(_("Someone else has changed this client meanwhile. Reload the card and try again."),
+                         field="version")
 
 
 class DuplicateClient(Conflict):
@@ -49,6 +68,9 @@ def _normalized(fields: dict[str, Any]) -> dict[str, Any]:
         out["inn"] = normalize_inn(out["inn"] or "")
     if "name" in out:
         out["name"] = (out["name"] or "").strip()
+    for field, limit in TEXT_LIMITS.items():
+        if field in out:
+            out[field] = check_text(str(out[field] or ""), field=field, limit=limit)
     return out
 
 
@@ -89,11 +111,20 @@ def create_client(*, actor: User, name: str, responsible: User | None = None, al
 
 
 @transaction.atomic
-def update_client(*, actor: User, client: Client, custom: dict[str, Any] | None = None, **fields: Any) -> Client:
+def update_client(*, actor: User, client: Client, custom: dict[str, Any] | None = None,
+                  expected_version: int | None = None, **fields: Any) -> Client:
+    """Change the given fields; only the changed columns are written, on the version the caller saw.
+
+    ``expected_version`` is the version the user's form showed (else the one ``client`` was read with); a
+    concurrent write in between is a ``StaleClient`` conflict, never a silently lost update.
+    """
     require_perm(actor, "change", client)
     unknown = set(fields) - set(CLIENT_FIELDS)
     if unknown:
         raise DomainError(_("Unknown client fields: %(f)s.") % {"f": ", ".join(sorted(unknown))})
+    seen = client.version if expected_version is None else expected_version
+    if seen != client.version:
+        raise StaleClient()
     data = _normalized(fields)
     if "name" in data and not data["name"]:
         raise DomainError(_("Enter the client's name."), field="name")
@@ -101,16 +132,40 @@ def update_client(*, actor: User, client: Client, custom: dict[str, Any] | None 
         if data["responsible"] is None:
             raise DomainError(_("Choose the responsible manager."), field="responsible")
         require_assignable(actor, data["responsible"], field="responsible")
-    before = {f: getattr(client, f) for f in data}
-    for field, value in data.items():
-        setattr(client, field, value)
-    client.name_normalized = normalize_name(client.name)
+    before = {f: getattr(client, f) for f in (*data, "custom")}
+    changed = [f for f, value in data.items() if getattr(client, f) != value]
+    for field in changed:
+        setattr(client, field, data[field])
+    if "name" in changed:
+        client.name_normalized = normalize_name(client.name)
+        changed.append("name_normalized")
     if custom is not None:
-        client.custom = clean_custom_values(entity="client", values=custom, current=client.custom)
+        merged = clean_custom_values(entity="client", values=custom, current=client.custom)
+        if merged != client.custom:
+            client.custom = merged
+            changed.append("custom")
+    if not changed:
+        return client
     clean_or_raise(client, exclude=["name_normalized"])
-    client.save()
-    record_event(actor=actor, verb="client.updated", target=client, changes=diff(client, before, data))
+    _write(client, changed, seen)
+    record_event(actor=actor, verb="client.updated", target=client,
+                 changes=diff(client, before, [f for f in changed if f != "name_normalized"]))
     return client
+
+
+def _write(client: Client, fields: list[str], seen: int | None = None) -> None:
+    """UPDATE only ``fields`` (+ version, updated_at). With ``seen``: only if the row still has that version."""
+    now = timezone.now()
+    payload = {f: getattr(client, f) for f in dict.fromkeys(fields)}
+    rows = Client.objects.filter(pk=client.pk)
+    if seen is not None:
+        if rows.filter(version=seen).update(version=seen + 1, updated_at=now, **payload) != 1:
+            raise StaleClient()
+        client.version = seen + 1
+    else:
+        rows.update(version=F("version") + 1, updated_at=now, **payload)
+        client.version = rows.values_list("version", flat=True).get()
+    client.updated_at = now
 
 
 @transaction.atomic
@@ -131,15 +186,16 @@ def add_contact(*, actor: User, client: Client, name: str, phone: str = "", emai
 
 @transaction.atomic
 def answer_questions(*, actor: User, client: Client, answers: dict[int, str]) -> list[QualificationAnswer]:
-    """Save qualification answers; an empty answer removes the stored one."""
+    """Save the given answers; an empty answer removes the stored one, questions not given stay as they are."""
     require_perm(actor, "change", client)
     questions = {q.pk: q for q in Question.objects.filter(pk__in=list(answers))}
     missing = set(answers) - set(questions)
     if missing:
         raise DomainError(_("Unknown qualification question."), field="answers")
     saved = []
-    for question_id, text in answers.items():
-        text = (text or "").strip()
+    texts = {qid: check_text((text or "").strip(), field=f"q_{qid}", limit=ANSWER_MAX,
+                             label=questions[qid].text) for qid, text in answers.items()}
+    for question_id, text in texts.items():
         if not text:
             QualificationAnswer.objects.filter(client=client, question_id=question_id).delete()
             continue
@@ -153,9 +209,9 @@ def answer_questions(*, actor: User, client: Client, answers: dict[int, str]) ->
 def _set_refused(client: Client, reason: LostReason, comment: str) -> None:
     client.status = ClientStatus.REFUSED
     client.refusal_reason = reason
-    client.refusal_comment = comment or ""
+    client.refusal_comment = check_text(comment or "", field="comment", limit=COMMENT_MAX)
     client.refused_at = timezone.now()
-    client.save(update_fields=["status", "refusal_reason", "refusal_comment", "refused_at", "updated_at"])
+    _write(client, ["status", "refusal_reason", "refusal_comment", "refused_at"])
 
 
 @transaction.atomic
@@ -178,7 +234,7 @@ def mark_client_won(*, client: Client) -> None:
         client.status = ClientStatus.CLIENT
         client.refusal_reason = None
         client.refused_at = None
-        client.save(update_fields=["status", "refusal_reason", "refused_at", "updated_at"])
+        _write(client, ["status", "refusal_reason", "refused_at"])
 
 
 def mark_client_lost(*, client: Client, reason: LostReason, comment: str = "") -> bool:

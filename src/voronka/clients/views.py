@@ -51,6 +51,7 @@ from voronka.core.errors import DomainError, MissingFields, NotFound
 from voronka.core.forms import apply_domain_error
 from voronka.core.htmx import dialog_or_page, hx_redirect
 from voronka.core.http import get_or_404
+from voronka.core.params import parse_id
 from voronka.deals.leads import create_lead
 from voronka.pipelines.selectors import list_pipelines
 
@@ -206,7 +207,8 @@ def client_edit(request, client_id: int):
     form = ClientForm(request.POST, users=users, client=client)
     if form.is_valid():
         try:
-            update_client(actor=request.user, client=client, **form.changes(client))
+            update_client(actor=request.user, client=client, expected_version=form.cleaned_data.get("version"),
+                          **form.changes(client))
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
@@ -237,9 +239,10 @@ def client_refuse(request, client_id: int):
 # --- quick add lead -----------------------------------------------------------------------------------------
 
 def _visible_existing(request, raw) -> Client | None:
+    client_id = parse_id(raw)
     try:
-        return get_client(actor=request.user, client_id=int(raw)) if raw else None
-    except (NotFound, TypeError, ValueError):
+        return get_client(actor=request.user, client_id=client_id) if client_id is not None else None
+    except NotFound:
         return None
 
 

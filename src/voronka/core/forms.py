@@ -1,10 +1,52 @@
-"""Forms and domain errors: one way to show a service's refusal on the form that asked for it."""
+"""Form helpers: number fields that parse the way the services do (ASCII digits only), and one way to
+show a service's refusal (a domain error) on the form that asked for it.
+
+Django's ``IntegerField`` and ``DecimalField`` pass the text to ``int()``/``Decimal()``, which accept
+Arabic-Indic and full-width digits (``١٢`` → 12) and exponents (``1e309``); these fields refuse them, so a
+form and the service behind it agree on what a number is.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
 from voronka.core.errors import DomainError
+from voronka.core.money import parse_decimal
+
+_INTEGER = re.compile(r"[+-]?[0-9]{1,19}", re.ASCII)
+
+
+class IntegerField(forms.IntegerField):
+    """An integer of ASCII digits (an id, a version, an order)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).strip()
+        if not _INTEGER.fullmatch(text):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return int(text)
+
+
+class DecimalField(forms.DecimalField):
+    """A decimal of ASCII digits with one separator (``.`` or ``,``) and optional thousands spaces."""
+
+    default_error_messages = {"invalid": _("Enter a number (digits 0–9, one decimal separator).")}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        digits = self.max_digits or 40
+        places = self.decimal_places if self.decimal_places is not None else 10
+        try:
+            return parse_decimal(value, field=None, max_digits=digits, decimal_places=places,
+                                 round_places=False)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message, code="invalid") from exc
 
 
 def apply_domain_error(form, exc: DomainError, *, field_for: Callable[[str], str | None] | None = None) -> None:
@@ -18,7 +60,8 @@ def apply_domain_error(form, exc: DomainError, *, field_for: Callable[[str], str
         if not key:
             return None
         name = field_for(key) if field_for is not None else key
-        return name if name in form.fields else None
+        # A hidden field (``version``) shows no errors: its refusal ("reload") goes to the form.
+        return name if name in form.fields and not form.fields[name].widget.is_hidden else None
 
     first = name_of(exc.field)
     form.add_error(first, exc.message)

@@ -21,6 +21,9 @@ from voronka.catalog.models import (
     Source,
 )
 from voronka.clients.models import Rating
+from voronka.core.errors import DomainError
+from voronka.core.forms import DecimalField, IntegerField
+from voronka.core.params import parse_id
 from voronka.deals.models import DealStatus
 
 MAX_ID = 2**31 - 1
@@ -33,8 +36,11 @@ def _active(model):
     return model.objects.filter(is_active=True).order_by("sort_order", "name")
 
 
-def _id_field(**kwargs) -> forms.IntegerField:
-    return forms.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+STALE_FORM = _("This form is out of date or damaged: reload the page and try again.")
+
+
+def _id_field(**kwargs) -> IntegerField:
+    return IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
 
 
 def _choices(rows, empty=None) -> list[tuple[str, str]]:
@@ -159,7 +165,23 @@ class BoardContextForm(forms.Form):
     ctx = forms.ChoiceField(required=False, choices=[("", ""), ("board", "board"), ("page", "page")],
                             widget=forms.HiddenInput)
     filters = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
-    version = _id_field(required=False, widget=forms.HiddenInput)
+    version = _id_field(required=False, widget=forms.HiddenInput, error_messages={
+        "invalid": STALE_FORM, "min_value": STALE_FORM, "max_value": STALE_FORM})
+
+    def clean(self):
+        data = super().clean()
+        if self.has_error("version"):  # a hidden field: say it where the dialog shows it
+            self.add_error(None, STALE_FORM)
+        return data
+
+    def posted_version(self) -> int | None:
+        """The version the page showed (None when the post has none); a malformed one is a DomainError,
+        so it can never switch the stale-edit check off."""
+        if self.data.get("version") in (None, ""):
+            return None
+        if not self.is_valid() and self.has_error("version"):
+            raise DomainError(STALE_FORM, field="version", code="stale")
+        return self.cleaned_data["version"]
 
 
 class MoveForm(BoardContextForm):
@@ -168,7 +190,7 @@ class MoveForm(BoardContextForm):
 
 
 class WinForm(BoardContextForm):
-    amount = forms.DecimalField(label=_("Amount"), required=False, **MONEY,
+    amount = DecimalField(label=_("Amount"), required=False, **MONEY,
                                 error_messages={"required": _("Enter the amount of the won deal.")},
                                 widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal",
                                                                 "id": "win-amount"}))
@@ -224,11 +246,8 @@ class IdListField(forms.Field):
     def to_python(self, value):
         ids: list[int] = []
         for raw in value or []:
-            try:
-                number = int(raw)
-            except (TypeError, ValueError):
-                continue
-            if 1 <= number <= MAX_ID and number not in ids:
+            number = parse_id(raw, maximum=MAX_ID)
+            if number is not None and number not in ids:
                 ids.append(number)
         return ids[:MAX_IDS]
 
@@ -255,11 +274,11 @@ class BulkReassignForm(forms.Form):
 class LineForm(forms.Form):
     product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none(), required=False,
                                      empty_label="—")
-    quantity = forms.DecimalField(label=_("Quantity"), max_digits=12, decimal_places=3, required=False,
+    quantity = DecimalField(label=_("Quantity"), max_digits=12, decimal_places=3, required=False,
                                   min_value=Decimal("0.001"), widget=forms.NumberInput(attrs={"step": "any"}))
-    price = forms.DecimalField(label=_("Price"), required=False, **MONEY,
+    price = DecimalField(label=_("Price"), required=False, **MONEY,
                                widget=forms.NumberInput(attrs={"step": "0.01"}))
-    discount_pct = forms.DecimalField(label=_("Discount, %"), required=False, max_digits=5, decimal_places=2,
+    discount_pct = DecimalField(label=_("Discount, %"), required=False, max_digits=5, decimal_places=2,
                                       min_value=Decimal("0"), max_value=Decimal("100"),
                                       widget=forms.NumberInput(attrs={"step": "0.01"}))
 
@@ -292,6 +311,42 @@ def lines_formset(*, data=None, lines=(), products=None) -> Any:
     for form in formset.forms:
         form.fields["product"].choices = choices.choices
     return formset
+
+
+def _line_key(spec: dict[str, Any], prices: dict[int, Decimal]) -> tuple:
+    product = int(spec["product"])
+    price = spec.get("price")
+    return (product, Decimal(str(spec.get("quantity", 1))), Decimal(str(prices.get(product, 0) if price is None
+                                                                        else price)),
+            Decimal(str(spec.get("discount_pct", 0))))
+
+
+def posted_lines(formset, lines, data) -> list[dict[str, Any]] | None:
+    """The lines after a post of the lines formset, or None when the post changes nothing.
+
+    Only an explicit deletion deletes: a row whose "remove" box is ticked or whose product select is posted
+    empty. A row of an existing line that the post does not contain (``lines-TOTAL_FORMS=0``, a cut-off
+    post) keeps that line.
+    """
+    forms_ = list(formset.forms)
+    out: list[dict[str, Any]] = []
+    kept = [{"product": line.product_id, "quantity": line.quantity, "price": line.price,
+             "discount_pct": line.discount_pct} for line in lines]
+    for index, current in enumerate(kept):
+        form = forms_[index] if index < len(forms_) else None
+        if form is None or form.add_prefix("product") not in data:
+            out.append(current)
+            continue
+        spec = form.line()
+        if spec is not None:
+            out.append(spec)
+    out += [spec for spec in (form.line() for form in forms_[len(kept):]) if spec is not None]
+    prices = {line.product_id: line.product.price for line in lines}
+    if len(out) == len(kept) and all(
+            spec["product"] in prices and _line_key(spec, prices) == _line_key(old, prices)
+            for spec, old in zip(out, kept, strict=True)):
+        return None
+    return out
 
 
 class ModelChoicesCache:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -32,7 +32,9 @@ from voronka.catalog.selectors import lost_reason_from
 from voronka.clients.models import Client
 from voronka.clients.services import mark_client_lost, mark_client_won, update_client
 from voronka.core.errors import Conflict, DomainError, MissingFields, NotFound
-from voronka.core.validation import clean_or_raise
+from voronka.core.money import check_money, money_limit, parse_decimal, parse_money, parse_quantity
+from voronka.core.params import parse_id
+from voronka.core.validation import COMMENT_MAX, check_text, clean_or_raise
 from voronka.deals.models import Deal, DealLine, DealStatus, StageTransition, TransitionKind
 from voronka.deals.rules import labels_for, missing_required_fields
 from voronka.events.services import record_event
@@ -85,15 +87,7 @@ def _require_kept(deal: Deal) -> None:
 
 
 def _money(value: Any, field: str = "amount") -> Decimal:
-    try:
-        amount = Decimal(str(value).replace(" ", "").replace(",", "."))
-    except (InvalidOperation, ValueError) as exc:
-        raise DomainError(_("Enter the amount as a number."), field=field) from exc
-    if not amount.is_finite():
-        raise DomainError(_("Enter the amount as a number."), field=field)
-    if amount < 0:
-        raise DomainError(_("The amount cannot be negative."), field=field)
-    return amount.quantize(Decimal("0.01"))
+    return parse_money(value, field=field)
 
 
 def _client_error(exc: DomainError, changes: ChangeSet) -> DomainError:
@@ -166,7 +160,8 @@ def _check_stage(pipeline: Pipeline, stage: Stage | None) -> Stage:
     if stage is None:
         raise DomainError(_("Choose a stage."), field="stage")
     if not isinstance(stage, Stage):
-        found = Stage.objects.filter(pk=stage).first() if str(stage).isdigit() else None
+        number = parse_id(stage)
+        found = Stage.objects.filter(pk=number).first() if number is not None else None
         if found is None:
             raise DomainError(_("Unknown stage."), field="stage", code="unknown_stage")
         stage = found
@@ -258,29 +253,32 @@ def create_deal(*, actor: User, title: str, pipeline: Pipeline, client: Client, 
 
 
 def _replace_lines(deal: Deal, lines: list[dict[str, Any]]) -> None:
-    DealLine.objects.filter(deal=deal).delete()
+    """Validate every line (and the total against the amount column) first, then replace them."""
+    built: list[DealLine] = []
     total = Decimal("0")
     for index, spec in enumerate(lines):
+        n = {"n": index + 1}
         product = spec.get("product")
         if not isinstance(product, Product):
-            product = Product.objects.filter(pk=product).first() if str(product).isdigit() else None
+            number = parse_id(product)
+            product = Product.objects.filter(pk=number).first() if number is not None else None
         if product is None:
-            raise DomainError(_("Line %(n)s: choose a product.") % {"n": index + 1}, field="lines")
-        try:
-            quantity = Decimal(str(spec.get("quantity", 1)))
-            discount = Decimal(str(spec.get("discount_pct", 0)))
-        except InvalidOperation as exc:
-            raise DomainError(_("Line %(n)s: enter numbers.") % {"n": index + 1}, field="lines") from exc
-        price = _money(spec.get("price", product.price), field="lines")
-        if quantity <= 0:
-            raise DomainError(_("Line %(n)s: the quantity must be positive.") % {"n": index + 1}, field="lines")
-        if not Decimal(0) <= discount <= Decimal(100):
-            raise DomainError(_("Line %(n)s: the discount is a percentage from 0 to 100.") % {"n": index + 1},
-                              field="lines")
+            raise DomainError(_("Line %(n)s: choose a product.") % n, field="lines")
+        label = _("Line %(n)s") % n
+        quantity = parse_quantity(spec.get("quantity", 1), field="lines", label=label)
+        discount = parse_decimal(spec.get("discount_pct", 0), field="lines", max_digits=5, decimal_places=2,
+                                 minimum=0, maximum=100, label=label)
+        price = parse_money(spec.get("price", product.price), field="lines", label=label)
         line = DealLine(deal=deal, product=product, quantity=quantity, price=price, discount_pct=discount)
+        check_money(line.total, field="lines", message=_(
+            "Line %(n)s: the line total is beyond the largest amount (%(max)s).") % {**n, "max": money_limit()})
         clean_or_raise(line, exclude=["deal", "product"])
-        line.save()
         total += line.total
+        built.append(line)
+    check_money(total, field="lines", message=_("The total of the lines is beyond the largest amount "
+                                                "(%(max)s).") % {"max": money_limit()})
+    DealLine.objects.filter(deal=deal).delete()
+    DealLine.objects.bulk_create(built)
     deal.amount = total
     Deal.objects.filter(pk=deal.pk).update(amount=total)
 
@@ -422,7 +420,7 @@ def lose_deal(*, actor: User, deal: Deal, reason: LostReason | None, comment: st
     reason = lost_reason_from(reason, unknown=_("Unknown lost reason."))
     _require_fields(deal, deal.stage)
     deal.lost_reason = reason
-    deal.lost_comment = comment or ""
+    deal.lost_comment = check_text((comment or "").strip(), field="comment", limit=COMMENT_MAX)
     _close(actor=actor, deal=deal, status=DealStatus.LOST, kind=TransitionKind.LOST, reason_text=_("Deal lost"))
     _save(deal, ["status", "closed_at", "lost_reason", "lost_comment"], None)
     mark_client_lost(client=deal.client, reason=reason, comment=comment)

@@ -17,7 +17,6 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,6 +27,8 @@ from voronka.catalog.fields import FieldSpec, deal_fields
 from voronka.core.errors import DomainError, MissingFields
 from voronka.core.forms import apply_domain_error
 from voronka.core.http import get_or_404
+from voronka.core.params import parse_id
+from voronka.core.urls import safe_next
 from voronka.deals import selectors
 from voronka.deals.forms import (
     BoardContextForm,
@@ -39,6 +40,7 @@ from voronka.deals.forms import (
     ReopenForm,
     WinForm,
     lines_formset,
+    posted_lines,
 )
 from voronka.deals.models import Deal
 from voronka.deals.rules import missing_required_fields
@@ -193,10 +195,7 @@ def board_column(request, slug: str, stage_id: int):
     stage = next((s for s in ordered_stages(pipeline) if s.pk == stage_id), None)
     if stage is None:
         raise Http404(_("Stage not found."))
-    try:
-        offset = min(max(int(request.GET.get("offset", 0)), 0), 1_000_000)
-    except (TypeError, ValueError):
-        offset = 0
+    offset = min(parse_id(request.GET.get("offset")) or 0, 1_000_000)
     filters = _board_filters(request.GET)
     cards = selectors.board_cards(actor=request.user, stage=stage, filters=filters, offset=offset,
                                   limit=selectors.BOARD_PAGE + 1)
@@ -420,9 +419,7 @@ def bulk_reassign(request):
     """Give the selected deals to another owner: only deals in the actor's scope; reports moved and errors."""
     users = list(assignable_users(actor=request.user))
     form = BulkReassignForm(request.POST, users=users)
-    next_url = request.POST.get("next") or reverse("deals:list")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = reverse("deals:list")
+    next_url = safe_next(request, "deals:list")
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
@@ -551,10 +548,9 @@ def deal_field(request, deal_id: int, key: str):
         form = DealValuesForm(keys=[key], deal=deal, registry=registry, required=False)
         return render(request, "deals/_field_edit.html", {**context, "form": form})
     form = DealValuesForm(request.POST, keys=[key], deal=deal, registry=registry, required=False)
-    context_form = BoardContextForm(request.POST)
-    version = context_form.cleaned_data.get("version") if context_form.is_valid() else None
     if form.is_valid():
         try:
+            version = BoardContextForm(request.POST).posted_version()
             deal = update_deal(actor=request.user, deal=deal, values=form.values(), expected_version=version)
             return render(request, "deals/_field.html", {"deal": deal, "row": field_row(deal, spec),
                                                          "saved": True})
@@ -574,12 +570,13 @@ def deal_lines(request, deal_id: int):
     if request.method == "GET":
         return render(request, "deals/_lines_edit.html", {"deal": deal, "formset": lines_formset(lines=lines)})
     formset = lines_formset(data=request.POST, lines=lines)
-    context_form = BoardContextForm(request.POST)
-    version = context_form.cleaned_data.get("version") if context_form.is_valid() else None
     errors: list[str] = []
     if formset.is_valid():
-        new_lines = [line for line in (f.line() for f in formset.forms) if line is not None]
+        new_lines = posted_lines(formset, lines, request.POST)
+        if new_lines is None:  # nothing to change (e.g. a post without the rows): no write, no new version
+            return render(request, "deals/_lines.html", {"deal": deal, "lines": lines})
         try:
+            version = BoardContextForm(request.POST).posted_version()
             deal = set_deal_lines(actor=request.user, deal=deal, lines=new_lines, expected_version=version)
             lines = list(deal.lines.select_related("product"))
             return render(request, "deals/_lines.html", {"deal": deal, "lines": lines, "saved": True})

@@ -21,7 +21,7 @@ from voronka.catalog.fields import deal_fields
 from voronka.catalog.models import CustomFieldDefinition
 from voronka.catalog.services import create_custom_field, seed_dictionaries
 from voronka.core.errors import DomainError
-from voronka.core.validation import clean_or_raise
+from voronka.core.validation import COMMENT_MAX, check_text, clean_or_raise
 from voronka.events.services import record_event
 from voronka.pipelines.models import Pipeline, Stage
 
@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 BLUEPRINT_DIR = Path(__file__).resolve().parent / "blueprints"
 BLUEPRINTS = ("inbound", "outreach", "renewal", "return")
+STAGE_TEXT_LIMITS = {"entry_result": COMMENT_MAX, "goal": COMMENT_MAX, "instructions": 20_000}
 STAGE_FIELDS = ("name", "entry_result", "goal", "max_days", "probability", "owner_role", "owner_team",
                 "owner_user", "required_fields", "qualification_questions", "on_enter", "instructions")
 ON_ENTER_ACTIONS = ("create_task_call", "create_task_email", "create_task_meeting")
@@ -66,6 +67,7 @@ def create_pipeline(*, actor: User, name: str, slug: str = "", kind: str = "cust
     if Pipeline.objects.filter(slug=slug).exists():
         raise DomainError(_("A pipeline with this slug already exists."), field="slug")
     order = (Pipeline.objects.aggregate(m=Max("sort_order"))["m"] or 0) + 1
+    description = check_text(description or "", field="description", limit=COMMENT_MAX)
     pipeline = Pipeline(name=name, slug=slug, kind=kind, description=description, sort_order=order)
     clean_or_raise(pipeline)
     pipeline.save()
@@ -107,6 +109,9 @@ def _apply_stage_fields(stage: Stage, fields: dict[str, Any]) -> None:
     if "qualification_questions" in fields:
         fields["qualification_questions"] = [str(q).strip() for q in fields["qualification_questions"] or []
                                              if str(q).strip()]
+    for key, limit in STAGE_TEXT_LIMITS.items():
+        if key in fields:
+            fields[key] = check_text(str(fields[key] or ""), field=key, limit=limit)
     for key, value in fields.items():
         setattr(stage, key, value)
     if not (stage.name or "").strip():
@@ -253,7 +258,7 @@ def update_pipeline(*, actor: User, pipeline: Pipeline, name: str, is_active: bo
     pipeline.name = name
     pipeline.is_active = bool(is_active)
     if description is not None:
-        pipeline.description = description.strip()
+        pipeline.description = check_text(description.strip(), field="description", limit=COMMENT_MAX)
     clean_or_raise(pipeline, exclude=["slug"])
     pipeline.save(update_fields=fields)
     record_event(actor=actor, verb="pipeline.updated", target=pipeline, changes=diff(pipeline, before, fields))

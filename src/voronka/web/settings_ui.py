@@ -13,6 +13,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from voronka.core.htmx import dialog_or_page, hx_redirect
+from voronka.core.params import parse_ids
 
 
 def admin_required(view):
@@ -66,9 +67,10 @@ class OrderForm(forms.Form):
 
     def clean_order(self) -> list[int]:
         parts = [p for p in re.split(r"[\s,]+", self.cleaned_data["order"]) if p]
-        if not parts or not all(p.isdigit() and len(p) < 19 for p in parts):
+        ids = parse_ids(parts, limit=1000) if parts else None
+        if not ids:
             raise forms.ValidationError(_("The order is not a list of ids."))
-        return [int(p) for p in parts]
+        return ids
 
 
 class MoveForm(forms.Form):

@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone, translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,6 +18,7 @@ from voronka.accounts.services import set_user_language
 from voronka.activities.selectors import my_day as my_day_selector
 from voronka.core.errors import DomainError
 from voronka.core.params import parse_id
+from voronka.core.urls import is_safe_path, safe_next
 from voronka.deals.selectors import SEARCH_MIN_LENGTH, global_search
 
 
@@ -30,9 +30,15 @@ class LoginView(auth_views.LoginView):
     template_name = "web/login.html"
     redirect_authenticated_user = True
 
+    def get_redirect_url(self):
+        url = super().get_redirect_url()
+        return url if is_safe_path(url, request=self.request) else ""
+
 
 class LogoutView(auth_views.LogoutView):
-    pass
+    def get_redirect_url(self):
+        url = super().get_redirect_url()
+        return url if is_safe_path(url, request=self.request) else ""
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -49,9 +55,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 def set_language(request):
     """Switch the UI language: stored on the user, or in a cookie before sign-in."""
     language = request.POST.get("language", "")
-    next_url = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = "/"
+    next_url = safe_next(request, "/")
     response = redirect(next_url)
     if language not in ("ru", "en"):
         return response
