@@ -75,6 +75,26 @@ def visible_deals(*, actor: User) -> QuerySet[Deal]:
     return Deal.objects.filter(scope_q(actor, "deals.Deal"))
 
 
+def reached_stage_q(stage: Stage, prefix: str = "") -> Q:
+    """Deals that reached ``stage`` (DESIGN.md §5): in its pipeline, with the furthest stage they visited at or
+    after it in the pipeline's *current* order ``(position, id)``. ``prefix`` ("deal__") filters related rows.
+
+    Reordering stages never makes a visited stage unreached: ``reorder_stages`` recomputes every deal's
+    furthest stage from the log, and this comparison reads the positions as they are now.
+    """
+    furthest = f"{prefix}furthest_stage__"
+    return Q(**{f"{prefix}pipeline_id": stage.pipeline_id}) & (
+        Q(**{f"{furthest}position__gt": stage.position})
+        | Q(**{f"{furthest}position": stage.position, f"{prefix}furthest_stage_id__gte": stage.pk}))
+
+
+def has_reached(deal: Deal, stage: Stage) -> bool:
+    """Python twin of ``reached_stage_q`` for one deal (its ``furthest_stage`` loaded)."""
+    furthest = deal.furthest_stage
+    return (deal.pipeline_id == stage.pipeline_id
+            and (furthest.position, furthest.pk) >= (stage.position, stage.pk))
+
+
 def _open_task_exists() -> Exists:
     return Exists(Task.objects.filter(deal=OuterRef("pk"), status=TaskStatus.OPEN))
 

@@ -152,14 +152,26 @@ def _lock(deal: Deal) -> Deal:
         raise NotFound(_("Deal not found."))
     if versions[0] != deal.version:
         raise StaleDeal()
-    return Deal.objects.select_related("stage", "pipeline", "client", "owner").get(pk=deal.pk)
+    return Deal.objects.select_related("stage", "pipeline", "client", "owner", "furthest_stage").get(pk=deal.pk)
 
 
 def _transition(*, deal: Deal, actor: User | None, kind: str, from_stage: Stage | None, to_stage: Stage | None,
                 at: dt.datetime, entered_at: dt.datetime | None) -> StageTransition:
+    """Append a log row; its pipeline is the one the deal is in after the change."""
     seconds = int((at - entered_at).total_seconds()) if entered_at else 0
-    return StageTransition.objects.create(deal=deal, kind=kind, from_stage=from_stage, to_stage=to_stage,
-                                          by_user=actor, at=at, seconds_in_from_stage=max(seconds, 0))
+    return StageTransition.objects.create(deal=deal, pipeline_id=deal.pipeline_id, kind=kind, from_stage=from_stage,
+                                          to_stage=to_stage, by_user=actor, at=at,
+                                          seconds_in_from_stage=max(seconds, 0))
+
+
+def _further(deal: Deal, stage: Stage) -> Stage:
+    """The further of the deal's furthest stage and ``stage``, by the positions stored now (the caller's
+    stage objects may predate a reorder)."""
+    current = deal.furthest_stage
+    if current is None or current.pk == stage.pk or current.pipeline_id != stage.pipeline_id:
+        return stage
+    positions = dict(Stage.objects.filter(pk__in=[current.pk, stage.pk]).values_list("pk", "position"))
+    return stage if (positions[stage.pk], stage.pk) > (positions[current.pk], current.pk) else current
 
 
 def _check_stage(pipeline: Pipeline, stage: Stage | None) -> Stage:
@@ -183,6 +195,7 @@ def _hand_off(*, actor: User, deal: Deal, stage: Stage, at: dt.datetime) -> bool
         return False
     previous = deal.owner
     deal.owner = new_owner
+    deal.owner_team_id = new_owner.team_id
     reassign_open_tasks(deal=deal, from_user=None, to_user=new_owner)
     log_activity(kind=ActivityKind.SYSTEM, author=actor, deal=deal, at=at,
                  body=_("Handed off from %(a)s to %(b)s at stage “%(s)s”.")
@@ -230,9 +243,9 @@ def create_deal(*, actor: User, title: str, pipeline: Pipeline, client: Client, 
         raise MissingFields(_("A deal starts with its first task."), field="task_title",
                             fields=["task_title", "task_due_date"])
     now = timezone.now()
-    deal = Deal(title=title, pipeline=pipeline, stage=stage, client=client, owner=owner,
+    deal = Deal(title=title, pipeline=pipeline, stage=stage, client=client, owner=owner, owner_team_id=owner.team_id,
                 currency=settings.VORONKA_DEFAULT_CURRENCY, stage_entered_at=now, created_at=now,
-                furthest_position=stage.position,
+                furthest_stage=stage,
                 is_new_client=not client.deals.filter(status=DealStatus.WON).exists())
     changes = _apply_values(actor=actor, deal=deal, values=values or {})
     clean_or_raise(deal, exclude=["client", "pipeline", "stage", "owner", "contact", "source", "channel",
@@ -249,7 +262,7 @@ def create_deal(*, actor: User, title: str, pipeline: Pipeline, client: Client, 
     log_activity(kind=ActivityKind.SYSTEM, author=actor, deal=deal, at=now,
                  body=_("Deal created at stage “%(stage)s”.") % {"stage": stage.name}, data={"event": "created"})
     if _hand_off(actor=actor, deal=deal, stage=stage, at=now):
-        deal.save(update_fields=["owner"])
+        deal.save(update_fields=["owner", "owner_team"])
     _run_on_enter(actor=actor, deal=deal, stage=stage)
     record_event(actor=actor, verb="deal.created", target=deal,
                  data={"pipeline": pipeline.pk, "stage": stage.pk, "owner": deal.owner_id, "client": client.pk})
@@ -321,7 +334,8 @@ def reassign_deal(*, actor: User, deal: Deal, owner: User, expected_version: int
     require_assignable(actor, owner)
     previous = deal.owner
     deal.owner = owner
-    _save(deal, ["owner"], expected_version)
+    deal.owner_team_id = owner.team_id  # the team snapshot team reports read
+    _save(deal, ["owner", "owner_team_id"], expected_version)
     reassign_open_tasks(deal=deal, from_user=previous, to_user=owner)
     log_activity(kind=ActivityKind.SYSTEM, author=actor, deal=deal,
                  body=_("Owner changed from %(a)s to %(b)s.") % {"a": previous, "b": owner},
@@ -358,10 +372,10 @@ def move_deal(*, actor: User, deal: Deal, stage: Stage, expected_version: int | 
     kind = _transition_kind(deal, old_stage, stage)
     deal.stage = stage
     deal.stage_entered_at = now
-    deal.furthest_position = max(deal.furthest_position, stage.position)
+    deal.furthest_stage = _further(deal, stage)
     handed = _hand_off(actor=actor, deal=deal, stage=stage, at=now)
-    _save(deal, [*changed, "stage", "stage_entered_at", "furthest_position", *(["owner"] if handed else [])],
-          None)
+    _save(deal, [*changed, "stage", "stage_entered_at", "furthest_stage",
+                 *(["owner", "owner_team_id"] if handed else [])], None)
     _transition(deal=deal, actor=actor, kind=kind, from_stage=old_stage, to_stage=stage, at=now,
                 entered_at=entered_at)
     log_activity(kind=ActivityKind.STAGE_CHANGE, author=actor, deal=deal, at=now,
@@ -460,9 +474,9 @@ def reopen_deal(*, actor: User, deal: Deal, task: dict[str, Any], stage: Stage |
     deal.lost_comment = ""
     deal.stage = stage
     deal.stage_entered_at = now
-    deal.furthest_position = max(deal.furthest_position, stage.position)
+    deal.furthest_stage = _further(deal, stage)
     _save(deal, ["status", "closed_at", "lost_reason", "lost_comment", "stage", "stage_entered_at",
-                 "furthest_position"], None)
+                 "furthest_stage"], None)
     new_task.save()
     log_activity(kind=ActivityKind.SYSTEM, author=actor, deal=deal, at=now, body=_("Deal reopened."),
                  data={"event": "reopened"})

@@ -37,6 +37,19 @@ def ordered_stages(pipeline: Pipeline) -> list[Stage]:
     return sorted(pipeline.stages.all(), key=lambda s: (s.position, s.pk))
 
 
+def furthest_visited_stage(deal_ref: str = "pk", pipeline_ref: str = "pipeline_id") -> Subquery:
+    """Subquery over deals: the furthest stage (in its pipeline's current order) the deal's log entered.
+
+    The log is the deal's stage transitions: the ``created`` row and every ``to_stage``; only stages of the
+    deal's current pipeline count. ``deal_ref`` and ``pipeline_ref`` name the outer deal's columns. Stages
+    are ordered by ``(position, id)``, as on the board.
+    """
+    return Subquery(
+        Stage.objects.filter(pipeline_id=OuterRef(pipeline_ref), transitions_in__deal_id=OuterRef(deal_ref))
+        .order_by("-position", "-id").values("pk")[:1]
+    )
+
+
 # --- settings screens -------------------------------------------------------------------------------------
 
 def _count_subquery(model, field: str, **filters):

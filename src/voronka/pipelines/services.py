@@ -10,7 +10,8 @@ from typing import Any
 
 import yaml
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
+from django.db.models.functions import Coalesce
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -24,6 +25,7 @@ from voronka.core.errors import DomainError
 from voronka.core.validation import clean_or_raise
 from voronka.events.services import record_event
 from voronka.pipelines.models import Pipeline, Stage
+from voronka.pipelines.selectors import furthest_visited_stage
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +136,8 @@ def reorder_stages(*, actor: User, pipeline: Pipeline, stage_ids: list[int]) -> 
     for position, stage_id in enumerate(stage_ids, start=1):
         stages[stage_id].position = position
     Stage.objects.bulk_update(stages.values(), ["position"])
+    # "Furthest stage" means furthest in the current order: recompute it from the log, in one UPDATE.
+    pipeline.deals.update(furthest_stage_id=Coalesce(furthest_visited_stage(), F("stage_id")))
     record_event(actor=actor, verb="pipeline.reordered", target=pipeline)
     return [stages[i] for i in stage_ids]
 
