@@ -57,3 +57,30 @@ def test_a_default_currency_that_is_not_iso_stops_the_start(tmp_path):
     ok = subprocess.run([sys.executable, "-c", "import voronka.settings as s; print(s.VORONKA_DEFAULT_CURRENCY)"],
                         env=env, capture_output=True, text=True, timeout=60)
     assert ok.stdout.strip() == "USD", ok.stderr
+
+
+def test_board_totals_are_per_currency_and_never_added(client, world):
+    from decimal import Decimal
+
+    from django.urls import reverse
+
+    from tests.dbstate import stage_of
+    from voronka.deals.selectors import board, board_summary
+    from voronka.pipelines.selectors import get_pipeline
+
+    proposal = stage_of(world.pipeline, "proposal")
+    make_deal(world.owner, world.pipeline, stage=proposal, values={"amount": "1200000"})
+    make_deal(world.owner, world.pipeline, stage=proposal, values={"amount": "3000", "currency": "USD"})
+    make_deal(world.owner, world.pipeline, values={"amount": "500", "currency": "EUR"})
+    pipeline = get_pipeline(pipeline_id=world.pipeline.pk)
+    columns = {c.stage.slug: c for c in board(actor=world.owner, pipeline=pipeline)}
+    assert columns["proposal"].totals == [("RUB", Decimal("1200000")), ("USD", Decimal("3000"))]
+    assert columns["received"].totals == [("EUR", Decimal("500"))]
+    assert columns["signed"].totals == [("RUB", Decimal("0"))]
+    assert board_summary(actor=world.owner, pipeline=pipeline)["totals"] == [
+        ("RUB", Decimal("1200000")), ("EUR", Decimal("500")), ("USD", Decimal("3000"))]
+    client.force_login(world.owner)
+    html = client.get(reverse("deals:board", args=[world.pipeline.slug])).content.decode()
+    assert "1\u00a0200\u00a0000\u00a0₽ + 3\u00a0000\u00a0$" in html  # the proposal column
+    assert "1\u00a0200\u00a0000\u00a0₽ + 500\u00a0€ + 3\u00a0000\u00a0$" in html  # the board's total
+    assert "1\u00a0203\u00a0000" not in html and "1\u00a0203\u00a0500" not in html

@@ -7,6 +7,9 @@ precious metals and testing codes (XAU, XTS, XXX) are left out: nobody sells in 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal
+
 ISO_4217_CODES: tuple[str, ...] = (
     "AED", "AFN", "ALL", "AMD", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BGN", "BHD", "BIF",
     "BMD", "BND", "BOB", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHF", "CLP", "CNY", "COP",
@@ -36,3 +39,23 @@ def default_currency() -> str:
     from django.conf import settings
 
     return settings.VORONKA_DEFAULT_CURRENCY
+
+
+def ordered_totals(sums: Mapping[str, Decimal], base: str | None = None) -> list[tuple[str, Decimal]]:
+    """Sums per currency, never added across currencies: the base currency first, then the others by code.
+
+    An empty mapping gives a zero in the base currency (a column with no deals shows ``0 ₽``).
+    """
+    base = base or default_currency()
+    rows = [(code, amount) for code, amount in sums.items() if amount]
+    rows.sort(key=lambda row: (row[0] != base, row[0]))
+    return rows or [(base, Decimal("0"))]
+
+
+def merge_totals(*groups: list[tuple[str, Decimal]], base: str | None = None) -> list[tuple[str, Decimal]]:
+    """Add several per-currency totals currency by currency (board columns → the board's total)."""
+    merged: dict[str, Decimal] = {}
+    for group in groups:
+        for code, amount in group:
+            merged[code] = merged.get(code, Decimal("0")) + amount
+    return ordered_totals(merged, base)

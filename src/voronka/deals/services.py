@@ -106,6 +106,13 @@ def _client_error(exc: DomainError, changes: ChangeSet) -> DomainError:
     return exc
 
 
+def _require_entered_amount(deal: Deal) -> None:
+    """One source of truth: with product lines the amount is their total, so it is not typed in."""
+    if deal.pk is not None and DealLine.objects.filter(deal_id=deal.pk).exists():
+        raise DomainError(_("The amount is the total of the product lines: change the lines instead."),
+                          field="amount", code="amount_from_lines")
+
+
 def _apply_values(*, actor: User, deal: Deal, values: dict[str, Any]) -> ChangeSet:
     """Set the given fields (keys of the field registry, ``catalog.fields``) on the deal in memory.
 
@@ -113,7 +120,11 @@ def _apply_values(*, actor: User, deal: Deal, values: dict[str, Any]) -> ChangeS
     amount follows) once the deal exists, else ``create_deal`` writes them after the insert. The change
     set's ``deal_fields`` are the deal columns to save.
     """
+    typed_amount = "amount" in (values or {})
+    before = deal.amount
     changes = deal_fields().apply(deal, values or {})
+    if typed_amount and changes.lines is None and deal.amount != before:
+        _require_entered_amount(deal)
     if changes.touches_client:
         try:
             update_client(actor=actor, client=deal.client, custom=changes.client_custom or None, **changes.client)
@@ -165,26 +176,29 @@ def _transition(*, deal: Deal, actor: User | None, kind: str, from_stage: Stage 
 
 
 def _further(deal: Deal, stage: Stage) -> Stage:
-    """The further of the deal's furthest stage and ``stage``, by the positions stored now (the caller's
-    stage objects may predate a reorder)."""
+    """The further of the deal's furthest stage and ``stage`` in the pipeline's current order (both read
+    afresh: the furthest stage by ``_lock``, the target by ``_check_stage``)."""
     current = deal.furthest_stage
-    if current is None or current.pk == stage.pk or current.pipeline_id != stage.pipeline_id:
+    if current is None or current.pipeline_id != stage.pipeline_id:
         return stage
-    positions = dict(Stage.objects.filter(pk__in=[current.pk, stage.pk]).values_list("pk", "position"))
-    return stage if (positions[stage.pk], stage.pk) > (positions[current.pk], current.pk) else current
+    return stage if (stage.position, stage.pk) > (current.position, current.pk) else current
 
 
 def _check_stage(pipeline: Pipeline, stage: Stage | None) -> Stage:
     if stage is None:
         raise DomainError(_("Choose a stage."), field="stage")
-    if not isinstance(stage, Stage):
-        found = Stage.objects.filter(pk=stage).first() if str(stage).isdigit() else None
-        if found is None:
-            raise DomainError(_("Unknown stage."), field="stage", code="unknown_stage")
-        stage = found
+    # Read the stage afresh: the caller's object may predate a reorder or an archiving.
+    pk = stage.pk if isinstance(stage, Stage) else stage
+    found = Stage.objects.filter(pk=pk).first() if str(pk).isdigit() else None
+    if found is None:
+        raise DomainError(_("Unknown stage."), field="stage", code="unknown_stage")
+    stage = found
     if stage.pipeline_id != pipeline.pk:
         raise InvalidTransition(_("Stage “%(stage)s” belongs to another pipeline.") % {"stage": stage.name},
                                 field="stage")
+    if stage.is_archived:
+        raise DomainError(_("Stage “%(stage)s” is archived and takes no deals; choose another stage.")
+                          % {"stage": stage.name}, field="stage", code="stage_archived")
     return stage
 
 
@@ -232,7 +246,7 @@ def create_deal(*, actor: User, title: str, pipeline: Pipeline, client: Client, 
     if pipeline is None:
         raise DomainError(_("Choose the pipeline."), field="pipeline")
     if stage is None:
-        stage = pipeline.stages.order_by("position", "id").first()
+        stage = pipeline.stages.filter(is_archived=False).order_by("position", "id").first()
         if stage is None:
             raise DomainError(_("The pipeline has no stages."), field="pipeline")
     stage = _check_stage(pipeline, stage)
@@ -271,7 +285,11 @@ def create_deal(*, actor: User, title: str, pipeline: Pipeline, client: Client, 
 
 
 def _replace_lines(deal: Deal, lines: list[dict[str, Any]]) -> None:
+    """Replace the lines; the amount becomes their total. No lines (an explicit removal of all of them):
+    the amount stays as it was, the last total, and is an entered amount from then on."""
     DealLine.objects.filter(deal=deal).delete()
+    if not lines:
+        return
     total = Decimal("0")
     for index, spec in enumerate(lines):
         product = spec.get("product")
@@ -384,6 +402,67 @@ def move_deal(*, actor: User, deal: Deal, stage: Stage, expected_version: int | 
     record_event(actor=actor, verb="deal.moved", target=deal, changes={"stage": (old_stage, stage)},
                  data={"pipeline": deal.pipeline_id, "kind": kind, "handed_off": handed})
     logger.info("deal moved", extra={"deal_id": deal.pk, "stage_id": stage.pk})
+    return deal
+
+
+def _check_pipeline(pipeline: Any) -> Pipeline:
+    if pipeline in (None, ""):
+        raise DomainError(_("Choose the pipeline."), field="pipeline")
+    pk = pipeline.pk if isinstance(pipeline, Pipeline) else pipeline
+    found = Pipeline.objects.filter(pk=pk, is_active=True).first() if str(pk).isdigit() else None
+    if found is None:
+        raise DomainError(_("Unknown pipeline."), field="pipeline", code="unknown_pipeline")
+    return found
+
+
+@transaction.atomic
+def change_deal_pipeline(*, actor: User, deal: Deal, pipeline: Pipeline, stage: Stage | None = None,
+                         values: dict[str, Any] | None = None, expected_version: int | None = None) -> Deal:
+    """Move an open deal to a stage (by default the first one that takes deals) of another pipeline.
+
+    Writes one ``pipeline_change`` transition whose pipeline is the new one: the old pipeline's funnel keeps
+    the deal's visits there, the new one counts it from the stage it enters. The stage's required fields,
+    hand-off and automation apply as on a move.
+    """
+    require_perm(actor, "change", deal)
+    if expected_version is not None and expected_version != deal.version:
+        raise StaleDeal()
+    deal = _lock(deal)
+    if not deal.is_open:
+        raise InvalidTransition(_("The deal is closed; reopen it first."), field="pipeline")
+    pipeline = _check_pipeline(pipeline)
+    if pipeline.pk == deal.pipeline_id:
+        raise InvalidTransition(_("The deal is in this pipeline already; move it to another stage instead."),
+                                field="pipeline")
+    if stage in (None, ""):
+        stage = pipeline.stages.filter(is_archived=False).order_by("position", "id").first()
+        if stage is None:
+            raise DomainError(_("The pipeline has no stages."), field="pipeline")
+    stage = _check_stage(pipeline, stage)
+    changed = _apply_values(actor=actor, deal=deal, values=values or {}).deal_fields
+    _require_fields(deal, stage)
+    now = timezone.now()
+    old_pipeline, old_stage, entered_at = deal.pipeline, deal.stage, deal.stage_entered_at
+    deal.pipeline, deal.stage, deal.stage_entered_at = pipeline, stage, now
+    _transition(deal=deal, actor=actor, kind=TransitionKind.PIPELINE_CHANGE, from_stage=old_stage, to_stage=stage,
+                at=now, entered_at=entered_at)
+    # Furthest in the new pipeline: the stage entered now, or a later one of an earlier stay there (the log).
+    deal.furthest_stage = (Stage.objects.filter(pipeline=pipeline, transitions_in__deal=deal)
+                           .order_by("-position", "-id").first() or stage)
+    handed = _hand_off(actor=actor, deal=deal, stage=stage, at=now)
+    _save(deal, [*changed, "pipeline", "stage", "stage_entered_at", "furthest_stage",
+                 *(["owner", "owner_team_id"] if handed else [])], None)
+    log_activity(kind=ActivityKind.STAGE_CHANGE, author=actor, deal=deal, at=now,
+                 body=_("Moved from pipeline “%(p1)s” (%(s1)s) to “%(p2)s” (%(s2)s).")
+                 % {"p1": old_pipeline.name, "s1": old_stage.name, "p2": pipeline.name, "s2": stage.name},
+                 data={"event": "pipeline_change", "from": old_stage.pk, "to": stage.pk,
+                       "from_pipeline": old_pipeline.pk, "to_pipeline": pipeline.pk,
+                       "kind": TransitionKind.PIPELINE_CHANGE})
+    _run_on_enter(actor=actor, deal=deal, stage=stage)
+    record_event(actor=actor, verb="deal.pipeline_changed", target=deal,
+                 changes={"pipeline": (old_pipeline, pipeline), "stage": (old_stage, stage)},
+                 data={"pipeline": pipeline.pk, "kind": TransitionKind.PIPELINE_CHANGE, "handed_off": handed})
+    logger.info("deal pipeline changed", extra={"deal_id": deal.pk, "pipeline_id": pipeline.pk, "stage_id": stage.pk})
     return deal
 
 
