@@ -14,6 +14,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from voronka.core.currency import normalize_currency
 from voronka.core.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -219,7 +220,10 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
 # Business settings.
 VORONKA_WON_REQUIRES_AMOUNT = env_bool("VORONKA_WON_REQUIRES_AMOUNT", True)
-VORONKA_DEFAULT_CURRENCY = env_str("VORONKA_DEFAULT_CURRENCY", "RUB")
+# The installation's base currency (reports show its sums first): an ISO 4217 code, checked at start-up.
+VORONKA_DEFAULT_CURRENCY = normalize_currency(env_str("VORONKA_DEFAULT_CURRENCY", "RUB")) or ""
+if not VORONKA_DEFAULT_CURRENCY:
+    raise ImproperlyConfigured("VORONKA_DEFAULT_CURRENCY must be an ISO 4217 code such as RUB, USD or EUR")
 VORONKA_OUTBOX_MAX_ATTEMPTS = env_int("VORONKA_OUTBOX_MAX_ATTEMPTS", 10)  # then a row waits for a person
 # Reports: a drop of at least this many percent from one week/month to the next is a dip.
 VORONKA_DIP_THRESHOLD_PCT = env_int("VORONKA_DIP_THRESHOLD_PCT", 30)

@@ -29,7 +29,7 @@ def test_move_deal_changes_the_stage_and_bumps_the_version(world, deal):
     qualified = stage_of(world.pipeline, "qualified")
     moved = move_deal(actor=world.owner, deal=deal, stage=qualified)
     stored = Deal.objects.get(pk=deal.pk)
-    assert (stored.stage_id, stored.version, stored.furthest_position) == (qualified.pk, 2, qualified.position)
+    assert (stored.stage_id, stored.version, stored.furthest_stage_id) == (qualified.pk, 2, qualified.pk)
     assert moved.version == stored.version
 
 

@@ -77,7 +77,7 @@ def test_board_counts_and_sums_the_open_deals_per_stage_in_scope(world, deals):
 
     assert list(columns) == ["received", "qualified", "proposal", "signed"]
     assert (columns["received"].count, [d.pk for d in columns["received"].cards]) == (1, [deals["owner"].pk])
-    assert (columns["proposal"].count, columns["proposal"].total) == (2, Decimal("150.50"))
+    assert (columns["proposal"].count, columns["proposal"].totals) == (2, [("RUB", Decimal("150.50"))])
     assert columns["signed"].count == 0
 
 

@@ -158,7 +158,10 @@ def test_set_deal_lines_cannot_empty_the_amount_of_a_won_deal(world):
     assert Deal.objects.get(pk=deal.pk).amount == Decimal("240000.00")
     won = win_deal(actor=world.owner, deal=Deal.objects.get(pk=deal.pk))
     with unchanged(), pytest.raises(MissingFields):
-        set_deal_lines(actor=world.owner, deal=won, lines=[])
+        set_deal_lines(actor=world.owner, deal=won, lines=[{"product": product, "quantity": 1, "price": "0"}])
+    # Removing every line keeps the last total as the entered amount.
+    set_deal_lines(actor=world.owner, deal=Deal.objects.get(pk=deal.pk), lines=[])
+    assert Deal.objects.get(pk=deal.pk).amount == Decimal("240000.00")
 
 
 def test_set_deal_lines_sets_the_amount_to_their_total(world, deal):

@@ -120,6 +120,19 @@ def test_transitions_are_time_ordered_and_end_on_the_deals_stage(demo):
         assert deal.created_at == transitions[0].at
 
 
+def test_the_report_columns_are_in_step_with_the_log_and_the_owners(demo):
+    """furthest_stage is the furthest stage the log entered; owner_team the owner's team; every row has its pipeline."""
+    from django.db.models import F
+    from django.db.models.functions import Coalesce
+
+    from voronka.pipelines.selectors import furthest_visited_stage
+
+    recomputed = Deal.objects.annotate(f=Coalesce(furthest_visited_stage(), F("stage_id")))
+    assert not recomputed.exclude(furthest_stage_id=F("f")).exists()
+    assert not Deal.objects.exclude(owner_team_id=F("owner__team_id")).filter(owner__team__isnull=False).exists()
+    assert not StageTransition.objects.exclude(pipeline_id=F("deal__pipeline_id")).exists()
+
+
 def test_closed_deals_have_an_amount_or_a_reason(demo):
     assert not Deal.objects.filter(status=DealStatus.WON, amount__lte=0).exists()
     assert not Deal.objects.filter(status=DealStatus.LOST, lost_reason__isnull=True).exists()

@@ -98,3 +98,33 @@ def test_win_from_the_deal_page_and_reopen(page, live_server, e2e_data):
     expect(page.locator(".deal-actions .btn-ok")).to_be_visible()
     deal.refresh_from_db()
     assert deal.status == "open"
+
+
+def test_move_to_another_pipeline_asks_for_the_stage_fields(page, live_server, e2e_data):
+    from voronka.deals.models import Deal, StageTransition
+    from voronka.pipelines.models import Pipeline
+
+    deal = e2e_data.deals[0]
+    outreach = Pipeline.objects.get(slug="outreach")
+    login(page, live_server, "manager1")
+    page.goto(deal_url(live_server, deal))
+    page.locator("#pipeline-change").click()
+    dialog = page.locator("dialog.pipeline-dialog")
+    expect(dialog).to_be_visible()
+    dialog.locator("select[name=pipeline]").select_option(str(outreach.pk))
+    first = outreach.stages.filter(is_archived=False).order_by("position", "id").first()
+    expect(dialog.locator("#pipeline-stage-field select option").nth(1)).to_have_text(first.name)
+    dialog.locator("button[type=submit]").click()
+    dialog = page.locator("dialog.pipeline-dialog")
+    expect(dialog.locator("[data-required-field]").first).to_be_visible()  # the first stage demands fields
+    for block in dialog.locator("[data-required-field]").all():
+        if block.locator("select").count():
+            block.locator("select").select_option(index=1)
+        elif block.locator("input[type=checkbox]").count():
+            block.locator("input[type=checkbox]").first.check()
+    assert_accessible(page)
+    dialog.locator("button[type=submit]").click()
+    expect(page.locator(".crumbs")).to_contain_text(outreach.name)
+    stored = Deal.objects.get(pk=deal.pk)
+    assert (stored.pipeline_id, stored.stage_id) == (outreach.pk, first.pk)
+    assert StageTransition.objects.filter(deal=deal, kind="pipeline_change", pipeline=outreach).count() == 1

@@ -119,12 +119,14 @@ def test_renaming_a_stage_negotiation_shows_the_lint_warning(page, live_server, 
     assert_accessible(page)
 
 
-def test_deleting_a_stage_with_deals_shows_a_message(page, live_server, e2e_data):
+def test_a_stage_with_deals_offers_archive_and_open_deals_block_it(page, live_server, e2e_data):
     login(page, live_server, "admin")
     _open_pipeline(page, live_server, "Входящие заявки")
     first = _stage_names(page)[0]
+    card = page.locator("#stage-list .stage-card").first
+    expect(card.locator("button[id^=delete-]")).to_have_count(0)  # history: archive, not delete
     page.once("dialog", lambda d: d.accept())
-    page.locator("#stage-list .stage-card").first.locator("button[id^=delete-]").click()
+    card.locator("button[id^=archive-]").click()
     expect(page.locator("#stage-list .msg-error")).to_be_visible()
     assert _stage_names(page)[0] == first
 

@@ -48,7 +48,7 @@ from voronka.deals.services import (
     win_deal,
 )
 from voronka.pipelines.models import Stage
-from voronka.pipelines.services import add_stage
+from voronka.pipelines.services import add_stage, reorder_stages
 
 # Valid values are drawn more often than bad ones, so that deals live long enough to reach every state.
 AMOUNTS = st.sampled_from([None] * 4 + ["1500"] * 4 + ["99999.99", "1", "0", "", "-1000", "abc"])
@@ -265,6 +265,14 @@ class DealMachine(RuleBasedStateMachine):
         if self.call(set_deal_lines, actor=self.actor(actor, deal), deal=deal, lines=lines):
             self.expected[deal.pk].version += 1
 
+    @rule(pipeline=st.integers(0, 1), shift=st.integers(1, 4), backwards=st.booleans())
+    def reorder(self, pipeline, shift, backwards):
+        """The admin reorders the stages: every deal's furthest stage must follow (checked below)."""
+        pipeline = self.pipelines[pipeline]
+        ids = list(pipeline.stages.order_by("position", "id").values_list("pk", flat=True))
+        ids = ids[shift % len(ids):] + ids[:shift % len(ids)]
+        reorder_stages(actor=self.world.admin, pipeline=pipeline, stage_ids=ids[::-1] if backwards else ids)
+
     # --- invariants ---------------------------------------------------------------------------------------
 
     @invariant()
@@ -279,6 +287,13 @@ class DealMachine(RuleBasedStateMachine):
             assert (deal.status, deal.version, len(history)) == (
                 expected.status, expected.version, expected.transitions), deal.pk
             assert history[0].kind == "created"
+            assert {t.pipeline_id for t in history} == {deal.pipeline_id}
+            furthest = (Stage.objects.filter(pipeline_id=deal.pipeline_id, transitions_in__deal=deal)
+                        .order_by("-position", "-id").first())
+            assert deal.furthest_stage_id == furthest.pk, f"deal {deal.pk}: furthest stage out of step with the log"
+            lines = list(deal.lines.all())
+            if lines:
+                assert deal.amount == sum(line.total for line in lines), f"deal {deal.pk}: amount is not the lines'"
             if deal.status == "open":
                 assert open_tasks >= 1, f"open deal {deal.pk} has no open task"
                 assert missing_required_fields(deal, deal.stage) == []

@@ -39,6 +39,7 @@ from voronka.catalog.models import (
     TargetAudience,
 )
 from voronka.core import money
+from voronka.core.currency import CURRENCY_CHOICES, ISO_4217_CODES, normalize_currency
 from voronka.core.errors import DomainError
 from voronka.core.formatting import format_money
 
@@ -270,16 +271,16 @@ class TitleSpec(FieldSpec):
 @dataclass(frozen=True, kw_only=True)
 class CurrencySpec(FieldSpec):
     def parse(self, raw: Any, *, deal=None) -> Any:
-        text = str(raw or "").strip().upper()
-        if not re.fullmatch(r"[A-Z]{3}", text, re.ASCII):
-            raise DomainError(gettext("Enter a three-letter currency code, e.g. RUB."), field=self.key)
-        return text
+        code = normalize_currency(raw)
+        if code is None:
+            raise DomainError(gettext("Enter an ISO 4217 currency code, e.g. RUB, USD or EUR."), field=self.key)
+        return code
 
     def form_field(self, *, deal=None, required: bool = True) -> forms.Field:
-        return forms.CharField(label=self.label, required=required, max_length=3, min_length=3)
+        return forms.ChoiceField(label=self.label, required=required, choices=CURRENCY_CHOICES)
 
     def api_schema(self) -> dict[str, Any]:
-        return self._schema({"type": "string", "pattern": "^[A-Z]{3}$"})
+        return self._schema({"type": "string", "enum": list(ISO_4217_CODES)})
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from voronka.core.currency import CURRENCY_CHOICES, default_currency
+
 
 class DictionaryItem(models.Model):
     """A named, orderable, switchable entry of a dictionary."""
@@ -60,7 +62,7 @@ class LostReason(DictionaryItem):
 class Product(DictionaryItem):
     sku = models.CharField(_("SKU"), max_length=64, blank=True, default="")
     price = models.DecimalField(_("price"), max_digits=14, decimal_places=2, default=0)
-    currency = models.CharField(_("currency"), max_length=3, default="RUB")
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES, default=default_currency)
 
     class Meta(DictionaryItem.Meta):
         verbose_name = _("product")

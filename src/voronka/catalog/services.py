@@ -18,6 +18,7 @@ from voronka.audit.services import diff
 from voronka.catalog.fields import coerce_custom
 from voronka.catalog.models import Campaign, Channel, CustomFieldDefinition, FieldEntity, FieldType, Source
 from voronka.catalog.selectors import dictionary_kind
+from voronka.core.currency import normalize_currency
 from voronka.core.errors import DomainError
 from voronka.core.money import MONEY_DIGITS, MONEY_PLACES, parse_decimal, parse_money
 from voronka.core.validation import clean_or_raise
@@ -237,9 +238,9 @@ def _apply_dictionary_fields(item: Model, spec, fields: dict) -> None:
         if money in fields:
             fields[money] = parse_money(fields[money] if fields[money] not in (None, "") else 0, field=money)
     if "currency" in fields:
-        currency = str(fields["currency"] or "").strip().upper()
-        if not re.fullmatch(r"[A-Z]{3}", currency):
-            raise DomainError(_("Enter a three-letter currency code, e.g. RUB."), field="currency")
+        currency = normalize_currency(fields["currency"])
+        if currency is None:
+            raise DomainError(_("Enter an ISO 4217 currency code, e.g. RUB, USD or EUR."), field="currency")
         fields["currency"] = currency
     if "sku" in fields:
         fields["sku"] = str(fields["sku"] or "").strip()

@@ -18,6 +18,7 @@ class DealAdmin(ReadOnlyAdmin):
     search_fields = ("title", "client__name")
     raw_id_fields = ("client", "contact", "owner", "campaign")
     list_select_related = ("pipeline", "stage", "client", "owner")
+    readonly_fields = ("version", "stage_entered_at", "furthest_stage", "owner_team")
     inlines = [DealLineInline]
 
 

@@ -86,7 +86,9 @@ class DealFilterForm(forms.Form):
         self.fields["pipeline"].choices = _choices(((p.pk, p) for p in pipelines), _("Any pipeline"))
         stage_choices: list[Any] = [("", _("Any stage"))]
         for p in pipelines:
-            stage_choices.append((str(p), [(str(s.pk), s.name) for s in p.stages.all()]))
+            # Archived stages stay findable here (closed deals keep them), marked as such.
+            stage_choices.append((str(p), [(str(s.pk), _("%(stage)s (archived)") % {"stage": s.name}
+                                            if s.is_archived else s.name) for s in p.stages.all()]))
         self.fields["stage"].choices = stage_choices
 
     @property
@@ -213,6 +215,21 @@ class LoseForm(BoardContextForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["lost_reason"].queryset = _active(LostReason)
+
+
+class PipelineChangeForm(BoardContextForm):
+    """Move to another pipeline: the pipeline, and a stage of it (its first stage when left empty)."""
+
+    pipeline = forms.TypedChoiceField(label=_("Pipeline"), coerce=int,
+                                      error_messages={"required": _("Choose the pipeline."),
+                                                      "invalid_choice": _("Choose the pipeline.")})
+    stage = forms.TypedChoiceField(label=_("Stage"), coerce=int, required=False, empty_value=None,
+                                   error_messages={"invalid_choice": _("Choose a stage of that pipeline.")})
+
+    def __init__(self, *args, pipelines=(), stages=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pipeline"].choices = [(p.pk, p.name) for p in pipelines]
+        self.fields["stage"].choices = [("", _("First stage"))] + [(s.pk, s.name) for s in stages]
 
 
 class ReopenForm(BoardContextForm):

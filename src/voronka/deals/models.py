@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from voronka.core.currency import CURRENCY_CHOICES, ISO_4217_CODES, default_currency
+
 
 class DealStatus(models.TextChoices):
     OPEN = "open", _("Open")
@@ -29,7 +31,7 @@ class Deal(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT,
                               related_name="deals")
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, default=Decimal("0"))
-    currency = models.CharField(_("currency"), max_length=3, default="RUB")
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES, default=default_currency)
     source = models.ForeignKey("catalog.Source", verbose_name=_("source"), null=True, blank=True,
                                on_delete=models.PROTECT)
     channel = models.ForeignKey("catalog.Channel", verbose_name=_("channel"), null=True, blank=True,
@@ -47,7 +49,13 @@ class Deal(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     is_new_client = models.BooleanField(_("new client"), default=True,
                                         help_text=_("The client had no won deal when this deal was created."))
-    furthest_position = models.PositiveIntegerField(_("furthest stage position"), default=0)
+    # The furthest stage the deal visited in its current pipeline (its log: the stage it was created on and
+    # every ``to_stage``), in the pipeline's current order; kept in step by the services and reorder_stages.
+    furthest_stage = models.ForeignKey("pipelines.Stage", verbose_name=_("furthest stage"), on_delete=models.PROTECT,
+                                       related_name="+")
+    # The owner's team when the deal was created, reassigned or handed off: team reports read this snapshot.
+    owner_team = models.ForeignKey("accounts.Team", verbose_name=_("owner's team"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
     version = models.PositiveIntegerField(_("version"), default=1)
     stage_entered_at = models.DateTimeField(_("on stage since"))
     created_at = models.DateTimeField(_("created at"), db_index=True)
@@ -64,6 +72,9 @@ class Deal(models.Model):
             models.Index(fields=["owner", "status"], name="deal_owner_status_idx"),
             models.Index(fields=["status", "closed_at"], name="deal_status_closed_idx"),
             models.Index(fields=["client", "status"], name="deal_client_status_idx"),
+            # Reports: cohorts of created deals, closed deals per period, both per pipeline.
+            models.Index(fields=["pipeline", "created_at"], name="deal_pipeline_created_idx"),
+            models.Index(fields=["pipeline", "status", "closed_at"], name="deal_pipeline_closed_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="deal_amount_gte_0"),
@@ -80,6 +91,7 @@ class Deal(models.Model):
             ),
             models.CheckConstraint(condition=~models.Q(title=""), name="deal_title_not_empty"),
             models.CheckConstraint(condition=models.Q(version__gte=1), name="deal_version_gte_1"),
+            models.CheckConstraint(condition=models.Q(currency__in=ISO_4217_CODES), name="deal_currency_iso"),
         ]
 
     def __str__(self) -> str:
@@ -144,11 +156,15 @@ class StageTransition(models.Model):
     """One row per stage change of a deal; every funnel figure derives from this log."""
 
     deal = models.ForeignKey(Deal, verbose_name=_("deal"), on_delete=models.CASCADE, related_name="transitions")
+    # The pipeline the deal is in after this transition (for ``pipeline_change``: the new one).
+    pipeline = models.ForeignKey("pipelines.Pipeline", verbose_name=_("pipeline"), on_delete=models.PROTECT,
+                                 related_name="+")
     kind = models.CharField(_("kind"), max_length=16, choices=TransitionKind.choices)
+    # The reverse names let pipelines read a stage's history (delete, archive, reorder) without importing deals.
     from_stage = models.ForeignKey("pipelines.Stage", verbose_name=_("from stage"), null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+                                   on_delete=models.PROTECT, related_name="transitions_out")
     to_stage = models.ForeignKey("pipelines.Stage", verbose_name=_("to stage"), null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="+")
+                                 on_delete=models.PROTECT, related_name="transitions_in")
     by_user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="+")
     at = models.DateTimeField(_("at"), db_index=True)
@@ -163,6 +179,7 @@ class StageTransition(models.Model):
         indexes = [
             models.Index(fields=["deal", "at"], name="transition_deal_at_idx"),
             models.Index(fields=["to_stage", "at"], name="transition_to_stage_idx"),
+            models.Index(fields=["pipeline", "at"], name="transition_pipeline_at_idx"),  # flow reports
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(kind__in=[k.value for k in TransitionKind]),

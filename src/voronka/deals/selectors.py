@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from voronka.accounts.models import User
 from voronka.accounts.permissions import scope_q
 from voronka.activities.models import Task, TaskStatus
+from voronka.core.currency import ordered_totals
 from voronka.core.errors import NotFound
 from voronka.core.params import parse_id
 from voronka.core.search import text_contains
@@ -73,6 +74,26 @@ class DealFilter:
 
 def visible_deals(*, actor: User) -> QuerySet[Deal]:
     return Deal.objects.filter(scope_q(actor, "deals.Deal"))
+
+
+def reached_stage_q(stage: Stage, prefix: str = "") -> Q:
+    """Deals that reached ``stage`` (DESIGN.md §5): in its pipeline, with the furthest stage they visited at or
+    after it in the pipeline's *current* order ``(position, id)``. ``prefix`` ("deal__") filters related rows.
+
+    Reordering stages never makes a visited stage unreached: ``reorder_stages`` recomputes every deal's
+    furthest stage from the log, and this comparison reads the positions as they are now.
+    """
+    furthest = f"{prefix}furthest_stage__"
+    return Q(**{f"{prefix}pipeline_id": stage.pipeline_id}) & (
+        Q(**{f"{furthest}position__gt": stage.position})
+        | Q(**{f"{furthest}position": stage.position, f"{prefix}furthest_stage_id__gte": stage.pk}))
+
+
+def has_reached(deal: Deal, stage: Stage) -> bool:
+    """Python twin of ``reached_stage_q`` for one deal (its ``furthest_stage`` loaded)."""
+    furthest = deal.furthest_stage
+    return (deal.pipeline_id == stage.pipeline_id
+            and (furthest.position, furthest.pk) >= (stage.position, stage.pk))
 
 
 def _open_task_exists() -> Exists:
@@ -173,7 +194,8 @@ def deal_page_data(*, deal: Deal) -> dict[str, Any]:
 class BoardColumn:
     stage: Stage
     count: int = 0
-    total: Decimal = Decimal("0")
+    # Sums per currency, base currency first: amounts in different currencies are never added.
+    totals: list[tuple[str, Decimal]] = field(default_factory=list)
     cards: list[Deal] = field(default_factory=list)
 
     @property
@@ -235,19 +257,21 @@ def board(*, actor: User, pipeline: Pipeline, filters: DealFilter | None = None,
     """Columns with count and sum per stage (one aggregate query) and the first ``limit`` cards of each
     (one query). ``stage_ids`` keeps only those columns (to re-render the ones a move touched)."""
     base = filter_deals(visible_deals(actor=actor), filters).filter(pipeline=pipeline, status=DealStatus.OPEN)
-    stages = sorted(pipeline.stages.all(), key=lambda s: (s.position, s.pk))  # prefetched by get_pipeline
+    # Prefetched by get_pipeline; archived stages have no open deals and no column.
+    stages = sorted((s for s in pipeline.stages.all() if not s.is_archived), key=lambda s: (s.position, s.pk))
     if stage_ids is not None:
         wanted = set(stage_ids)
         stages = [s for s in stages if s.pk in wanted]
         base = base.filter(stage_id__in=[s.pk for s in stages])
     if not stages:
         return []
-    totals = {row["stage_id"]: row for row in
-              base.order_by().values("stage_id").annotate(n=Count("id"), s=Sum("amount"))}
-    columns = []
-    for stage in stages:
-        row = totals.get(stage.pk, {})
-        columns.append(BoardColumn(stage=stage, count=row.get("n", 0), total=row.get("s") or Decimal("0")))
+    counts: dict[int, int] = {}
+    sums: dict[int, dict[str, Decimal]] = {}
+    for row in base.order_by().values("stage_id", "currency").annotate(n=Count("id"), s=Sum("amount")):
+        counts[row["stage_id"]] = counts.get(row["stage_id"], 0) + row["n"]
+        sums.setdefault(row["stage_id"], {})[row["currency"]] = row["s"] or Decimal("0")
+    columns = [BoardColumn(stage=stage, count=counts.get(stage.pk, 0), totals=ordered_totals(sums.get(stage.pk, {})))
+               for stage in stages]
     if limit <= 0:
         return columns
     # One query for the first page of every column: a LIMIT-ed id subquery per stage. (A ROW_NUMBER() window
@@ -275,10 +299,11 @@ def board(*, actor: User, pipeline: Pipeline, filters: DealFilter | None = None,
 
 
 def board_summary(*, actor: User, pipeline: Pipeline, filters: DealFilter | None = None) -> dict[str, Any]:
-    """Open deals of the board and their sum (one aggregate query)."""
+    """Open deals of the board and their sums per currency (one aggregate query)."""
     base = filter_deals(visible_deals(actor=actor), filters).filter(pipeline=pipeline, status=DealStatus.OPEN)
-    row = base.order_by().aggregate(n=Count("id"), s=Sum("amount"))
-    return {"count": row["n"] or 0, "total": row["s"] or Decimal("0")}
+    rows = list(base.order_by().values("currency").annotate(n=Count("id"), s=Sum("amount")))
+    return {"count": sum(r["n"] for r in rows),
+            "totals": ordered_totals({r["currency"]: r["s"] or Decimal("0") for r in rows})}
 
 
 def is_rotting(deal: Deal, now: dt.datetime | None = None) -> bool:

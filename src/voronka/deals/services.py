@@ -100,6 +100,13 @@ def _client_error(exc: DomainError, changes: ChangeSet) -> DomainError:
     return exc
 
 
+def _require_entered_amount(deal: Deal) -> None:
+    """One source of truth: with product lines the amount is their total, so it is not typed in."""
+    if deal.pk is not None and DealLine.objects.filter(deal_id=deal.pk).exists():
+        raise DomainError(_("The amount is the total of the product lines: change the lines instead."),
+                          field="amount", code="amount_from_lines")
+
+
 def _apply_values(*, actor: User, deal: Deal, values: dict[str, Any]) -> ChangeSet:
     """Set the given fields (keys of the field registry, ``catalog.fields``) on the deal in memory.
 
@@ -107,7 +114,11 @@ def _apply_values(*, actor: User, deal: Deal, values: dict[str, Any]) -> ChangeS
     amount follows) once the deal exists, else ``create_deal`` writes them after the insert. The change
     set's ``deal_fields`` are the deal columns to save.
     """
+    typed_amount = "amount" in (values or {})
+    before = deal.amount
     changes = deal_fields().apply(deal, values or {})
+    if typed_amount and changes.lines is None and deal.amount != before:
+        _require_entered_amount(deal)
     if changes.touches_client:
         try:
             update_client(actor=actor, client=deal.client, custom=changes.client_custom or None, **changes.client)
@@ -146,28 +157,42 @@ def _lock(deal: Deal) -> Deal:
         raise NotFound(_("Deal not found."))
     if versions[0] != deal.version:
         raise StaleDeal()
-    return Deal.objects.select_related("stage", "pipeline", "client", "owner").get(pk=deal.pk)
+    return Deal.objects.select_related("stage", "pipeline", "client", "owner", "furthest_stage").get(pk=deal.pk)
 
 
 def _transition(*, deal: Deal, actor: User | None, kind: str, from_stage: Stage | None, to_stage: Stage | None,
                 at: dt.datetime, entered_at: dt.datetime | None) -> StageTransition:
+    """Append a log row; its pipeline is the one the deal is in after the change."""
     seconds = int((at - entered_at).total_seconds()) if entered_at else 0
-    return StageTransition.objects.create(deal=deal, kind=kind, from_stage=from_stage, to_stage=to_stage,
-                                          by_user=actor, at=at, seconds_in_from_stage=max(seconds, 0))
+    return StageTransition.objects.create(deal=deal, pipeline_id=deal.pipeline_id, kind=kind, from_stage=from_stage,
+                                          to_stage=to_stage, by_user=actor, at=at,
+                                          seconds_in_from_stage=max(seconds, 0))
+
+
+def _further(deal: Deal, stage: Stage) -> Stage:
+    """The further of the deal's furthest stage and ``stage`` in the pipeline's current order (both read
+    afresh: the furthest stage by ``_lock``, the target by ``_check_stage``)."""
+    current = deal.furthest_stage
+    if current is None or current.pipeline_id != stage.pipeline_id:
+        return stage
+    return stage if (stage.position, stage.pk) > (current.position, current.pk) else current
 
 
 def _check_stage(pipeline: Pipeline, stage: Stage | None) -> Stage:
     if stage is None:
         raise DomainError(_("Choose a stage."), field="stage")
-    if not isinstance(stage, Stage):
-        number = parse_id(stage)
-        found = Stage.objects.filter(pk=number).first() if number is not None else None
-        if found is None:
-            raise DomainError(_("Unknown stage."), field="stage", code="unknown_stage")
-        stage = found
+    # Read the stage afresh: the caller's object may predate a reorder or an archiving.
+    number = stage.pk if isinstance(stage, Stage) else parse_id(stage)
+    found = Stage.objects.filter(pk=number).first() if number is not None else None
+    if found is None:
+        raise DomainError(_("Unknown stage."), field="stage", code="unknown_stage")
+    stage = found
     if stage.pipeline_id != pipeline.pk:
         raise InvalidTransition(_("Stage “%(stage)s” belongs to another pipeline.") % {"stage": stage.name},
                                 field="stage")
+    if stage.is_archived:
+        raise DomainError(_("Stage “%(stage)s” is archived and takes no deals; choose another stage.")
+                          % {"stage": stage.name}, field="stage", code="stage_archived")
     return stage
 
 
@@ -178,6 +203,7 @@ def _hand_off(*, actor: User, deal: Deal, stage: Stage, at: dt.datetime) -> bool
         return False
     previous = deal.owner
     deal.owner = new_owner
+    deal.owner_team_id = new_owner.team_id
     reassign_open_tasks(deal=deal, from_user=None, to_user=new_owner)
     log_activity(kind=ActivityKind.SYSTEM, author=actor, deal=deal, at=at,
                  body=_("Handed off from %(a)s to %(b)s at stage “%(s)s”.")
@@ -214,7 +240,7 @@ def create_deal(*, actor: User, title: str, pipeline: Pipeline, client: Client, 
     if pipeline is None:
         raise DomainError(_("Choose the pipeline."), field="pipeline")
     if stage is None:
-        stage = pipeline.stages.order_by("position", "id").first()
+        stage = pipeline.stages.filter(is_archived=False).order_by("position", "id").first()
         if stage is None:
             raise DomainError(_("The pipeline has no stages."), field="pipeline")
     stage = _check_stage(pipeline, stage)
@@ -225,9 +251,9 @@ def create_deal(*, actor: User, title: str, pipeline: Pipeline, client: Client, 
         raise MissingFields(_("A deal starts with its first task."), field="task_title",
                             fields=["task_title", "task_due_date"])
     now = timezone.now()
-    deal = Deal(title=title, pipeline=pipeline, stage=stage, client=client, owner=owner,
+    deal = Deal(title=title, pipeline=pipeline, stage=stage, client=client, owner=owner, owner_team_id=owner.team_id,
                 currency=settings.VORONKA_DEFAULT_CURRENCY, stage_entered_at=now, created_at=now,
-                furthest_position=stage.position,
+                furthest_stage=stage,
                 is_new_client=not client.deals.filter(status=DealStatus.WON).exists())
     changes = _apply_values(actor=actor, deal=deal, values=values or {})
     clean_or_raise(deal, exclude=["client", "pipeline", "stage", "owner", "contact", "source", "channel",
@@ -244,7 +270,7 @@ def create_deal(*, actor: User, title: str, pipeline: Pipeline, client: Client, 
     log_activity(kind=ActivityKind.SYSTEM, author=actor, deal=deal, at=now,
                  body=_("Deal created at stage “%(stage)s”.") % {"stage": stage.name}, data={"event": "created"})
     if _hand_off(actor=actor, deal=deal, stage=stage, at=now):
-        deal.save(update_fields=["owner"])
+        deal.save(update_fields=["owner", "owner_team"])
     _run_on_enter(actor=actor, deal=deal, stage=stage)
     record_event(actor=actor, verb="deal.created", target=deal,
                  data={"pipeline": pipeline.pk, "stage": stage.pk, "owner": deal.owner_id, "client": client.pk})
@@ -253,7 +279,9 @@ def create_deal(*, actor: User, title: str, pipeline: Pipeline, client: Client, 
 
 
 def _replace_lines(deal: Deal, lines: list[dict[str, Any]]) -> None:
-    """Validate every line (and the total against the amount column) first, then replace them."""
+    """Validate every line (and the total against the amount column) first, then replace them; the amount
+    becomes their total. No lines (an explicit removal of all of them): the amount stays as it was, the last
+    total, and is an entered amount from then on."""
     built: list[DealLine] = []
     total = Decimal("0")
     for index, spec in enumerate(lines):
@@ -278,6 +306,8 @@ def _replace_lines(deal: Deal, lines: list[dict[str, Any]]) -> None:
     check_money(total, field="lines", message=_("The total of the lines is beyond the largest amount "
                                                 "(%(max)s).") % {"max": money_limit()})
     DealLine.objects.filter(deal=deal).delete()
+    if not built:
+        return
     DealLine.objects.bulk_create(built)
     deal.amount = total
     Deal.objects.filter(pk=deal.pk).update(amount=total)
@@ -319,7 +349,8 @@ def reassign_deal(*, actor: User, deal: Deal, owner: User, expected_version: int
     require_assignable(actor, owner)
     previous = deal.owner
     deal.owner = owner
-    _save(deal, ["owner"], expected_version)
+    deal.owner_team_id = owner.team_id  # the team snapshot team reports read
+    _save(deal, ["owner", "owner_team_id"], expected_version)
     reassign_open_tasks(deal=deal, from_user=previous, to_user=owner)
     log_activity(kind=ActivityKind.SYSTEM, author=actor, deal=deal,
                  body=_("Owner changed from %(a)s to %(b)s.") % {"a": previous, "b": owner},
@@ -356,10 +387,10 @@ def move_deal(*, actor: User, deal: Deal, stage: Stage, expected_version: int | 
     kind = _transition_kind(deal, old_stage, stage)
     deal.stage = stage
     deal.stage_entered_at = now
-    deal.furthest_position = max(deal.furthest_position, stage.position)
+    deal.furthest_stage = _further(deal, stage)
     handed = _hand_off(actor=actor, deal=deal, stage=stage, at=now)
-    _save(deal, [*changed, "stage", "stage_entered_at", "furthest_position", *(["owner"] if handed else [])],
-          None)
+    _save(deal, [*changed, "stage", "stage_entered_at", "furthest_stage",
+                 *(["owner", "owner_team_id"] if handed else [])], None)
     _transition(deal=deal, actor=actor, kind=kind, from_stage=old_stage, to_stage=stage, at=now,
                 entered_at=entered_at)
     log_activity(kind=ActivityKind.STAGE_CHANGE, author=actor, deal=deal, at=now,
@@ -368,6 +399,67 @@ def move_deal(*, actor: User, deal: Deal, stage: Stage, expected_version: int | 
     record_event(actor=actor, verb="deal.moved", target=deal, changes={"stage": (old_stage, stage)},
                  data={"pipeline": deal.pipeline_id, "kind": kind, "handed_off": handed})
     logger.info("deal moved", extra={"deal_id": deal.pk, "stage_id": stage.pk})
+    return deal
+
+
+def _check_pipeline(pipeline: Any) -> Pipeline:
+    if pipeline in (None, ""):
+        raise DomainError(_("Choose the pipeline."), field="pipeline")
+    pk = pipeline.pk if isinstance(pipeline, Pipeline) else pipeline
+    found = Pipeline.objects.filter(pk=pk, is_active=True).first() if str(pk).isdigit() else None
+    if found is None:
+        raise DomainError(_("Unknown pipeline."), field="pipeline", code="unknown_pipeline")
+    return found
+
+
+@transaction.atomic
+def change_deal_pipeline(*, actor: User, deal: Deal, pipeline: Pipeline, stage: Stage | None = None,
+                         values: dict[str, Any] | None = None, expected_version: int | None = None) -> Deal:
+    """Move an open deal to a stage (by default the first one that takes deals) of another pipeline.
+
+    Writes one ``pipeline_change`` transition whose pipeline is the new one: the old pipeline's funnel keeps
+    the deal's visits there, the new one counts it from the stage it enters. The stage's required fields,
+    hand-off and automation apply as on a move.
+    """
+    require_perm(actor, "change", deal)
+    if expected_version is not None and expected_version != deal.version:
+        raise StaleDeal()
+    deal = _lock(deal)
+    if not deal.is_open:
+        raise InvalidTransition(_("The deal is closed; reopen it first."), field="pipeline")
+    pipeline = _check_pipeline(pipeline)
+    if pipeline.pk == deal.pipeline_id:
+        raise InvalidTransition(_("The deal is in this pipeline already; move it to another stage instead."),
+                                field="pipeline")
+    if stage in (None, ""):
+        stage = pipeline.stages.filter(is_archived=False).order_by("position", "id").first()
+        if stage is None:
+            raise DomainError(_("The pipeline has no stages."), field="pipeline")
+    stage = _check_stage(pipeline, stage)
+    changed = _apply_values(actor=actor, deal=deal, values=values or {}).deal_fields
+    _require_fields(deal, stage)
+    now = timezone.now()
+    old_pipeline, old_stage, entered_at = deal.pipeline, deal.stage, deal.stage_entered_at
+    deal.pipeline, deal.stage, deal.stage_entered_at = pipeline, stage, now
+    _transition(deal=deal, actor=actor, kind=TransitionKind.PIPELINE_CHANGE, from_stage=old_stage, to_stage=stage,
+                at=now, entered_at=entered_at)
+    # Furthest in the new pipeline: the stage entered now, or a later one of an earlier stay there (the log).
+    deal.furthest_stage = (Stage.objects.filter(pipeline=pipeline, transitions_in__deal=deal)
+                           .order_by("-position", "-id").first() or stage)
+    handed = _hand_off(actor=actor, deal=deal, stage=stage, at=now)
+    _save(deal, [*changed, "pipeline", "stage", "stage_entered_at", "furthest_stage",
+                 *(["owner", "owner_team_id"] if handed else [])], None)
+    log_activity(kind=ActivityKind.STAGE_CHANGE, author=actor, deal=deal, at=now,
+                 body=_("Moved from pipeline “%(p1)s” (%(s1)s) to “%(p2)s” (%(s2)s).")
+                 % {"p1": old_pipeline.name, "s1": old_stage.name, "p2": pipeline.name, "s2": stage.name},
+                 data={"event": "pipeline_change", "from": old_stage.pk, "to": stage.pk,
+                       "from_pipeline": old_pipeline.pk, "to_pipeline": pipeline.pk,
+                       "kind": TransitionKind.PIPELINE_CHANGE})
+    _run_on_enter(actor=actor, deal=deal, stage=stage)
+    record_event(actor=actor, verb="deal.pipeline_changed", target=deal,
+                 changes={"pipeline": (old_pipeline, pipeline), "stage": (old_stage, stage)},
+                 data={"pipeline": pipeline.pk, "kind": TransitionKind.PIPELINE_CHANGE, "handed_off": handed})
+    logger.info("deal pipeline changed", extra={"deal_id": deal.pk, "pipeline_id": pipeline.pk, "stage_id": stage.pk})
     return deal
 
 
@@ -458,9 +550,9 @@ def reopen_deal(*, actor: User, deal: Deal, task: dict[str, Any], stage: Stage |
     deal.lost_comment = ""
     deal.stage = stage
     deal.stage_entered_at = now
-    deal.furthest_position = max(deal.furthest_position, stage.position)
+    deal.furthest_stage = _further(deal, stage)
     _save(deal, ["status", "closed_at", "lost_reason", "lost_comment", "stage", "stage_entered_at",
-                 "furthest_position"], None)
+                 "furthest_stage"], None)
     new_task.save()
     log_activity(kind=ActivityKind.SYSTEM, author=actor, deal=deal, at=now, body=_("Deal reopened."),
                  data={"event": "reopened"})

@@ -15,6 +15,7 @@ urlpatterns = [
     path("deals/<int:deal_id>/win/", views.win_view, name="win"),
     path("deals/<int:deal_id>/lose/", views.lose_view, name="lose"),
     path("deals/<int:deal_id>/reopen/", views.reopen_view, name="reopen"),
+    path("deals/<int:deal_id>/pipeline/", views.pipeline_change_view, name="pipeline_change"),
     path("deals/<int:deal_id>/tasks/", views.deal_tasks, name="tasks"),
     path("deals/<int:deal_id>/timeline/", views.deal_timeline, name="timeline"),
     path("deals/<int:deal_id>/lines/", views.deal_lines, name="lines"),

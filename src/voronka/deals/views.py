@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from voronka.accounts.models import Scope
 from voronka.accounts.selectors import assignable_users, list_teams
 from voronka.catalog.fields import FieldSpec, deal_fields
+from voronka.core.currency import merge_totals
 from voronka.core.errors import DomainError, MissingFields
 from voronka.core.forms import apply_domain_error
 from voronka.core.http import get_or_404
@@ -37,6 +38,7 @@ from voronka.deals.forms import (
     DealValuesForm,
     LoseForm,
     MoveForm,
+    PipelineChangeForm,
     ReopenForm,
     WinForm,
     lines_formset,
@@ -45,6 +47,7 @@ from voronka.deals.forms import (
 from voronka.deals.models import Deal
 from voronka.deals.rules import missing_required_fields
 from voronka.deals.services import (
+    change_deal_pipeline,
     lose_deal,
     move_deal,
     reassign_deal,
@@ -183,7 +186,7 @@ def board_view(request, slug: str):
         "nav": "board", "pipeline": pipeline,
         "pipelines": list(list_pipelines(actor=request.user).prefetch_related(None)),
         "columns": columns, "filter_form": form, "query": query, "L": card_labels(),
-        "total_count": sum(c.count for c in columns), "total_sum": sum(c.total for c in columns),
+        "total_count": sum(c.count for c in columns), "total_sums": merge_totals(*(c.totals for c in columns)),
     })
 
 
@@ -386,6 +389,51 @@ def reopen_view(request, deal_id: int):
     return _dialog(request, "deals/_reopen_dialog.html", deal, form, None, "page", "")
 
 
+def _pipeline_change_dialog(request, deal: Deal, form: PipelineChangeForm, stage, extra: DealValuesForm | None,
+                            *, status: int = 200) -> HttpResponse:
+    return render(request, "deals/_pipeline_dialog.html", {"deal": deal, "form": form, "extra": extra,
+                                                           "stage": stage}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pipeline_change_view(request, deal_id: int):
+    """Move an open deal to another pipeline: GET the dialog (``?pipeline=`` re-renders the stage choices),
+    POST ``pipeline``, ``stage``, ``version`` and the fields the stage demands."""
+    deal = _deal(request, deal_id)
+    pipelines = [p for p in list_pipelines(actor=request.user) if p.pk != deal.pipeline_id]
+    by_id = {p.pk: p for p in pipelines}
+    data = request.POST if request.method == "POST" else request.GET
+    chosen = by_id.get(parse_id(data.get("pipeline"))) or (pipelines[0] if pipelines else None)
+    stages = ordered_stages(chosen) if chosen is not None else []
+    initial = {"version": deal.version, "pipeline": chosen.pk if chosen else None}
+    if request.method == "GET":
+        form = PipelineChangeForm(initial=initial, pipelines=pipelines, stages=stages)
+        template = "deals/_pipeline_stage_field.html" if request.GET.get("part") == "stage" else None
+        if template:
+            return render(request, template, {"form": form})
+        return _pipeline_change_dialog(request, deal, form, None, None)
+    form = PipelineChangeForm(request.POST, pipelines=pipelines, stages=stages)
+    keys = _posted_keys(request)
+    extra = _values_form(request, deal, keys, bound=True) if keys else None
+    valid = form.is_valid() & (extra is None or extra.is_valid())
+    stage = next((s for s in stages if s.pk == form.cleaned_data.get("stage")), None) if valid else None
+    if valid:
+        try:
+            change_deal_pipeline(actor=request.user, deal=deal, pipeline=chosen, stage=stage or None,
+                                 values=extra.values() if extra is not None else None,
+                                 expected_version=form.cleaned_data["version"])
+            return _refresh(request, deal)
+        except MissingFields as exc:
+            extra = DealValuesForm(request.POST if keys else None, keys=exc.fields, deal=deal)
+            if keys:
+                extra.is_valid()
+            form.add_error(None, exc.message)
+        except DomainError as exc:
+            _form_error(form, extra, exc)
+    return _pipeline_change_dialog(request, deal, form, stage or (stages[0] if stages else None), extra)
+
+
 # --- list ----------------------------------------------------------------------------------------------------------
 
 @login_required
@@ -464,16 +512,19 @@ def _split_tasks(tasks) -> dict:
     return {"open_tasks": open_tasks, "closed_tasks": closed}
 
 
-def field_row(deal: Deal, spec: FieldSpec) -> dict:
-    """What the deal page shows for one editable field: label, value for people, whether the stage needs it."""
+def field_row(deal: Deal, spec: FieldSpec, *, has_lines: bool | None = None) -> dict:
+    """What the deal page shows for one editable field: label, value for people, whether the stage needs it.
+
+    With product lines the amount is their total: the row is read-only (``locked``)."""
+    locked = spec.key == "amount" and (deal.lines.exists() if has_lines is None else has_lines)
     return {"key": spec.key, "label": str(spec.label), "value": spec.display(deal),
             "dom_id": "f-" + spec.key.replace(":", "-").replace(".", "-"),
-            "required": deal.is_open and spec.key in (deal.stage.required_fields or [])}
+            "required": deal.is_open and spec.key in (deal.stage.required_fields or []), "locked": locked}
 
 
 def _page_context(request, deal: Deal) -> dict:
     data = selectors.deal_page_data(deal=deal)
-    stages = ordered_stages(deal.pipeline)
+    stages = ordered_stages(deal.pipeline, keep=deal.stage_id)  # a deal closed on an archived stage shows it
     current_index = next((i for i, s in enumerate(stages) if s.pk == deal.stage_id), 0)
     registry = deal_fields()
     tasks = _split_tasks(data["tasks"])
@@ -484,7 +535,7 @@ def _page_context(request, deal: Deal) -> dict:
     deal.rotting = selectors.is_rotting(deal, now)
     deal.no_task = deal.is_open and not open_tasks
     deal.overdue = any(t.due_date < today for t in open_tasks)
-    rows = [field_row(deal, spec) for spec in registry.specs(inline=True)]
+    rows = [field_row(deal, spec, has_lines=bool(data["lines"])) for spec in registry.specs(inline=True)]
     return {
         "nav": "board", "deal": deal, "stages": stages, "current_index": current_index,
         "lines": data["lines"], **tasks, "timeline": data["timeline"],
@@ -579,7 +630,9 @@ def deal_lines(request, deal_id: int):
             version = BoardContextForm(request.POST).posted_version()
             deal = set_deal_lines(actor=request.user, deal=deal, lines=new_lines, expected_version=version)
             lines = list(deal.lines.select_related("product"))
-            return render(request, "deals/_lines.html", {"deal": deal, "lines": lines, "saved": True})
+            return render(request, "deals/_lines.html", {"deal": deal, "lines": lines, "saved": True,
+                                                         "amount_row": field_row(deal, deal_fields().get("amount"),
+                                                                               has_lines=bool(lines))})
         except DomainError as exc:
             errors.append(exc.message)
     return render(request, "deals/_lines_edit.html", {"deal": deal, "formset": formset, "errors": errors})

@@ -867,7 +867,7 @@ class _Context:
         if not self.questions:
             return []
         renewal = self.pipelines["renewal"].id if "renewal" in self.pipelines else None
-        qualified = [p for p in plans if p.deal["furthest_position"] >= 2 and p.deal["pipeline_id"] != renewal]
+        qualified = [p for p in plans if p.deal["_furthest"] >= 1 and p.deal["pipeline_id"] != renewal]
         if qualified:
             share = W_ANSWERED.pick(rng)
             at = qualified[0].events[min(1, len(qualified[0].events) - 1)].at
@@ -1045,6 +1045,7 @@ class _ClientState:
         stage_index = last.to if status == DealStatus.OPEN else last.frm
         assert stage_index is not None
         entered = [e for e in events if e.to is not None]
+        furthest = max(e.to for e in entered)  # type: ignore[type-var]  # stages are in board order
         required: set[str] = set()
         for e in entered:
             required.update(stages[e.to].required)  # type: ignore[index]
@@ -1074,7 +1075,7 @@ class _ClientState:
             "owner_id": owner.pk, "amount": amount, "currency": ctx.currency, "status": status, "version": 1,
             "source_id": client["source_id"], "channel_id": client["channel_id"],
             "campaign_id": client["campaign_id"], "product_id": None, "expected_close_date": None,
-            "furthest_position": max(stages[e.to].position for e in entered),  # type: ignore[index]
+            "furthest_stage_id": stages[furthest].id, "_furthest": furthest, "owner_team_id": owner.team_id,
             "stage_entered_at": ctx.when(entered[-1].at), "created_at": ctx.when(events[0].at),
             "closed_at": None if closed_at is None else ctx.when(closed_at), "custom": {},
             "lost_reason_id": None, "lost_comment": "",
@@ -1164,6 +1165,7 @@ class _ClientState:
             plan.transitions.append({
                 "kind": e.kind, "from_stage_id": None if e.frm is None else stages[e.frm].id,
                 "to_stage_id": None if e.to is None else stages[e.to].id, "by_user_id": owner_id, "at": at,
+                "pipeline_id": deal["pipeline_id"],
                 "seconds_in_from_stage": seconds})
             if e.to is not None:
                 entered_at = e.at

@@ -7,6 +7,7 @@ class StageInline(admin.StackedInline):
     model = models.Stage
     extra = 0
     ordering = ("position",)
+    readonly_fields = ("position",)  # the order changes through reorder_stages (it keeps deals' furthest stage)
 
 
 @admin.register(models.Pipeline)
@@ -21,3 +22,4 @@ class StageAdmin(admin.ModelAdmin):
     list_display = ("name", "pipeline", "position", "max_days", "probability", "owner_team", "owner_user")
     list_filter = ("pipeline",)
     list_select_related = ("pipeline", "owner_user")
+    readonly_fields = ("position",)  # the order changes through reorder_stages (it keeps deals' furthest stage)

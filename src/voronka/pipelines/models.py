@@ -57,6 +57,10 @@ class Stage(models.Model):
     qualification_questions = models.JSONField(_("qualification questions"), default=list, blank=True)
     on_enter = models.JSONField(_("automation on enter"), default=list, blank=True)
     instructions = models.TextField(_("instructions"), blank=True, default="")
+    is_archived = models.BooleanField(
+        _("archived"), default=False,
+        help_text=_("An archived stage keeps its history and reports but takes no new deals and is hidden "
+                    "from boards."))
 
     class Meta:
         verbose_name = _("stage")

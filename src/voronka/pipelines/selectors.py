@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -33,8 +33,23 @@ def get_stage(*, stage_id: int) -> Stage:
         raise NotFound(_("Stage not found."), field="stage") from exc
 
 
-def ordered_stages(pipeline: Pipeline) -> list[Stage]:
-    return sorted(pipeline.stages.all(), key=lambda s: (s.position, s.pk))
+def ordered_stages(pipeline: Pipeline, *, keep: int | None = None) -> list[Stage]:
+    """The stages that take deals, in board order (archived ones hidden, except the stage ``keep``)."""
+    return sorted((s for s in pipeline.stages.all() if not s.is_archived or s.pk == keep),
+                  key=lambda s: (s.position, s.pk))
+
+
+def furthest_visited_stage(deal_ref: str = "pk", pipeline_ref: str = "pipeline_id") -> Subquery:
+    """Subquery over deals: the furthest stage (in its pipeline's current order) the deal's log entered.
+
+    The log is the deal's stage transitions: the ``created`` row and every ``to_stage``; only stages of the
+    deal's current pipeline count. ``deal_ref`` and ``pipeline_ref`` name the outer deal's columns. Stages
+    are ordered by ``(position, id)``, as on the board.
+    """
+    return Subquery(
+        Stage.objects.filter(pipeline_id=OuterRef(pipeline_ref), transitions_in__deal_id=OuterRef(deal_ref))
+        .order_by("-position", "-id").values("pk")[:1]
+    )
 
 
 # --- settings screens -------------------------------------------------------------------------------------
@@ -55,13 +70,15 @@ def list_pipelines_for_settings(*, actor) -> QuerySet[Pipeline]:
 
 
 def get_pipeline_for_settings(*, actor, pipeline_id) -> Pipeline:
-    """A pipeline with its ordered stages (owner team/user joined, deal counts annotated) as ``stage_list``."""
+    """A pipeline with its ordered stages (owner team/user joined, deal counts and ``has_history`` annotated)
+    as ``stage_list``; archived stages are listed too (the page offers to unarchive them)."""
     try:
         pipeline = Pipeline.objects.get(pk=pipeline_id)
     except (Pipeline.DoesNotExist, ValueError, TypeError) as exc:
         raise NotFound(_("Pipeline not found.")) from exc
     stages = (Stage.objects.filter(pipeline=pipeline).select_related("owner_team", "owner_user")
-              .annotate(deal_count=Count("deals"), open_deal_count=Count("deals", filter=Q(deals__status="open")))
+              .annotate(deal_count=Count("deals"), open_deal_count=Count("deals", filter=Q(deals__status="open")),
+                        has_history=Exists(Stage.objects.filter(pk=OuterRef("pk"), transitions_in__isnull=False)))
               .order_by("position", "id"))
     pipeline.stage_list = list(stages)
     return pipeline

@@ -10,9 +10,11 @@ from typing import Any
 
 import yaml
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
+from django.db.models.functions import Coalesce
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from voronka.accounts.models import User
 from voronka.accounts.permissions import require_perm
@@ -24,6 +26,7 @@ from voronka.core.errors import DomainError
 from voronka.core.validation import COMMENT_MAX, check_text, clean_or_raise
 from voronka.events.services import record_event
 from voronka.pipelines.models import Pipeline, Stage
+from voronka.pipelines.selectors import furthest_visited_stage
 
 logger = logging.getLogger(__name__)
 
@@ -139,19 +142,65 @@ def reorder_stages(*, actor: User, pipeline: Pipeline, stage_ids: list[int]) -> 
     for position, stage_id in enumerate(stage_ids, start=1):
         stages[stage_id].position = position
     Stage.objects.bulk_update(stages.values(), ["position"])
+    # "Furthest stage" means furthest in the current order: recompute it from the log, in one UPDATE.
+    pipeline.deals.update(furthest_stage_id=Coalesce(furthest_visited_stage(), F("stage_id")))
     record_event(actor=actor, verb="pipeline.reordered", target=pipeline)
     return [stages[i] for i in stage_ids]
 
 
+def has_history(stage: Stage) -> bool:
+    """Whether a deal ever was on the stage: a deal on it now (open or closed) or a transition into or out of it.
+
+    Read through the stage's reverse relations, so pipelines need not import deals.
+    """
+    return stage.deals.exists() or stage.transitions_in.exists() or stage.transitions_out.exists()
+
+
 @transaction.atomic
 def delete_stage(*, actor: User, stage: Stage) -> None:
+    """Delete a stage no deal ever visited; a stage with history is archived instead (its reports stay)."""
     require_perm(actor, "configure")
-    if stage.deals.exists():
-        raise DomainError(_("The stage has deals; move them before deleting it."), field="stage")
-    if stage.pipeline.stages.count() <= 1:
+    stage = Stage.objects.select_for_update().get(pk=stage.pk)
+    if has_history(stage):
+        raise DomainError(_("Deals have been on the stage “%(stage)s”: archive it instead, its history and "
+                            "reports stay.") % {"stage": stage.name}, field="stage", code="stage_has_history")
+    if not stage.is_archived and not stage.pipeline.stages.filter(is_archived=False).exclude(pk=stage.pk).exists():
         raise DomainError(_("A pipeline needs at least one stage."), field="stage")
     record_event(actor=actor, verb="stage.deleted", target=stage)
     stage.delete()
+
+
+@transaction.atomic
+def archive_stage(*, actor: User, stage: Stage) -> Stage:
+    """Hide a stage from boards and pickers; it keeps its history and reports and takes no new deals."""
+    require_perm(actor, "configure")
+    stage = Stage.objects.select_for_update().get(pk=stage.pk)
+    if stage.is_archived:
+        return stage
+    open_deals = stage.deals.filter(status="open").count()
+    if open_deals:
+        raise DomainError(ngettext(
+            "%(count)s open deal is on the stage “%(stage)s”: move it to another stage before archiving.",
+            "%(count)s open deals are on the stage “%(stage)s”: move them to another stage before archiving.",
+            open_deals) % {"count": open_deals, "stage": stage.name}, field="stage", code="stage_has_open_deals")
+    if not stage.pipeline.stages.filter(is_archived=False).exclude(pk=stage.pk).exists():
+        raise DomainError(_("A pipeline needs at least one stage that takes deals."), field="stage")
+    stage.is_archived = True
+    stage.save(update_fields=["is_archived"])
+    record_event(actor=actor, verb="stage.archived", target=stage, changes={"is_archived": (False, True)})
+    return stage
+
+
+@transaction.atomic
+def unarchive_stage(*, actor: User, stage: Stage) -> Stage:
+    """Bring an archived stage back to boards and pickers."""
+    require_perm(actor, "configure")
+    stage = Stage.objects.select_for_update().get(pk=stage.pk)
+    if stage.is_archived:
+        stage.is_archived = False
+        stage.save(update_fields=["is_archived"])
+        record_event(actor=actor, verb="stage.unarchived", target=stage, changes={"is_archived": (True, False)})
+    return stage
 
 
 def load_blueprint(name: str) -> dict[str, Any]:

@@ -31,11 +31,13 @@ from voronka.pipelines.selectors import (
 )
 from voronka.pipelines.services import (
     add_stage,
+    archive_stage,
     create_pipeline,
     delete_stage,
     install_pipeline_from_template,
     move_stage,
     reorder_stages,
+    unarchive_stage,
     update_pipeline,
     update_stage,
 )
@@ -224,6 +226,29 @@ def stage_delete(request, pk):
         return _stage_list_response(request, stage.pipeline_id, error=exc.message)
     return _stage_list_response(request, stage.pipeline_id,
                                 notice=_("Stage “%(name)s” deleted.") % {"name": stage.name})
+
+
+@require_POST
+def stage_archive(request, pk):
+    """Archive a stage with history (it keeps its reports, takes no new deals, leaves the board)."""
+    stage = _get_stage(pk)
+    try:
+        archive_stage(actor=request.user, stage=stage)
+    except DomainError as exc:
+        return _stage_list_response(request, stage.pipeline_id, error=exc.message)
+    return _stage_list_response(request, stage.pipeline_id, focus=f"unarchive-{stage.pk}",
+                                notice=_("Stage “%(name)s” archived.") % {"name": stage.name})
+
+
+@require_POST
+def stage_unarchive(request, pk):
+    stage = _get_stage(pk)
+    try:
+        unarchive_stage(actor=request.user, stage=stage)
+    except DomainError as exc:
+        return _stage_list_response(request, stage.pipeline_id, error=exc.message)
+    return _stage_list_response(request, stage.pipeline_id, focus=f"archive-{stage.pk}",
+                                notice=_("Stage “%(name)s” is back on the board.") % {"name": stage.name})
 
 
 @require_http_methods(["GET", "POST"])

@@ -24,6 +24,8 @@ urlpatterns = [
     path("stages/<int:pk>/", admin(pipelines.stage_edit), name="stage"),
     path("stages/<int:pk>/move/", admin(pipelines.stage_move), name="stage_move"),
     path("stages/<int:pk>/delete/", admin(pipelines.stage_delete), name="stage_delete"),
+    path("stages/<int:pk>/archive/", admin(pipelines.stage_archive), name="stage_archive"),
+    path("stages/<int:pk>/unarchive/", admin(pipelines.stage_unarchive), name="stage_unarchive"),
     # custom fields
     path("fields/", admin(catalog.field_list), name="fields"),
     path("fields/new/", admin(catalog.field_create), name="field_create"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.conf import settings
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -15,9 +16,15 @@ register = template.Library()
 
 
 @register.filter
-def money(value, currency: str = "RUB") -> str:
-    """``1250000`` → ``1 250 000 ₽`` (kopecks only when there are any)."""
-    return format_money(value, currency)
+def money(value, currency: str = "") -> str:
+    """``1250000`` → ``1 250 000 ₽`` (kopecks only when there are any; no currency: the base currency)."""
+    return format_money(value, currency or settings.VORONKA_DEFAULT_CURRENCY)
+
+
+@register.filter
+def money_totals(totals) -> str:
+    """Sums per currency (``[("RUB", 1200000), ("USD", 3000)]``) → ``1 200 000 ₽ + 3 000 $``: never one sum."""
+    return " + ".join(money(amount, code) for code, amount in totals or [])
 
 
 @register.filter
