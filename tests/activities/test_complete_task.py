@@ -188,7 +188,7 @@ def test_completing_a_done_task_is_refused(world, deal, task):
 
 
 def test_completing_a_cancelled_task_is_refused(world, deal, task):
-    win_deal(actor=world.owner, deal=deal, amount="100")
+    win_deal(actor=world.owner, deal=deal, amount="100", values={"expected_close_date": "2030-01-31"})
     with unchanged(), pytest.raises(DomainError) as exc:
         complete_task(actor=world.owner, task=task, outcome="result", comment="Поздно")
     assert exc.value.code == "task_closed"

@@ -19,7 +19,8 @@ from voronka.pipelines.services import update_stage
 
 @pytest.fixture
 def deal(world):
-    deal = make_deal(world.owner, world.pipeline)
+    # A win from the first stage counts every later stage as passed: the last one asks for a close date.
+    deal = make_deal(world.owner, world.pipeline, values={"expected_close_date": "2030-01-31"})
     create_task(actor=world.owner, deal=deal, **task_spec(days=2, title="Отправить КП"))
     return deal
 
@@ -54,12 +55,13 @@ def test_win_deal_rejects_a_negative_amount(world, deal):
 
 
 def test_win_deal_keeps_an_amount_already_on_the_deal(world):
-    deal = make_deal(world.owner, world.pipeline, values={"amount": "5000"})
+    deal = make_deal(world.owner, world.pipeline, values={"amount": "5000", "expected_close_date": "2030-01-31"})
     win_deal(actor=world.owner, deal=deal)
     assert Deal.objects.get(pk=deal.pk).status == "won"
 
 
-def test_win_deal_from_a_stage_with_empty_required_fields_is_refused(world, deal):
+def test_win_deal_from_a_stage_with_empty_required_fields_is_refused(world):
+    deal = make_deal(world.owner, world.pipeline)
     update_stage(actor=world.admin, stage=deal.stage, required_fields=["expected_close_date"])
     with unchanged(), pytest.raises(MissingFields) as exc:
         win_deal(actor=world.owner, deal=deal, amount="1000")
@@ -112,7 +114,7 @@ def test_lose_deal_from_a_stage_with_empty_required_fields_is_refused(world, dea
 
 
 def test_lose_deal_leaves_a_current_client_a_client(world, deal):
-    won = make_deal(world.owner, world.pipeline, client=deal.client)
+    won = make_deal(world.owner, world.pipeline, client=deal.client, values={"expected_close_date": "2030-01-31"})
     win_deal(actor=world.owner, deal=won, amount=1000)
     lose_deal(actor=world.owner, deal=deal, reason=world.reason)
     assert Client.objects.get(pk=deal.client_id).status == "client"

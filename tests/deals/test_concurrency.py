@@ -14,8 +14,10 @@ import pytest
 from django.db import close_old_connections, connection
 
 from tests.dbstate import stage_of
-from tests.factories import make_deal
-from voronka.core.errors import DomainError
+from tests.factories import make_deal, task_spec
+from voronka.activities.models import Task
+from voronka.activities.services import cancel_task, complete_task, create_task
+from voronka.core.errors import DomainError, MissingFields
 from voronka.deals.models import Deal, StageTransition
 from voronka.deals.services import StaleDeal, move_deal
 
@@ -107,3 +109,37 @@ def test_concurrent_movers_that_retry_on_conflict_never_lose_an_update(world):
     stored = Deal.objects.get(pk=deal.pk)
     assert stored.version == 1 + 2 * moves_per_thread
     assert StageTransition.objects.filter(deal=deal).count() == 1 + 2 * moves_per_thread
+
+
+def test_concurrent_result_completions_of_the_last_two_tasks_keep_an_open_task(world):
+    """complete_task locks the deal first: exactly one of two completions without a next task succeeds."""
+    for _round in range(ROUNDS):
+        deal = make_deal(world.owner, world.pipeline)
+        create_task(actor=world.owner, deal=deal, **task_spec(days=2))
+        first, second = Task.objects.filter(deal=deal, status="open").order_by("pk")
+
+        results = _race(
+            partial(complete_task, actor=world.owner, task=first, outcome="result", comment="Созвонились"),
+            partial(complete_task, actor=world.owner, task=second, outcome="result", comment="Отправили КП"),
+        )
+
+        assert sorted(type(r).__name__ for r in results) == ["MissingFields", "Task"], results
+        assert any(isinstance(r, MissingFields) for r in results)
+        assert Task.objects.filter(deal=deal, status="open").count() == 1
+        assert Deal.objects.get(pk=deal.pk).is_open
+
+
+def test_a_cancel_racing_a_result_completion_keeps_an_open_task(world):
+    for _round in range(ROUNDS):
+        deal = make_deal(world.owner, world.pipeline)
+        create_task(actor=world.owner, deal=deal, **task_spec(days=2))
+        first, second = Task.objects.filter(deal=deal, status="open").order_by("pk")
+
+        results = _race(
+            partial(complete_task, actor=world.owner, task=first, outcome="result", comment="Созвонились"),
+            partial(cancel_task, actor=world.owner, task=second, comment="Не нужна"),
+        )
+
+        assert sum(isinstance(r, Task) for r in results) == 1, results
+        assert all(isinstance(r, Task | DomainError) for r in results), results
+        assert Task.objects.filter(deal=deal, status="open").count() == 1

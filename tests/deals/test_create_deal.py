@@ -149,7 +149,7 @@ def test_create_deal_by_an_analyst_is_forbidden(world):
 
 def test_create_deal_on_a_conveyor_stage_hands_the_deal_to_the_stage_owner(world):
     stage = add_stage(actor=get_system_actor(), pipeline=world.pipeline, name="Демо проведено", slug="demo",
-                      owner_user=world.teammate)
+                      owner_user=world.teammate, position=2)
     deal = _create(world, stage=stage)
     deal.refresh_from_db()
     assert deal.owner_id == world.teammate.pk

@@ -107,7 +107,7 @@ def test_move_deal_does_not_count_a_zero_amount_as_filled(world, deal):
 def custom_stage(world):
     CustomFieldDefinition.objects.create(entity="deal", key="budget", label="Бюджет клиента", field_type="money")
     return add_stage(actor=get_system_actor(), pipeline=world.pipeline, name="Бюджет согласован", slug="budget",
-                     required_fields=["cf:budget", "client.inn"])
+                     required_fields=["cf:budget", "client.inn"], position=2)
 
 
 def test_move_deal_names_missing_custom_and_client_fields(world, deal, custom_stage):
@@ -178,7 +178,7 @@ def test_a_conveyor_stage_hands_the_deal_and_its_open_tasks_to_the_stage_owner(w
                   next_task=task_spec(title="Отправить материалы"))
     create_task(actor=world.owner, deal=deal, **task_spec(days=3, title="Напомнить"))
     demo = add_stage(actor=get_system_actor(), pipeline=world.pipeline, name="Демо проведено", slug="demo",
-                     owner_user=world.teammate)
+                     owner_user=world.teammate, position=2)
 
     move_deal(actor=world.owner, deal=deal, stage=demo)
 

@@ -110,7 +110,8 @@ def test_update_deal_stores_a_custom_value_normalised_and_removes_it_when_emptie
 
 
 def test_update_deal_cannot_clear_a_required_custom_field(world, money_field):
-    stage = add_stage(actor=get_system_actor(), pipeline=world.pipeline, name="Бюджет согласован", required_fields=["cf:budget"])
+    stage = add_stage(actor=get_system_actor(), pipeline=world.pipeline, name="Бюджет согласован", required_fields=["cf:budget"],
+                      position=2)
     deal = make_deal(world.owner, world.pipeline, stage=stage, values={"cf:budget": "10"})
     with unchanged(), pytest.raises(MissingFields) as exc:
         update_deal(actor=world.owner, deal=deal, values={"cf:budget": None})
@@ -146,7 +147,7 @@ def test_update_deal_with_a_mismatching_expected_version_is_refused(world, deal)
 
 
 def test_update_deal_cannot_zero_the_amount_of_a_won_deal(world, deal):
-    won = win_deal(actor=world.owner, deal=deal, amount="1000")
+    won = win_deal(actor=world.owner, deal=deal, amount="1000", values={"expected_close_date": "2030-01-31"})
     with unchanged(), pytest.raises(MissingFields) as exc:
         update_deal(actor=world.owner, deal=won, values={"amount": "0"})
     assert exc.value.fields == ["amount"]
@@ -156,7 +157,7 @@ def test_set_deal_lines_cannot_empty_the_amount_of_a_won_deal(world):
     product = Product.objects.get(pk=world.product.pk)
     deal = make_deal(world.owner, world.pipeline, lines=[{"product": product, "quantity": 2}])
     assert Deal.objects.get(pk=deal.pk).amount == Decimal("240000.00")
-    won = win_deal(actor=world.owner, deal=Deal.objects.get(pk=deal.pk))
+    won = win_deal(actor=world.owner, deal=Deal.objects.get(pk=deal.pk), values={"expected_close_date": "2030-01-31"})
     with unchanged(), pytest.raises(MissingFields):
         set_deal_lines(actor=world.owner, deal=won, lines=[{"product": product, "quantity": 1, "price": "0"}])
     # Removing every line keeps the last total as the entered amount.

@@ -281,7 +281,7 @@ def test_win_without_amount_shows_the_error_in_the_dialog(client_owner, world):
 
 
 def test_win_with_amount_closes_the_deal_and_updates_the_column(client_owner, world):
-    deal = make_deal(world.owner, world.pipeline)
+    deal = make_deal(world.owner, world.pipeline, values={"expected_close_date": "2030-01-31"})
     response = client_owner.post(reverse("deals:win", args=[deal.pk]),
                                  {"amount": "5000", "version": 1, "ctx": "board"}, HTTP_HX_REQUEST="true")
     assert "deals:won" in response["HX-Trigger"]

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from tests.factories import make_deal, task_spec
 from voronka.deals.models import Deal, DealStatus
-from voronka.deals.services import lose_deal, move_deal
+from voronka.deals.services import lose_deal, move_deal, update_deal
 
 pytestmark = pytest.mark.django_db
 
@@ -149,7 +149,8 @@ def test_reopen_requires_a_task(owner_client, world, deal):
     assert deal.status == DealStatus.OPEN and deal.tasks.filter(status="open").count() == 1
 
 
-def test_win_from_the_page_refreshes(owner_client, deal):
+def test_win_from_the_page_refreshes(owner_client, world, deal):
+    deal = update_deal(actor=world.owner, deal=deal, values={"expected_close_date": "2030-01-31"})
     response = hx(owner_client, "post", reverse("deals:win", args=[deal.pk]), {"amount": "1200", "ctx": "page"})
     assert response["HX-Refresh"] == "true"
 

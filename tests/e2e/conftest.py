@@ -134,3 +134,19 @@ def assert_accessible(page) -> None:
     details = "\n".join(f"{v['id']} ({v['impact']}): {v['help']} → "
                         f"{[n['target'] for n in v['nodes']][:5]}" for v in bad)
     assert not bad, f"accessibility violations:\n{details}"
+
+
+def fill_required(dialog) -> None:
+    """Fill every required-field block of a dialog with a valid value for its widget."""
+    for block in dialog.locator("[data-required-field]").all():
+        key = block.get_attribute("data-required-field")
+        if key == "amount":
+            continue
+        for select in block.locator("select").all():
+            select.select_option(index=1)
+        checkboxes = block.locator("input[type=checkbox]")
+        if checkboxes.count():
+            checkboxes.first.check()
+        for field in block.locator("input:not([type=checkbox]):not([type=hidden])").all():
+            kind = field.get_attribute("type")
+            field.fill("2030-01-31" if kind == "date" else "7707083893" if "inn" in key else "1")

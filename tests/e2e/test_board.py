@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_accessible, login, screenshot
+from tests.e2e.conftest import assert_accessible, fill_required, login, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -72,15 +72,7 @@ def test_drag_into_a_stage_with_required_fields_asks_for_exactly_them(page, live
     screenshot(page, "board-required-fields-modal")
     assert_accessible(page)
 
-    for key in expected:
-        block = dialog.locator(f'[data-required-field="{key}"]')
-        select = block.locator("select")
-        if select.count():
-            select.select_option(index=1)
-        elif block.locator("input[type=checkbox]").count():
-            block.locator("input[type=checkbox]").first.check()
-        else:
-            block.locator("input").fill("1")
+    fill_required(dialog)
     dialog.locator("button[type=submit]").click()
     expect(dialog).to_have_count(0)
     expect(column(page, second).locator(f"#card-{deal.pk}")).to_be_visible()
@@ -88,6 +80,36 @@ def test_drag_into_a_stage_with_required_fields_asks_for_exactly_them(page, live
     expect(count_of(page, first)).to_have_text("2")
     deal.refresh_from_db()
     assert deal.stage_id == second.pk
+
+
+def test_a_drag_that_skips_stages_asks_for_the_fields_of_every_stage_passed_in_one_dialog(
+        page, live_server, e2e_data):
+    from voronka.clients.services import add_contact
+    from voronka.deals.rules import fields_required_for_move, missing_fields
+
+    deal = e2e_data.deals[0]
+    add_contact(actor=e2e_data.manager, client=deal.client, name="Анна Петрова", phone="+79160000001")
+    first, third, fourth = stage_of(0), stage_of(2), stage_of(3)
+    expected = missing_fields(deal, fields_required_for_move(deal, fourth))
+    own_only = set(missing_fields(deal, fourth.required_fields))
+    assert own_only < set(expected)  # stages 2 and 3 add fields stage 4 alone would not ask for
+    assert set(missing_fields(deal, third.required_fields)) <= set(expected)
+
+    login(page, live_server, "manager1")
+    page.goto(board_url(live_server))
+    drag(page, page.locator(f"#card-{deal.pk}"), column(page, fourth).locator(".kcards"))
+    dialogs = page.locator("dialog.fields-dialog")
+    expect(dialogs).to_have_count(1)
+    dialog = dialogs.first
+    keys = dialog.locator("[data-required-field]").evaluate_all("els => els.map(e => e.dataset.requiredField)")
+    assert keys == expected
+    screenshot(page, "board-skip-stages-modal")
+    fill_required(dialog)
+    dialog.locator("button[type=submit]").click()
+    expect(page.locator("dialog")).to_have_count(0)
+    expect(column(page, fourth).locator(f"#card-{deal.pk}")).to_be_visible()
+    deal.refresh_from_db()
+    assert deal.stage_id == fourth.pk and first.pk != fourth.pk
 
 
 def test_cancelling_the_dialog_puts_the_card_back(page, live_server, e2e_data):
@@ -107,7 +129,10 @@ def test_cancelling_the_dialog_puts_the_card_back(page, live_server, e2e_data):
 
 
 def test_drop_on_won_asks_for_the_amount_and_on_lost_for_the_reason(page, live_server, e2e_data):
+    from voronka.clients.services import add_contact
+
     won, lost = e2e_data.deals[0], e2e_data.deals[1]
+    add_contact(actor=e2e_data.manager, client=won.client, name="Анна Петрова", phone="+79160000001")
     first = stage_of(0)
     login(page, live_server, "manager1")
     page.goto(board_url(live_server))
@@ -119,8 +144,9 @@ def test_drop_on_won_asks_for_the_amount_and_on_lost_for_the_reason(page, live_s
     expect(amount).to_have_value(re.compile(r"^100000"))
     amount.fill("")
     dialog.locator("button[type=submit]").click()
-    expect(page.locator("dialog.win-dialog .errorlist")).to_be_visible()
+    expect(page.locator('dialog.win-dialog [data-required-field="amount"] .errorlist')).to_be_visible()
     page.locator("#win-amount").fill("125000")
+    fill_required(page.locator("dialog.win-dialog"))  # a win passes every remaining stage: their fields too
     page.locator("dialog.win-dialog").locator("button[type=submit]").click()
     expect(page.locator("dialog")).to_have_count(0)
     expect(page.locator(f"#card-{won.pk}")).to_have_count(0)

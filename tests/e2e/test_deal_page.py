@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_accessible, login, screenshot
+from tests.e2e.conftest import assert_accessible, fill_required, login, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -82,12 +82,16 @@ def test_add_a_note_to_the_timeline_and_page_is_accessible(page, live_server, e2
 
 
 def test_win_from_the_deal_page_and_reopen(page, live_server, e2e_data):
+    from voronka.clients.services import add_contact
+
     deal = e2e_data.deals[0]
+    add_contact(actor=e2e_data.manager, client=deal.client, name="Анна Петрова", phone="+79160000001")
     login(page, live_server, "manager1")
     page.goto(deal_url(live_server, deal))
     page.locator(".deal-actions .btn-ok").click()
     dialog = page.locator("dialog.win-dialog")
     expect(dialog).to_be_visible()
+    fill_required(dialog)  # a win from the first stage passes every later stage: it asks for their fields
     dialog.locator("button[type=submit]").click()
     expect(page.locator(".deal-head .badge-ok")).to_be_visible()
     page.locator(".deal-actions .btn-primary").click()

@@ -154,11 +154,25 @@ def reassign_open_tasks(*, deal, from_user: User | None, to_user: User) -> int:
     return qs.update(assignee=to_user)
 
 
+def _lock_deal_of(task: Task) -> None:
+    """Lock the task's deal row before the task (``SELECT ... FOR UPDATE``), as the deal services do.
+
+    "An open deal has an open task" spans several task rows: two concurrent Result completions of a deal's
+    last two tasks would each see the other task still open. Serialising on the deal makes the second one
+    see the first one's commit. The order deal, then task, is the one every deal service takes.
+    """
+    deal_id = Task.objects.filter(pk=task.pk).values_list("deal_id", flat=True).first()
+    if deal_id is not None:
+        deal_model = Task._meta.get_field("deal").related_model
+        list(deal_model.objects.select_for_update().filter(pk=deal_id).values_list("pk", flat=True))
+
+
 @transaction.atomic
 def complete_task(*, actor: User, task: Task, outcome: str, comment: str,
                   next_task: dict[str, Any] | None = None, postpone_to: dt.date | str | None = None,
                   lost_reason: LostReason | None = None, lost_comment: str = "") -> Task:
     """Complete a task with its outcome; see the module docstring for the rules."""
+    _lock_deal_of(task)
     # ``of=("self",)``: lock the task row only (PostgreSQL refuses FOR UPDATE on the nullable side of a join).
     task = Task.objects.select_for_update(of=("self",)).select_related(
         "deal", "deal__stage", "deal__client", "client").get(pk=task.pk)
@@ -213,7 +227,9 @@ def complete_task(*, actor: User, task: Task, outcome: str, comment: str,
         if deal is not None and deal.is_open:
             _close_refused_deal(actor=actor, deal=deal, reason=lost_reason, comment=lost_comment or comment)
         elif deal is None and task.client is not None:
-            refuse_client(actor=actor, client=task.client, reason=lost_reason, comment=lost_comment or comment)
+            # a client task's refusal leaves the client's deals to their own tasks and outcomes
+            refuse_client(actor=actor, client=task.client, reason=lost_reason, comment=lost_comment or comment,
+                          open_deals="keep")
     record_event(actor=actor, verb=f"task.{outcome}", target=task,
                  data={"outcome": outcome, "deal": task.deal_id, "follow_up": task.follow_up_id})
     logger.info("task completed", extra={"task_id": task.pk, "outcome": outcome})
@@ -222,6 +238,7 @@ def complete_task(*, actor: User, task: Task, outcome: str, comment: str,
 
 @transaction.atomic
 def cancel_task(*, actor: User, task: Task, comment: str = "") -> Task:
+    _lock_deal_of(task)
     task = Task.objects.select_for_update(of=("self",)).select_related("deal").get(pk=task.pk)
     require_perm(actor, "change", task)
     if task.status != TaskStatus.OPEN:

@@ -181,6 +181,9 @@ class RefuseForm(forms.Form):
                                                          "invalid_choice": _("Choose a refusal reason.")})
     comment = forms.CharField(label=_("Comment"), required=False, max_length=2000,
                               widget=forms.Textarea(attrs={"rows": 3}))
+    open_deals = forms.ChoiceField(
+        label=_("Open deals"), required=False, widget=forms.RadioSelect,
+        choices=[("lose", _("Lose them with the same reason")), ("keep", _("Keep them open"))])
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "refuse_%s")

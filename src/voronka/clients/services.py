@@ -214,12 +214,36 @@ def _set_refused(client: Client, reason: LostReason, comment: str) -> None:
     _write(client, ["status", "refusal_reason", "refusal_comment", "refused_at"])
 
 
+OPEN_DEALS_CHOICES = ("lose", "keep")
+
+
+def check_open_deals_choice(client: Client, open_deals: str | None) -> int:
+    """What happens to the client's open deals on refusal must be said when it has any: ``lose`` or ``keep``.
+
+    Returns the number of open deals.
+    """
+    if open_deals not in (None, "", *OPEN_DEALS_CHOICES):
+        raise DomainError(_("Choose whether to lose or keep the open deals."), field="open_deals")
+    count = client.deals.filter(status="open").count()
+    if count and not open_deals:
+        raise DomainError(_("The client has %(n)s open deal(s): choose whether to lose them with the same reason "
+                            "or keep them.") % {"n": count}, field="open_deals")
+    return count
+
+
 @transaction.atomic
-def refuse_client(*, actor: User, client: Client, reason: LostReason | None, comment: str = "") -> Client:
-    """Put the client on the refusal list (the Return pipeline and reanimation emails start from it)."""
+def refuse_client(*, actor: User, client: Client, reason: LostReason | None, comment: str = "",
+                  open_deals: str | None = None) -> Client:
+    """Put the client on the refusal list (the Return pipeline and reanimation emails start from it).
+
+    A client with open deals needs ``open_deals="keep"`` here; losing them with the same reason is
+    ``deals.services.refuse_client_with_deals`` (the clients app does not import deals).
+    """
     require_perm(actor, "change", client)
     if reason is None:
         raise DomainError(_("Choose a refusal reason."), field="lost_reason")
+    if check_open_deals_choice(client, open_deals) and open_deals != "keep":
+        raise DomainError(_("Open deals are lost through the deal services."), field="open_deals")
     before = {"status": client.status, "refusal_reason": client.refusal_reason}
     _set_refused(client, reason, comment)
     record_event(actor=actor, verb="client.refused", target=client,

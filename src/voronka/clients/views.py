@@ -44,7 +44,6 @@ from voronka.clients.services import (
     DuplicateClient,
     add_contact,
     answer_questions,
-    refuse_client,
     update_client,
 )
 from voronka.core.errors import DomainError, MissingFields, NotFound
@@ -53,6 +52,7 @@ from voronka.core.htmx import dialog_or_page, hx_redirect
 from voronka.core.http import get_or_404
 from voronka.core.params import parse_id
 from voronka.deals.leads import create_lead
+from voronka.deals.services import refuse_client_with_deals
 from voronka.pipelines.selectors import list_pipelines
 
 
@@ -191,10 +191,10 @@ def qualification_save(request, client_id: int):
                             form_key="qualification_form", form=form)
 
 
-def _dialog_or_page(request, client, template: str, form, *, status: int = 200):
+def _dialog_or_page(request, client, template: str, form, *, status: int = 200, **extra):
     """A ``<dialog>`` fragment for htmx, the same form on a page otherwise."""
     return dialog_or_page(request, template, "clients/form_page.html",
-                          {"nav": "clients", "client": client, "form": form}, status=status)
+                          {"nav": "clients", "client": client, "form": form, **extra}, status=status)
 
 
 @login_required
@@ -220,20 +220,23 @@ def client_edit(request, client_id: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def client_refuse(request, client_id: int):
+    """The refusal dialog lists the client's open deals and asks whether to lose them or keep them."""
     client = _client_or_404(request, client_id)
+    open_deals = [d for d in client_deals(actor=request.user, client=client) if d.status == "open"]
     if request.method == "GET":
-        return _dialog_or_page(request, client, "clients/_refuse_dialog.html", RefuseForm())
+        return _dialog_or_page(request, client, "clients/_refuse_dialog.html", RefuseForm(), open_deals=open_deals)
     form = RefuseForm(request.POST)
     if form.is_valid():
         try:
-            refuse_client(actor=request.user, client=client, reason=form.cleaned_data["lost_reason"],
-                          comment=form.cleaned_data["comment"])
+            refuse_client_with_deals(actor=request.user, client=client, reason=form.cleaned_data["lost_reason"],
+                                     comment=form.cleaned_data["comment"],
+                                     open_deals=form.cleaned_data["open_deals"] or None)
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
             messages.success(request, _("“%(name)s” is on the refusal list now.") % {"name": client.name})
             return hx_redirect(request, _client_url(client))
-    return _dialog_or_page(request, client, "clients/_refuse_dialog.html", form, status=400)
+    return _dialog_or_page(request, client, "clients/_refuse_dialog.html", form, status=400, open_deals=open_deals)
 
 
 # --- quick add lead -----------------------------------------------------------------------------------------

@@ -30,13 +30,25 @@ from voronka.catalog.fields import STANDARD_FIELDS, ChangeSet, Kind, deal_fields
 from voronka.catalog.models import LostReason, Product
 from voronka.catalog.selectors import lost_reason_from
 from voronka.clients.models import Client
-from voronka.clients.services import mark_client_lost, mark_client_won, update_client
+from voronka.clients.services import (
+    check_open_deals_choice,
+    mark_client_lost,
+    mark_client_won,
+    refuse_client,
+    update_client,
+)
 from voronka.core.errors import Conflict, DomainError, MissingFields, NotFound
 from voronka.core.money import check_money, money_limit, parse_decimal, parse_money, parse_quantity
 from voronka.core.params import parse_id
 from voronka.core.validation import COMMENT_MAX, check_text, clean_or_raise
 from voronka.deals.models import Deal, DealLine, DealStatus, StageTransition, TransitionKind
-from voronka.deals.rules import labels_for, missing_required_fields
+from voronka.deals.rules import (
+    fields_required_for_move,
+    fields_required_for_win,
+    labels_for,
+    missing_fields,
+    missing_required_fields,
+)
 from voronka.events.services import record_event
 from voronka.pipelines.models import Pipeline, Stage
 
@@ -71,6 +83,22 @@ def _require_fields(deal: Deal, stage: Stage) -> None:
     missing = missing_required_fields(deal, stage)
     if missing:
         raise _missing_fields_error(missing, stage)
+
+
+def _require_fields_for_move(deal: Deal, stage: Stage, *, created: bool = False) -> None:
+    """Entering ``stage`` needs the fields of every stage the move passes (skipped ones included)."""
+    missing = missing_fields(deal, fields_required_for_move(deal, stage, created=created))
+    if missing:
+        raise _missing_fields_error(missing, stage)
+
+
+def _require_fields_for_win(deal: Deal) -> None:
+    """A win counts every remaining stage as passed: it needs their fields too."""
+    missing = missing_fields(deal, fields_required_for_win(deal))
+    if missing:
+        raise MissingFields(
+            _("A won deal passes every remaining stage: fill in %(fields)s.")
+            % {"fields": ", ".join(labels_for(missing))}, field=missing[0], fields=missing)
 
 
 def _require_won_amount(deal: Deal) -> None:
@@ -262,7 +290,7 @@ def create_deal(*, actor: User, title: str, pipeline: Pipeline, client: Client, 
     deal.save()
     if lines or changes.lines:
         _replace_lines(deal, list(lines or changes.lines))
-    _require_fields(deal, stage)
+    _require_fields_for_move(deal, stage, created=True)
     task.deal = deal
     task.save()
     _transition(deal=deal, actor=actor, kind=TransitionKind.CREATED, from_stage=None, to_stage=stage, at=now,
@@ -381,7 +409,7 @@ def move_deal(*, actor: User, deal: Deal, stage: Stage, expected_version: int | 
     if stage.pk == deal.stage_id:
         raise InvalidTransition(_("The deal is already at this stage."), field="stage")
     changed = _apply_values(actor=actor, deal=deal, values=values or {}).deal_fields
-    _require_fields(deal, stage)
+    _require_fields_for_move(deal, stage)
     now = timezone.now()
     old_stage, entered_at = deal.stage, deal.stage_entered_at
     kind = _transition_kind(deal, old_stage, stage)
@@ -437,7 +465,8 @@ def change_deal_pipeline(*, actor: User, deal: Deal, pipeline: Pipeline, stage: 
             raise DomainError(_("The pipeline has no stages."), field="pipeline")
     stage = _check_stage(pipeline, stage)
     changed = _apply_values(actor=actor, deal=deal, values=values or {}).deal_fields
-    _require_fields(deal, stage)
+    # Entering another pipeline at a later stage passes its earlier stages, as a deal created there would.
+    _require_fields_for_move(deal, stage, created=True)
     now = timezone.now()
     old_pipeline, old_stage, entered_at = deal.pipeline, deal.stage, deal.stage_entered_at
     deal.pipeline, deal.stage, deal.stage_entered_at = pipeline, stage, now
@@ -487,7 +516,7 @@ def win_deal(*, actor: User, deal: Deal, amount: Any = None, expected_version: i
         values["amount"] = amount
     changed = _apply_values(actor=actor, deal=deal, values=values).deal_fields
     _require_won_amount(deal)
-    _require_fields(deal, deal.stage)
+    _require_fields_for_win(deal)
     _close(actor=actor, deal=deal, status=DealStatus.WON, kind=TransitionKind.WON, reason_text=_("Deal won"))
     _save(deal, [*changed, "status", "closed_at"], None)
     mark_client_won(client=deal.client)
@@ -539,7 +568,7 @@ def reopen_deal(*, actor: User, deal: Deal, task: dict[str, Any], stage: Stage |
         raise MissingFields(_("A reopened deal needs a task."), field="task_title",
                             fields=["task_title", "task_due_date"])
     new_task = build_task(actor=actor, spec=task, deal=deal, field_prefix="task_")
-    _require_fields(deal, stage)
+    _require_fields_for_move(deal, stage)
     now = timezone.now()
     previous = deal.status
     _transition(deal=deal, actor=actor, kind=TransitionKind.REOPEN, from_stage=None, to_stage=stage, at=now,
@@ -558,3 +587,20 @@ def reopen_deal(*, actor: User, deal: Deal, task: dict[str, Any], stage: Stage |
                  data={"event": "reopened"})
     record_event(actor=actor, verb="deal.reopened", target=deal, changes={"status": (previous, "open")})
     return deal
+
+
+@transaction.atomic
+def refuse_client_with_deals(*, actor: User, client: Client, reason: LostReason | None, comment: str = "",
+                             open_deals: str | None = None) -> Client:
+    """Refuse a client and settle its open deals in one transaction: ``lose`` them with the same reason and
+    comment, or ``keep`` them open. With open deals and no choice it is a field error (``open_deals``); any
+    deal that cannot be lost (scope, its stage's required fields) rolls the whole refusal back."""
+    require_perm(actor, "change", client)
+    if reason is None:
+        raise DomainError(_("Choose a refusal reason."), field="lost_reason")
+    reason = lost_reason_from(reason, unknown=_("Unknown lost reason."))
+    if check_open_deals_choice(client, open_deals) and open_deals == "lose":
+        for deal in Deal.objects.filter(client=client, status=DealStatus.OPEN).order_by("pk"):
+            lose_deal(actor=actor, deal=deal, reason=reason, comment=comment)
+    client.refresh_from_db()
+    return refuse_client(actor=actor, client=client, reason=reason, comment=comment, open_deals="keep")

@@ -45,7 +45,7 @@ from voronka.deals.forms import (
     posted_lines,
 )
 from voronka.deals.models import Deal
-from voronka.deals.rules import missing_required_fields
+from voronka.deals.rules import fields_required_for_win, missing_fields
 from voronka.deals.services import (
     change_deal_pipeline,
     lose_deal,
@@ -307,7 +307,7 @@ def win_view(request, deal_id: int):
         ctx, filters, version = _get_context(request)
         form = WinForm(initial={"amount": deal.amount if deal.amount else None, "ctx": ctx, "filters": filters,
                                 "version": version or deal.version})
-        extra = _values_form(request, deal, missing_required_fields(deal, deal.stage) if deal.is_open else [],
+        extra = _values_form(request, deal, missing_fields(deal, fields_required_for_win(deal)) if deal.is_open else [],
                              bound=False, exclude=("amount",))
         return _dialog(request, "deals/_win_dialog.html", deal, form, extra, ctx, filters)
     form = WinForm(request.POST)
