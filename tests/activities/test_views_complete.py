@@ -60,9 +60,13 @@ def test_get_renders_the_dialog_with_outcomes_and_the_stage_rulebook(owner_clien
     stage = deal.stage
     stage.goal = "Связаться за 15 минут"
     stage.instructions = "1. Позвонить\n2. Записать ответы"
-    stage.qualification_questions = ["Какой объём перевода?"]
     stage.max_days = 2
     stage.save()
+    from voronka.clients.models import Question, QuestionSet
+    from voronka.pipelines.models import StageQuestion
+
+    StageQuestion.objects.create(stage=stage, question=Question.objects.create(
+        question_set=QuestionSet.objects.create(name="Q"), text="Какой объём перевода?"))
     response = owner_client.get(url(task), **HTMX)
     assert response.status_code == 200
     html = response.content.decode()

@@ -35,12 +35,15 @@ def test_deal_page_renders_header_path_rulebook_and_history(owner_client, world,
     stage = world.pipeline.stages.get(slug="qualified")
     stage.goal = "Узнать бюджет"
     stage.instructions = "Шаг 1\nШаг 2"
-    stage.qualification_questions = ["Какой бюджет?", "Кто принимает решение?"]
     stage.save()
     from voronka.clients.models import QualificationAnswer, Question, QuestionSet
+    from voronka.pipelines.models import StageQuestion
 
     qs = QuestionSet.objects.create(name="Q")
     question = Question.objects.create(question_set=qs, text="Какой бюджет?")
+    StageQuestion.objects.create(stage=stage, question=question, position=1)
+    StageQuestion.objects.create(stage=stage, question=Question.objects.create(
+        question_set=qs, text="Кто принимает решение?"), position=2)
     QualificationAnswer.objects.create(client=deal.client, question=question, answer="Миллион")
     move_deal(actor=world.owner, deal=deal, stage=stage)
     response = owner_client.get(reverse("deals:detail", args=[deal.pk]))

@@ -163,7 +163,7 @@ def _rulebook(**overrides) -> dict:
     data = {
         "name": "Демо проведено", "entry_result": "Показали продукт", "goal": "Согласовать КП", "max_days": "4",
         "probability": "40", "owner_team": "", "owner_user": "",
-        "required_fields": ["amount", "source"], "qualification_questions": "Кто ЛПР?\n\n  Какой бюджет?  \n",
+        "required_fields": ["amount", "source"], "new_questions": "Кто ЛПР?\n\n  Какой бюджет?  \n",
         "on_enter": ["create_task_email", "create_task_call"], "instructions": "1. Позвонить\n2. Записать",
     }
     data.update(overrides)
@@ -184,7 +184,8 @@ def test_admin_edits_the_stage_rulebook_and_it_is_saved(admin_client, world):
         "Показали продукт", "Согласовать КП", 4, 40)
     assert (stage.owner_role, stage.owner_team, stage.owner_user) == ("", world.team, world.lead)
     assert stage.required_fields == ["amount", "client.region", "cf:budget"]
-    assert stage.qualification_questions == ["Кто ЛПР?", "Какой бюджет?"]
+    assert [q.text for q in stage.questions.order_by("stage_links__position")] == ["Кто ЛПР?", "Какой бюджет?"]
+    assert {q.question_set.name for q in stage.questions.all()} == {world.pipeline.name}
     assert stage.on_enter == ["create_task_email", "create_task_call"]
     assert stage.instructions == "1. Позвонить\n2. Записать"
 

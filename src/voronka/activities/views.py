@@ -36,7 +36,7 @@ from voronka.core.forms import apply_domain_error
 from voronka.core.http import get_or_404
 from voronka.core.params import parse_id
 from voronka.core.urls import safe_next
-from voronka.deals.selectors import get_deal, is_rotting
+from voronka.deals.selectors import get_deal, is_rotting, stage_questions
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +136,7 @@ def complete(request, task_id: int):
         "task_closed": task.status != TaskStatus.OPEN,
         "needs_next": deal_needs_next_task(task=task),
         "rotting": is_rotting(deal) if deal is not None else False,
+        "stage_questions": stage_questions(deal=deal) if deal is not None else [],
         "quick_dates": quick_dates(), "next": safe_next(request, ""),
     }
     if request.htmx:

@@ -300,3 +300,14 @@ class QuickAddForm(forms.Form):
             key = spec.attr
         key = LEAD_FIELD_MAP.get(key, key)
         return key if key in self.fields else None
+
+
+# --- settings: qualification question sets --------------------------------------------------------------
+
+class QuestionSetForm(forms.Form):
+    name = forms.CharField(label=_("Name of the question set"), max_length=160)
+
+
+class QuestionForm(forms.Form):
+    text = forms.CharField(label=_("Question"), max_length=500,
+                           widget=forms.TextInput(attrs={"placeholder": _("e.g. “Who makes the decision?”")}))

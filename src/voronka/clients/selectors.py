@@ -5,12 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from voronka.accounts.models import User
 from voronka.accounts.permissions import scope_q
-from voronka.clients.models import Client, ClientStatus, Contact, QualificationAnswer, Question, Rating
+from voronka.clients.models import (
+    Client,
+    ClientStatus,
+    Contact,
+    QualificationAnswer,
+    Question,
+    QuestionSet,
+    Rating,
+)
 from voronka.core.errors import NotFound
 from voronka.core.params import parse_id
 from voronka.core.search import text_contains
@@ -184,3 +192,74 @@ def client_history(*, actor: User, client: Client, limit: int = 200) -> list[Any
         client.activities.filter(Q(deal__isnull=True) | Q(deal__in=visible_deals))
         .select_related("author", "deal").order_by("-at", "-id")[:limit]
     )
+
+
+# --- qualification questions: keys, answers, the settings screens ----------------------------------------
+
+QUESTION_KEY_PREFIX = "q:"
+
+
+def question_key(question: Question | int) -> str:
+    """The required-field key of a question (``q:<id>``), as MissingFields and the move dialog name it."""
+    return f"{QUESTION_KEY_PREFIX}{question if isinstance(question, int) else question.pk}"
+
+
+def question_id_from_key(key: str) -> int | None:
+    """The question id in a ``q:<id>`` key (ASCII digits), else None."""
+    if not isinstance(key, str) or not key.startswith(QUESTION_KEY_PREFIX):
+        return None
+    return parse_id(key[len(QUESTION_KEY_PREFIX):])
+
+
+def normalized_question_text(text: str) -> str:
+    """How two question texts are compared: case, spaces and a final "?" do not matter."""
+    return " ".join(str(text or "").casefold().split()).rstrip("?").strip()
+
+
+def unanswered_question_ids(*, client: Client, question_ids: list[int]) -> list[int]:
+    """The ids among ``question_ids`` the client has no answer to, in the given order (one query)."""
+    if not question_ids:
+        return []
+    answered = set(QualificationAnswer.objects.filter(client=client, question_id__in=question_ids)
+                   .values_list("question_id", flat=True))
+    return [qid for qid in question_ids if qid not in answered]
+
+
+def question_texts(question_ids: list[int]) -> dict[int, str]:
+    return dict(Question.objects.filter(pk__in=question_ids).values_list("pk", "text"))
+
+
+def find_question(text: str) -> Question | None:
+    """The catalogue question with this text (compared normalised), an active one first."""
+    wanted = normalized_question_text(text)
+    if not wanted:
+        return None
+    candidates = Question.objects.select_related("question_set").order_by("-is_active", "question_set_id", "id")
+    # Python comparison: SQLite lowercases ASCII only, and the catalogue is small.
+    return next((q for q in candidates if normalized_question_text(q.text) == wanted), None)
+
+
+def list_question_sets(*, actor: User) -> QuerySet[QuestionSet]:
+    return QuestionSet.objects.annotate(
+        total=Count("questions"), active=Count("questions", filter=Q(questions__is_active=True)),
+    ).order_by("name", "id")
+
+
+def get_question_set(*, actor: User, set_id: Any) -> QuestionSet:
+    pk = parse_id(set_id)
+    found = QuestionSet.objects.filter(pk=pk).first() if pk else None
+    if found is None:
+        raise NotFound(_("Question set not found."), field="question_set")
+    return found
+
+
+def list_questions(*, actor: User, question_set: QuestionSet) -> QuerySet[Question]:
+    return question_set.questions.order_by("sort_order", "id")
+
+
+def get_question(*, actor: User, question_id: Any) -> Question:
+    pk = parse_id(question_id)
+    found = Question.objects.select_related("question_set").filter(pk=pk).first() if pk else None
+    if found is None:
+        raise NotFound(_("Question not found."), field="question")
+    return found

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,9 +15,9 @@ from voronka.accounts.permissions import require_assignable, require_perm
 from voronka.audit.services import diff
 from voronka.catalog.models import LostReason
 from voronka.catalog.services import clean_custom_values
-from voronka.clients.models import Client, ClientStatus, Contact, QualificationAnswer, Question
+from voronka.clients.models import Client, ClientStatus, Contact, QualificationAnswer, Question, QuestionSet
 from voronka.clients.normalize import normalize_email, normalize_inn, normalize_name, normalize_phone
-from voronka.clients.selectors import find_duplicates
+from voronka.clients.selectors import find_duplicates, find_question, normalized_question_text
 from voronka.core.errors import Conflict, DomainError
 from voronka.core.validation import (
     ANSWER_MAX,
@@ -270,3 +270,145 @@ def mark_client_lost(*, client: Client, reason: LostReason, comment: str = "") -
         return False
     _set_refused(client, reason, comment)
     return True
+
+
+# --- settings: qualification question sets and their questions ------------------------------------------
+# (administrators: every write checks ``configure``, runs in a transaction and leaves an audit entry;
+# questions are switched off, never deleted, so the answers already given keep their question)
+
+QUESTION_MAX = Question._meta.get_field("text").max_length
+SET_NAME_MAX = QuestionSet._meta.get_field("name").max_length
+
+
+def _clean_set_name(name: str, *, exclude: int | None = None) -> str:
+    name = " ".join(str(name or "").split())
+    if not name:
+        raise DomainError(_("Enter the name of the question set."), field="name")
+    if len(name) > SET_NAME_MAX:
+        raise DomainError(_("The name is at most %(n)s characters.") % {"n": SET_NAME_MAX}, field="name")
+    others = QuestionSet.objects.exclude(pk=exclude).values_list("name", flat=True)
+    if any(other.casefold() == name.casefold() for other in others):
+        raise DomainError(_("A question set “%(name)s” already exists.") % {"name": name}, field="name")
+    return name
+
+
+def _clean_question_text(text: str, question_set: QuestionSet, *, exclude: int | None = None) -> str:
+    text = " ".join(str(text or "").split())
+    if not text:
+        raise DomainError(_("Enter the question."), field="text")
+    if len(text) > QUESTION_MAX:
+        raise DomainError(_("A question is at most %(n)s characters.") % {"n": QUESTION_MAX}, field="text")
+    wanted = normalized_question_text(text)
+    siblings = question_set.questions.exclude(pk=exclude).values_list("text", flat=True)
+    if any(normalized_question_text(other) == wanted for other in siblings):
+        raise DomainError(_("The set already has this question."), field="text")
+    return text
+
+
+@transaction.atomic
+def create_question_set(*, actor: User, name: str) -> QuestionSet:
+    require_perm(actor, "configure")
+    question_set = QuestionSet.objects.create(name=_clean_set_name(name))
+    record_event(actor=actor, verb="question_set.created", target=question_set)
+    return question_set
+
+
+@transaction.atomic
+def update_question_set(*, actor: User, question_set: QuestionSet, name: str | None = None,
+                        is_active: bool | None = None) -> QuestionSet:
+    """Rename a set or switch it off (its questions are then asked nowhere, their answers stay)."""
+    require_perm(actor, "configure")
+    if not isinstance(question_set, QuestionSet) or question_set.pk is None:
+        raise DomainError(_("Choose a question set."), field="question_set")
+    fields = [f for f, v in (("name", name), ("is_active", is_active)) if v is not None]
+    before = {f: getattr(question_set, f) for f in fields}
+    if name is not None:
+        question_set.name = _clean_set_name(name, exclude=question_set.pk)
+    if is_active is not None:
+        question_set.is_active = bool(is_active)
+    if fields:
+        question_set.save(update_fields=fields)
+        record_event(actor=actor, verb="question_set.updated", target=question_set,
+                     changes=diff(question_set, before, fields))
+    return question_set
+
+
+@transaction.atomic
+def add_question(*, actor: User, question_set: QuestionSet, text: str) -> Question:
+    """A new question at the end of its set."""
+    require_perm(actor, "configure")
+    if not isinstance(question_set, QuestionSet) or question_set.pk is None:
+        raise DomainError(_("Choose a question set."), field="question_set")
+    text = _clean_question_text(text, question_set)
+    order = (question_set.questions.aggregate(m=Max("sort_order"))["m"] or 0) + 1
+    question = Question.objects.create(question_set=question_set, text=text, sort_order=order)
+    record_event(actor=actor, verb="question.created", target=question)
+    return question
+
+
+@transaction.atomic
+def update_question(*, actor: User, question: Question, text: str | None = None,
+                    is_active: bool | None = None) -> Question:
+    """Reword a question or switch it off (stages stop asking it; given answers are kept)."""
+    require_perm(actor, "configure")
+    if not isinstance(question, Question) or question.pk is None:
+        raise DomainError(_("Choose a question."), field="question")
+    fields = [f for f, v in (("text", text), ("is_active", is_active)) if v is not None]
+    before = {f: getattr(question, f) for f in fields}
+    if text is not None:
+        question.text = _clean_question_text(text, question.question_set, exclude=question.pk)
+    if is_active is not None:
+        question.is_active = bool(is_active)
+    if fields:
+        question.save(update_fields=fields)
+        record_event(actor=actor, verb="question.updated", target=question, changes=diff(question, before, fields))
+    return question
+
+
+@transaction.atomic
+def reorder_questions(*, actor: User, question_set: QuestionSet, question_ids: list[int]) -> list[Question]:
+    """Set the order of a set's questions; the list must name each of them exactly once."""
+    require_perm(actor, "configure")
+    questions = {q.pk: q for q in question_set.questions.select_for_update()}
+    if sorted(question_ids) != sorted(questions):
+        raise DomainError(_("The new order must list every question of the set exactly once."), field="order")
+    changed = []
+    for position, question_id in enumerate(question_ids, start=1):
+        if questions[question_id].sort_order != position:
+            questions[question_id].sort_order = position
+            changed.append(questions[question_id])
+    Question.objects.bulk_update(changed, ["sort_order"])
+    record_event(actor=actor, verb="question_set.reordered", target=question_set)
+    return [questions[i] for i in question_ids]
+
+
+@transaction.atomic
+def move_question(*, actor: User, question: Question, direction: str) -> list[Question]:
+    """Move a question one place ``up`` or ``down`` in its set (a no-op at either end)."""
+    require_perm(actor, "configure")
+    if direction not in ("up", "down"):
+        raise DomainError(_("Unknown direction."), field="direction")
+    ids = list(Question.objects.filter(question_set_id=question.question_set_id).order_by("sort_order", "id")
+               .values_list("id", flat=True))
+    i = ids.index(question.pk)
+    j = i - 1 if direction == "up" else i + 1
+    if 0 <= j < len(ids):
+        ids[i], ids[j] = ids[j], ids[i]
+    return reorder_questions(actor=actor, question_set=question.question_set, question_ids=ids)
+
+
+@transaction.atomic
+def ensure_question_set(*, actor: User, name: str) -> QuestionSet:
+    """The set with this name (compared case-insensitively), created when missing."""
+    require_perm(actor, "configure")
+    wanted = " ".join(str(name or "").split())
+    found = next((s for s in QuestionSet.objects.all() if s.name.casefold() == wanted.casefold()), None)
+    return found or create_question_set(actor=actor, name=wanted)
+
+
+@transaction.atomic
+def ensure_question(*, actor: User, text: str, question_set: QuestionSet) -> Question:
+    """The catalogue question with this text wherever it is (so answers already given count), else a new
+    question in ``question_set``."""
+    require_perm(actor, "configure")
+    return find_question(text) or add_question(actor=actor, question_set=question_set, text=text)

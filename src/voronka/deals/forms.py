@@ -21,6 +21,7 @@ from voronka.catalog.models import (
     Source,
 )
 from voronka.clients.models import Rating
+from voronka.clients.selectors import question_id_from_key, question_texts
 from voronka.core.errors import DomainError
 from voronka.core.forms import DecimalField, IntegerField
 from voronka.core.params import parse_id
@@ -118,8 +119,18 @@ class DealValuesForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.registry = registry or deal_fields()
         self.deal = deal
-        self.specs = {}
+        self.specs: dict[str, Any] = {}  # key -> its FieldSpec (None: a qualification question)
+        question_ids = [qid for qid in map(question_id_from_key, keys) if qid is not None]
+        texts = question_texts(question_ids) if question_ids else {}
         for key in dict.fromkeys(keys):
+            question_id = question_id_from_key(key)
+            if question_id is not None:  # the client's answer to a qualification question a stage requires
+                if question_id in texts:
+                    self.specs[key] = None
+                    self.fields[key] = forms.CharField(
+                        label=texts[question_id], required=required, max_length=4000,
+                        widget=forms.Textarea(attrs={"rows": 2, "id": _html_id(key)}))
+                continue
             spec = self.registry.get(key)
             if spec is None or not spec.editable:
                 continue
@@ -144,7 +155,7 @@ class DealValuesForm(forms.Form):
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, spec in self.specs.items():
-            value = spec.form_value(self.cleaned_data)
+            value = self.cleaned_data.get(key, MISSING) if spec is None else spec.form_value(self.cleaned_data)
             if value is not MISSING:
                 out[key] = value
         return out

@@ -3,22 +3,43 @@
 from __future__ import annotations
 
 from voronka.catalog.fields import FieldRegistry, deal_fields
+from voronka.clients.selectors import (
+    question_id_from_key,
+    question_key,
+    question_texts,
+    unanswered_question_ids,
+)
 from voronka.pipelines.models import Stage
+from voronka.pipelines.selectors import required_question_ids
 
 
 def is_filled(deal, key: str, registry: FieldRegistry | None = None) -> bool:
-    """Whether the deal has ``key`` filled; a key of no active field never counts as empty."""
+    """Whether the deal has ``key`` filled; a key of no active field never counts as empty. A ``q:<id>`` key
+    is filled when the deal's client has answered that qualification question."""
+    question_id = question_id_from_key(key)
+    if question_id is not None:
+        return not unanswered_question_ids(client=deal.client, question_ids=[question_id])
     spec = (registry or deal_fields()).get(key)
     return spec is None or spec.is_filled(deal)
 
 
+def required_keys(stage: Stage) -> list[str]:
+    """What entering ``stage`` requires: its required fields, then ``q:<id>`` for each question it requires
+    its client to have answered."""
+    return [*(stage.required_fields or []), *map(question_key, required_question_ids(stage))]
+
+
 def missing_required_fields(deal, stage: Stage, registry: FieldRegistry | None = None) -> list[str]:
-    """Keys of the stage's required fields that the deal leaves empty, in the stage's order."""
-    return (registry or deal_fields()).missing(deal, list(stage.required_fields or []))
+    """Keys of what the stage requires that the deal leaves empty, in the stage's order."""
+    return missing_fields(deal, required_keys(stage), registry)
 
 
 def labels_for(keys: list[str], registry: FieldRegistry | None = None) -> list[str]:
-    return (registry or deal_fields()).labels(keys)
+    """Labels of the keys, in their order: a question's text for ``q:<id>``, the registry's label otherwise."""
+    question_ids = [qid for qid in map(question_id_from_key, keys) if qid is not None]
+    texts = question_texts(question_ids) if question_ids else {}
+    other = iter((registry or deal_fields()).labels([k for k in keys if question_id_from_key(k) is None]))
+    return [texts.get(qid, key) if (qid := question_id_from_key(key)) is not None else next(other) for key in keys]
 
 
 def _active_stages(deal, target: Stage | None = None) -> list[Stage]:
@@ -30,7 +51,7 @@ def _active_stages(deal, target: Stage | None = None) -> list[Stage]:
 
 
 def _union(stages: list[Stage]) -> list[str]:
-    return list(dict.fromkeys(key for stage in stages for key in stage.required_fields or []))
+    return list(dict.fromkeys(key for stage in stages for key in required_keys(stage)))
 
 
 def stages_passed(deal, target: Stage, *, created: bool = False) -> list[Stage]:
@@ -72,5 +93,8 @@ def fields_required_for_win(deal) -> list[str]:
 
 
 def missing_fields(deal, keys: list[str], registry: FieldRegistry | None = None) -> list[str]:
-    """The keys (in their order) that the deal leaves empty."""
-    return (registry or deal_fields()).missing(deal, keys)
+    """The keys (in their order) that the deal leaves empty; questions are checked in one query."""
+    question_ids = [qid for qid in map(question_id_from_key, keys) if qid is not None]
+    unanswered = set(unanswered_question_ids(client=deal.client, question_ids=question_ids)) if question_ids else set()
+    empty = set((registry or deal_fields()).missing(deal, [k for k in keys if question_id_from_key(k) is None]))
+    return [key for key in keys if key in empty or question_id_from_key(key) in unanswered]

@@ -455,25 +455,20 @@ def global_search(*, actor: User, text: str, limit: int = SEARCH_LIMIT) -> Searc
     return results
 
 
-def _norm_question(text: str) -> str:
-    return " ".join(str(text or "").lower().split()).rstrip("?").strip()
-
-
 def stage_questions(*, deal: Deal, stage: Stage | None = None) -> list[dict[str, Any]]:
-    """The stage's qualification questions with the client's answers where they exist (one query).
-
-    Stage questions are plain texts; the client's answers hang on the question catalogue, so they are
-    matched by normalised question text.
-    """
+    """The questions the stage asks (catalogue questions, by id) with the client's answers (two queries)."""
     from voronka.clients.models import QualificationAnswer
+    from voronka.clients.selectors import question_key
+    from voronka.pipelines.selectors import asked_questions
 
     stage = stage or deal.stage
-    questions = [str(q) for q in stage.qualification_questions or [] if str(q).strip()]
+    questions = asked_questions(stage)
     if not questions:
         return []
-    answers = {_norm_question(a.question.text): a for a in
-               QualificationAnswer.objects.filter(client_id=deal.client_id).select_related("question")}
-    return [{"question": q, "answer": answers.get(_norm_question(q))} for q in questions]
+    answers = {a.question_id: a for a in QualificationAnswer.objects.filter(
+        client_id=deal.client_id, question_id__in=[q.pk for q in questions])}
+    return [{"question": q, "answer": answers.get(q.pk), "key": question_key(q),
+             "required": stage.questions_required} for q in questions]
 
 
 def deals_for_bulk(*, actor: User, ids: list[int]) -> list[Deal]:

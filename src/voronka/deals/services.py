@@ -30,7 +30,9 @@ from voronka.catalog.fields import STANDARD_FIELDS, ChangeSet, Kind, deal_fields
 from voronka.catalog.models import LostReason, Product
 from voronka.catalog.selectors import lost_reason_from
 from voronka.clients.models import Client
+from voronka.clients.selectors import QUESTION_KEY_PREFIX, question_id_from_key
 from voronka.clients.services import (
+    answer_questions,
     check_open_deals_choice,
     mark_client_lost,
     mark_client_won,
@@ -142,9 +144,11 @@ def _apply_values(*, actor: User, deal: Deal, values: dict[str, Any]) -> ChangeS
     amount follows) once the deal exists, else ``create_deal`` writes them after the insert. The change
     set's ``deal_fields`` are the deal columns to save.
     """
-    typed_amount = "amount" in (values or {})
+    values = dict(values or {})
+    answers = _question_answers(values)
+    typed_amount = "amount" in values
     before = deal.amount
-    changes = deal_fields().apply(deal, values or {})
+    changes = deal_fields().apply(deal, values)
     if typed_amount and changes.lines is None and deal.amount != before:
         _require_entered_amount(deal)
     if changes.touches_client:
@@ -156,7 +160,23 @@ def _apply_values(*, actor: User, deal: Deal, values: dict[str, Any]) -> ChangeS
         _replace_lines(deal, changes.lines)
         changes.deal_fields.append("amount")
         changes.lines = None
+    if answers:
+        answer_questions(actor=actor, client=deal.client, answers=answers)
     return changes
+
+
+def _question_answers(values: dict[str, Any]) -> dict[int, str]:
+    """Take the ``q:<id>`` answers out of ``values``; a dialog only adds answers (the client card edits them),
+    so empty ones are dropped."""
+    answers: dict[int, str] = {}
+    for key in [k for k in values if str(k).startswith(QUESTION_KEY_PREFIX)]:
+        value = values.pop(key)
+        question_id = question_id_from_key(key)
+        if question_id is None:
+            raise DomainError(_("Unknown qualification question."), field=key)
+        if str(value or "").strip():
+            answers[question_id] = str(value)
+    return answers
 
 
 def _save(deal: Deal, fields: list[str], expected_version: int | None) -> None:

@@ -620,8 +620,12 @@ class _Context:
                     channel=self._get(self.channels, channel_no, Channel), cost=Decimal(cost), starts_on=starts,
                     ends_on=starts + dt.timedelta(days=days) if days else None, sort_order=index + 1)
             self.campaigns.append(campaign)
-        self.questions = list(Question.objects.filter(is_active=True, question_set__is_active=True)
-                              .order_by("question_set__name", "sort_order", "id"))
+        # The client qualification set (installed first; ANSWERS follow its order). Stage questions of the
+        # templates beyond it stay unanswered in the demo, as on a real client card before the call.
+        first_set = Question.objects.filter(is_active=True, question_set__is_active=True).order_by(
+            "question_set_id").values_list("question_set_id", flat=True).first()
+        self.questions = list(Question.objects.filter(is_active=True, question_set_id=first_set)
+                              .order_by("sort_order", "id"))
         self.deal_fields = list(CustomFieldDefinition.objects.filter(entity="deal", is_active=True)
                                 .order_by("sort_order", "key"))
         self.client_fields = list(CustomFieldDefinition.objects.filter(entity="client", is_active=True)

@@ -17,9 +17,17 @@ class PipelineAdmin(admin.ModelAdmin):
     inlines = [StageInline]
 
 
+class StageQuestionInline(admin.TabularInline):
+    model = models.StageQuestion
+    extra = 0
+    ordering = ("position",)
+    raw_id_fields = ("question",)
+
+
 @admin.register(models.Stage)
 class StageAdmin(admin.ModelAdmin):
     list_display = ("name", "pipeline", "position", "max_days", "probability", "owner_team", "owner_user")
     list_filter = ("pipeline",)
     list_select_related = ("pipeline", "owner_user")
     readonly_fields = ("position",)  # the order changes through reorder_stages (it keeps deals' furthest stage)
+    inlines = [StageQuestionInline]

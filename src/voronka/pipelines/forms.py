@@ -51,6 +51,24 @@ class UserChoiceField(forms.ModelChoiceField):
         return f"{full} ({obj.username})" if full else obj.username
 
 
+def question_choices(stage: Stage) -> list[tuple[int, str]]:
+    """The stage's questions first (in its order, switched-off ones marked), then every other active
+    question of an active set, set by set."""
+    from voronka.clients.models import Question
+
+    own = list(Question.objects.filter(stage_links__stage=stage).select_related("question_set")
+               .order_by("stage_links__position", "stage_links__id"))
+    own_ids = {q.pk for q in own}
+    others = (Question.objects.filter(is_active=True, question_set__is_active=True).exclude(pk__in=own_ids)
+              .select_related("question_set").order_by("question_set__name", "question_set_id", "sort_order", "id"))
+
+    def label(q) -> str:
+        off = "" if q.is_active and q.question_set.is_active else " " + str(_("(switched off)"))
+        return f"{q.text} · {q.question_set.name}{off}"
+
+    return [(q.pk, label(q)) for q in [*own, *others]]
+
+
 class StageForm(forms.Form):
     """The whole rulebook of a stage (``update_stage``)."""
 
@@ -73,9 +91,16 @@ class StageForm(forms.Form):
     required_fields = forms.MultipleChoiceField(
         label=_("Required fields"), required=False, widget=forms.CheckboxSelectMultiple,
         help_text=_("A deal cannot enter this stage, or be closed from it, while these are empty."))
-    qualification_questions = forms.CharField(label=_("Qualification questions"), required=False,
-                                              max_length=10_000, help_text=_("One question per line."),
-                                              widget=forms.Textarea(attrs={"rows": 4}))
+    questions = forms.TypedMultipleChoiceField(
+        label=_("Qualification questions"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple,
+        help_text=_("What the manager asks the client on this stage; the answers are kept on the client card. "
+                    "Question sets are edited under Settings › Qualification questions."))
+    new_questions = forms.CharField(
+        label=_("New questions"), required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One question per line: each is added to the question set named after the pipeline "
+                    "(or the existing question with the same text is used) and asked on this stage."))
+    questions_required = forms.BooleanField(
+        label=_("The client must have answered these questions before a deal enters the stage"), required=False)
     on_enter = forms.MultipleChoiceField(label=_("Automation on entering the stage"), required=False,
                                          widget=forms.CheckboxSelectMultiple,
                                          choices=[(a, ON_ENTER_LABELS.get(a, a)) for a in ON_ENTER_ACTIONS])
@@ -98,6 +123,7 @@ class StageForm(forms.Form):
             if key not in known:
                 choices.append((key, _("%(key)s (inactive field)") % {"key": registry.label(key)}))
         self.fields["required_fields"].choices = choices
+        self.fields["questions"].choices = question_choices(stage)
 
     @staticmethod
     def initial_from(stage: Stage) -> dict:
@@ -106,12 +132,18 @@ class StageForm(forms.Form):
             "max_days": stage.max_days, "probability": stage.probability,
             "owner_team": stage.owner_team_id, "owner_user": stage.owner_user_id,
             "required_fields": list(stage.required_fields or []),
-            "qualification_questions": "\n".join(stage.qualification_questions or []),
+            "questions": list(stage.question_links.order_by("position", "id").values_list("question_id", flat=True)),
+            "questions_required": stage.questions_required,
             "on_enter": list(stage.on_enter or []), "instructions": stage.instructions,
         }
 
-    def clean_qualification_questions(self) -> list[str]:
-        text = self.cleaned_data.get("qualification_questions") or ""
+    def clean_questions(self) -> list[int]:
+        """The checked questions in the order they are listed (the stage's own order first)."""
+        checked = set(self.cleaned_data.get("questions") or [])
+        return [pk for pk, _label in self.fields["questions"].choices if pk in checked]
+
+    def clean_new_questions(self) -> list[str]:
+        text = self.cleaned_data.get("new_questions") or ""
         return [line.strip() for line in text.splitlines() if line.strip()]
 
     def stage_fields(self) -> dict:

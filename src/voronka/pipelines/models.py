@@ -54,7 +54,12 @@ class Stage(models.Model):
                                    on_delete=models.SET_NULL, related_name="+",
                                    help_text=_("Conveyor: the deal is handed to this person on entry."))
     required_fields = models.JSONField(_("required fields"), default=list, blank=True)
-    qualification_questions = models.JSONField(_("qualification questions"), default=list, blank=True)
+    questions = models.ManyToManyField("clients.Question", verbose_name=_("qualification questions"), blank=True,
+                                       through="StageQuestion", related_name="stages")
+    questions_required = models.BooleanField(
+        _("answers required"), default=False,
+        help_text=_("A deal enters the stage (and closes from it) only when its client has answered the "
+                    "stage's questions."))
     on_enter = models.JSONField(_("automation on enter"), default=list, blank=True)
     instructions = models.TextField(_("instructions"), blank=True, default="")
     is_archived = models.BooleanField(
@@ -74,3 +79,21 @@ class Stage(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class StageQuestion(models.Model):
+    """A qualification question a stage asks, in the stage's order (the question lives in a question set)."""
+
+    stage = models.ForeignKey(Stage, verbose_name=_("stage"), on_delete=models.CASCADE, related_name="question_links")
+    question = models.ForeignKey("clients.Question", verbose_name=_("question"), on_delete=models.CASCADE,
+                                 related_name="stage_links")
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("stage question")
+        verbose_name_plural = _("stage questions")
+        ordering = ["stage", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["stage", "question"], name="stagequestion_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.stage}: {self.question}"

@@ -94,3 +94,21 @@ def stage_lint_report(*, actor) -> list[dict]:
         if warning:
             report.append({"pipeline": stage.pipeline, "stage": stage, "warning": warning})
     return report
+
+
+# --- qualification questions of stages --------------------------------------------------------------------
+
+def asked_questions(stage: Stage) -> list:
+    """The catalogue questions the stage asks, in the stage's order (switched-off questions and questions
+    of switched-off sets are not asked)."""
+    from voronka.clients.models import Question
+
+    return list(Question.objects.filter(stage_links__stage=stage, is_active=True, question_set__is_active=True)
+                .order_by("stage_links__position", "stage_links__id"))
+
+
+def required_question_ids(stage: Stage) -> list[int]:
+    """Ids of the questions a deal's client must have answered to enter ``stage`` (none unless required)."""
+    if not stage.questions_required:
+        return []
+    return [q.pk for q in asked_questions(stage)]

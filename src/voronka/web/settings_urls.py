@@ -4,6 +4,7 @@ from django.urls import path
 
 from voronka.accounts import views as accounts
 from voronka.catalog import views as catalog
+from voronka.clients import question_views as questions
 from voronka.pipelines import views as pipelines
 from voronka.web.settings_ui import admin_required
 
@@ -39,6 +40,15 @@ urlpatterns = [
          name="dictionary_item_move"),
     path("dictionaries/<slug:kind>/<int:pk>/active/", admin(catalog.dictionary_item_toggle),
          name="dictionary_item_toggle"),
+    # qualification question sets
+    path("questions/", admin(questions.question_set_list), name="question_sets"),
+    path("questions/<int:pk>/", admin(questions.question_set_detail), name="question_set"),
+    path("questions/<int:pk>/edit/", admin(questions.question_set_edit), name="question_set_edit"),
+    path("questions/<int:pk>/active/", admin(questions.question_set_toggle), name="question_set_toggle"),
+    path("questions/<int:pk>/order/", admin(questions.question_reorder), name="question_reorder"),
+    path("questions/q/<int:pk>/", admin(questions.question_edit), name="question"),
+    path("questions/q/<int:pk>/move/", admin(questions.question_move), name="question_move"),
+    path("questions/q/<int:pk>/active/", admin(questions.question_toggle), name="question_toggle"),
     # users and teams
     path("users/", admin(accounts.user_list), name="users"),
     path("users/new/", admin(accounts.user_create), name="user_create"),
