@@ -4,7 +4,7 @@ from django.urls import path
 
 from voronka.accounts import views as accounts
 from voronka.catalog import views as catalog
-from voronka.clients import question_views as questions
+from voronka.clients import views as questions
 from voronka.pipelines import views as pipelines
 from voronka.web.settings_ui import admin_required
 
