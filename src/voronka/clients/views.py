@@ -66,7 +66,7 @@ from voronka.core.params import parse_id
 from voronka.deals.leads import create_lead
 from voronka.deals.services import refuse_client_with_deals
 from voronka.pipelines.selectors import list_pipelines
-from voronka.web.settings_ui import MoveForm, OrderForm, add_domain_error, done, form_response, or_404
+from voronka.web.settings_ui import MoveForm, OrderForm, done, form_response
 
 
 def _client_or_404(request, client_id: int) -> Client:
@@ -328,7 +328,7 @@ def question_set_list(request):
         try:
             question_set = create_question_set(actor=request.user, name=form.cleaned_data["name"])
         except DomainError as exc:
-            add_domain_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             return done(request, reverse("settings:question_set", args=[question_set.pk]),
                         _("Question set “%(name)s” added.") % {"name": question_set.name})
@@ -348,7 +348,7 @@ def _set_page(request, question_set, *, form=None, status=200):
 @require_http_methods(["GET", "POST"])
 def question_set_detail(request, pk):
     """One set: its questions in order (up/down, drag, on/off, reword) and the form that adds a question."""
-    question_set = or_404(get_question_set, actor=request.user, set_id=pk)
+    question_set = get_or_404(get_question_set, actor=request.user, set_id=pk)
     if request.method == "GET":
         return _set_page(request, question_set)
     form = QuestionForm(request.POST, prefix="new")
@@ -356,7 +356,7 @@ def question_set_detail(request, pk):
         try:
             question = add_question(actor=request.user, question_set=question_set, text=form.cleaned_data["text"])
         except DomainError as exc:
-            add_domain_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             return done(request, reverse("settings:question_set", args=[question_set.pk]),
                         _("Question “%(text)s” added.") % {"text": question.text})
@@ -366,7 +366,7 @@ def question_set_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def question_set_edit(request, pk):
     """Rename a set (a dialog over the set's page)."""
-    question_set = or_404(get_question_set, actor=request.user, set_id=pk)
+    question_set = get_or_404(get_question_set, actor=request.user, set_id=pk)
     page = reverse("settings:question_set", args=[question_set.pk])
     if request.method == "POST":
         form = QuestionSetForm(request.POST)
@@ -374,7 +374,7 @@ def question_set_edit(request, pk):
             try:
                 update_question_set(actor=request.user, question_set=question_set, name=form.cleaned_data["name"])
             except DomainError as exc:
-                add_domain_error(form, exc)
+                apply_domain_error(form, exc)
             else:
                 return done(request, page, _("Question set “%(name)s” saved.") % {"name": question_set.name})
     else:
@@ -386,7 +386,7 @@ def question_set_edit(request, pk):
 
 @require_POST
 def question_set_toggle(request, pk):
-    question_set = or_404(get_question_set, actor=request.user, set_id=pk)
+    question_set = get_or_404(get_question_set, actor=request.user, set_id=pk)
     try:
         update_question_set(actor=request.user, question_set=question_set, is_active=not question_set.is_active)
     except DomainError as exc:
@@ -396,7 +396,7 @@ def question_set_toggle(request, pk):
 
 @require_POST
 def question_reorder(request, pk):
-    question_set = or_404(get_question_set, actor=request.user, set_id=pk)
+    question_set = get_or_404(get_question_set, actor=request.user, set_id=pk)
     form = OrderForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("The new order could not be read; try again."))
@@ -411,7 +411,7 @@ def question_reorder(request, pk):
 @require_http_methods(["GET", "POST"])
 def question_edit(request, pk):
     """Reword a question (a dialog over its set's page)."""
-    question = or_404(get_question, actor=request.user, question_id=pk)
+    question = get_or_404(get_question, actor=request.user, question_id=pk)
     page = reverse("settings:question_set", args=[question.question_set_id])
     if request.method == "POST":
         form = QuestionForm(request.POST)
@@ -419,7 +419,7 @@ def question_edit(request, pk):
             try:
                 update_question(actor=request.user, question=question, text=form.cleaned_data["text"])
             except DomainError as exc:
-                add_domain_error(form, exc)
+                apply_domain_error(form, exc)
             else:
                 return done(request, page, _("Question saved."))
     else:
@@ -431,7 +431,7 @@ def question_edit(request, pk):
 
 @require_POST
 def question_move(request, pk):
-    question = or_404(get_question, actor=request.user, question_id=pk)
+    question = get_or_404(get_question, actor=request.user, question_id=pk)
     form = MoveForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose up or down."))
@@ -442,6 +442,6 @@ def question_move(request, pk):
 
 @require_POST
 def question_toggle(request, pk):
-    question = or_404(get_question, actor=request.user, question_id=pk)
+    question = get_or_404(get_question, actor=request.user, question_id=pk)
     update_question(actor=request.user, question=question, is_active=not question.is_active)
     return redirect("settings:question_set", pk=question.question_set_id)
