@@ -13,6 +13,8 @@ from voronka.core.errors import DomainError
 from voronka.deals.models import Deal
 from voronka.deals.services import set_deal_lines, update_deal, win_deal
 
+CLOSE = {"expected_close_date": "2027-01-31"}  # a win passes the later stages, which require it
+
 
 @pytest.fixture
 def with_lines(world):
@@ -33,9 +35,9 @@ def test_update_refuses_an_amount_that_contradicts_the_lines(world, with_lines):
 
 def test_win_refuses_a_typed_amount_that_contradicts_the_lines(world, with_lines):
     with unchanged(), pytest.raises(DomainError) as err:
-        win_deal(actor=world.owner, deal=Deal.objects.get(pk=with_lines.pk), amount="1")
+        win_deal(actor=world.owner, deal=Deal.objects.get(pk=with_lines.pk), amount="1", values=CLOSE)
     assert err.value.field == "amount"
-    won = win_deal(actor=world.owner, deal=Deal.objects.get(pk=with_lines.pk), amount="120000")
+    won = win_deal(actor=world.owner, deal=Deal.objects.get(pk=with_lines.pk), amount="120000", values=CLOSE)
     assert won.amount == Decimal("120000")
 
 

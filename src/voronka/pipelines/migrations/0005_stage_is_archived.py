@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pipelines', '0001_initial'),
+        ('pipelines', '0004_remove_stage_qualification_questions'),
     ]
 
     operations = [
