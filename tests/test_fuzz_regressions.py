@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.dbstate import unchanged
 from tests.factories import make_client, make_deal
@@ -29,6 +29,14 @@ from voronka.deals.services import set_deal_lines, update_deal, win_deal
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 HUGE_QUANTITY, HUGE_PRICE = "999999999.999", "999999999999.99"  # each fits its column, the product does not
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """These tests read English messages: pages, the CLI and services speak the installation's language."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

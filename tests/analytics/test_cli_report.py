@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.utils import translation
 from openpyxl import load_workbook
 
 from tests.factories import make_deal
@@ -12,6 +13,14 @@ from voronka.cli import main
 from voronka.deals.services import lose_deal, win_deal
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """These tests read English messages: pages, the CLI and services speak the installation's language."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

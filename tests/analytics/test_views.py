@@ -7,6 +7,7 @@ import io
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 from openpyxl import load_workbook
 
 from tests.factories import make_deal
@@ -28,6 +29,14 @@ def deals(world, n: int, owner=None):
             win_deal(actor=deal.owner, deal=deal)
         elif i % 3 == 1:
             lose_deal(actor=deal.owner, deal=deal, reason=world.reason)
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """These tests read English messages: pages, the CLI and services speak the installation's language."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from voronka.audit.models import AuditEntry
 from voronka.clients.models import QualificationAnswer, Question, QuestionSet
@@ -17,6 +18,14 @@ from voronka.clients.services import (
     update_question_set,
 )
 from voronka.core.errors import DomainError, Forbidden
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """These tests read English messages: pages, the CLI and services speak the installation's language."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

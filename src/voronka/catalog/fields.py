@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -43,12 +43,11 @@ from voronka.core.currency import CURRENCY_CHOICES, ISO_4217_CODES, normalize_cu
 from voronka.core.errors import DomainError
 from voronka.core.formatting import format_money
 
-MONEY_MAX = Decimal("999999999999.99")  # Deal.amount, DealLine.price: 14 digits, 2 after the point
-QUANTITY_MAX = Decimal("999999999.999")  # DealLine.quantity: 12 digits, 3 after the point
+MONEY_MAX = money.money_limit()  # Deal.amount, DealLine.price: 14 digits, 2 after the point
+QUANTITY_MAX = money.column_limit(money.QUANTITY_DIGITS, money.QUANTITY_PLACES) - Decimal("0.001")
 NUMBER_MAX = Decimal("1e15")  # custom "number" fields: beyond that a value is a typo or an attack
 MAX_ID = 2**63 - 1
 MAX_LINES = 100
-_ASCII_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?", re.ASCII)
 _ASCII_ID = re.compile(r"[0-9]{1,19}", re.ASCII)
 _ASCII_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009']+")
@@ -76,40 +75,9 @@ def _empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or (isinstance(value, str) and not value.strip())
 
 
-def parse_decimal(value: Any, *, field: str, places: int | None = None, maximum: Decimal | None = None,
-                  negative: bool = False, message: str | None = None) -> Decimal | None:
-    """A finite decimal within ``±maximum`` (``None`` for an empty value), rounded to ``places``."""
-    if _empty(value):
-        return None
-    bad = message or gettext("Enter a number.")
-    if isinstance(value, bool):
-        raise DomainError(bad, field=field)
-    if isinstance(value, Decimal | int):
-        number = Decimal(value)
-    elif isinstance(value, float):
-        number = Decimal(repr(value)) if value == value and abs(value) != float("inf") else Decimal("NaN")
-    else:
-        text = _SPACES.sub("", str(value)).replace(",", ".")
-        if not _ASCII_NUMBER.fullmatch(text):
-            raise DomainError(bad, field=field)
-        number = Decimal(text)
-    if not number.is_finite():
-        raise DomainError(bad, field=field)
-    if number < 0 and not negative:
-        raise DomainError(gettext("The value cannot be negative."), field=field)
-    if maximum is not None and abs(number) > maximum:
-        raise DomainError(gettext("The number is too large (at most %(max)s).") % {"max": f"{maximum:f}"},
-                          field=field)
-    try:
-        return number.quantize(Decimal(1).scaleb(-places)) if places is not None else number
-    except InvalidOperation as exc:  # more digits than the context holds
-        raise DomainError(bad, field=field) from exc
-
-
-def parse_money(value: Any, *, field: str, maximum: Decimal = MONEY_MAX) -> Decimal | None:
-    """An amount ≥ 0 with kopecks that fits the money columns (14 digits, 2 after the point)."""
-    return parse_decimal(value, field=field, places=2, maximum=maximum,
-                         message=gettext("Enter the amount as a number."))
+def parse_money(value: Any, *, field: str) -> Decimal | None:
+    """An amount (``core.money``: ASCII digits, fits the money columns), ``None`` for an empty value."""
+    return None if _empty(value) else money.parse_money(value, field=field)
 
 
 def parse_date(value: Any, *, field: str) -> dt.date | None:
@@ -456,18 +424,11 @@ class LinesSpec(FieldSpec):
             product = Product.objects.filter(pk=pk).first() if pk is not None else None
         if product is None:
             raise DomainError(gettext("Line %(n)s: choose a product.") % {"n": index}, field=self.key)
-        numbers = gettext("Line %(n)s: enter numbers.") % {"n": index}
-        quantity = parse_decimal(spec.get("quantity", 1), field=self.key, places=3, maximum=QUANTITY_MAX,
-                                 message=numbers)
-        if quantity is None or quantity <= 0:
-            raise DomainError(gettext("Line %(n)s: the quantity must be positive.") % {"n": index},
-                              field=self.key)
+        label = gettext("Line %(n)s") % {"n": index}
+        quantity = money.parse_quantity(spec.get("quantity", 1), field=self.key, label=label)
         price = parse_money(spec.get("price", product.price), field=self.key)
-        discount = parse_decimal(spec.get("discount_pct", 0), field=self.key, places=2, negative=True,
-                                 message=numbers) or Decimal("0")
-        if not Decimal(0) <= discount <= Decimal(100):
-            raise DomainError(gettext("Line %(n)s: the discount is a percentage from 0 to 100.") % {"n": index},
-                              field=self.key)
+        discount = money.parse_decimal(spec.get("discount_pct", 0) or 0, field=self.key, max_digits=5,
+                                       decimal_places=2, minimum=0, maximum=100, label=label)
         return {"product": product, "quantity": quantity, "price": product.price if price is None else price,
                 "discount_pct": discount}
 

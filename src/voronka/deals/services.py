@@ -26,8 +26,8 @@ from voronka.activities.services import (
     reassign_open_tasks,
 )
 from voronka.audit.services import diff
-from voronka.catalog.fields import STANDARD_FIELDS, ChangeSet, Kind, deal_fields
-from voronka.catalog.models import LostReason, Product
+from voronka.catalog.fields import STANDARD, STANDARD_FIELDS, ChangeSet, Kind, deal_fields
+from voronka.catalog.models import LostReason
 from voronka.catalog.selectors import lost_reason_from
 from voronka.clients.models import Client
 from voronka.clients.selectors import QUESTION_KEY_PREFIX, question_id_from_key
@@ -40,7 +40,7 @@ from voronka.clients.services import (
     update_client,
 )
 from voronka.core.errors import Conflict, DomainError, MissingFields, NotFound
-from voronka.core.money import check_money, money_limit, parse_decimal, parse_money, parse_quantity
+from voronka.core.money import check_money, money_limit, parse_money
 from voronka.core.params import parse_id
 from voronka.core.validation import COMMENT_MAX, check_text, clean_or_raise
 from voronka.deals.models import Deal, DealLine, DealStatus, StageTransition, TransitionKind
@@ -53,6 +53,7 @@ from voronka.deals.rules import (
 )
 from voronka.events.services import record_event
 from voronka.pipelines.models import Pipeline, Stage
+from voronka.pipelines.services import hold_stage_order
 
 logger = logging.getLogger(__name__)
 
@@ -332,22 +333,10 @@ def _replace_lines(deal: Deal, lines: list[dict[str, Any]]) -> None:
     total, and is an entered amount from then on."""
     built: list[DealLine] = []
     total = Decimal("0")
-    for index, spec in enumerate(lines):
-        n = {"n": index + 1}
-        product = spec.get("product")
-        if not isinstance(product, Product):
-            number = parse_id(product)
-            product = Product.objects.filter(pk=number).first() if number is not None else None
-        if product is None:
-            raise DomainError(_("Line %(n)s: choose a product.") % n, field="lines")
-        label = _("Line %(n)s") % n
-        quantity = parse_quantity(spec.get("quantity", 1), field="lines", label=label)
-        discount = parse_decimal(spec.get("discount_pct", 0), field="lines", max_digits=5, decimal_places=2,
-                                 minimum=0, maximum=100, label=label)
-        price = parse_money(spec.get("price", product.price), field="lines", label=label)
-        line = DealLine(deal=deal, product=product, quantity=quantity, price=price, discount_pct=discount)
+    for index, spec in enumerate(STANDARD["lines"].parse(list(lines or [])), start=1):
+        line = DealLine(deal=deal, **spec)
         check_money(line.total, field="lines", message=_(
-            "Line %(n)s: the line total is beyond the largest amount (%(max)s).") % {**n, "max": money_limit()})
+            "Line %(n)s: the line total is beyond the largest amount (%(max)s).") % {"n": index, "max": money_limit()})
         clean_or_raise(line, exclude=["deal", "product"])
         total += line.total
         built.append(line)
@@ -422,6 +411,7 @@ def move_deal(*, actor: User, deal: Deal, stage: Stage, expected_version: int | 
     require_perm(actor, "change", deal)
     if expected_version is not None and expected_version != deal.version:
         raise StaleDeal()
+    hold_stage_order(deal.pipeline_id)  # positions decide the furthest stage
     deal = _lock(deal)
     if not deal.is_open:
         raise InvalidTransition(_("The deal is closed; reopen it first."), field="stage")
@@ -472,10 +462,12 @@ def change_deal_pipeline(*, actor: User, deal: Deal, pipeline: Pipeline, stage: 
     require_perm(actor, "change", deal)
     if expected_version is not None and expected_version != deal.version:
         raise StaleDeal()
+    hold_stage_order(deal.pipeline_id)  # positions decide the furthest stage
     deal = _lock(deal)
     if not deal.is_open:
         raise InvalidTransition(_("The deal is closed; reopen it first."), field="pipeline")
     pipeline = _check_pipeline(pipeline)
+    hold_stage_order(pipeline.pk)
     if pipeline.pk == deal.pipeline_id:
         raise InvalidTransition(_("The deal is in this pipeline already; move it to another stage instead."),
                                 field="pipeline")
@@ -580,6 +572,7 @@ def reopen_deal(*, actor: User, deal: Deal, task: dict[str, Any], stage: Stage |
     require_perm(actor, "change", deal)
     if expected_version is not None and expected_version != deal.version:
         raise StaleDeal()
+    hold_stage_order(deal.pipeline_id)  # positions decide the furthest stage
     deal = _lock(deal)
     if deal.is_open:
         raise InvalidTransition(_("The deal is open already."), field="status")

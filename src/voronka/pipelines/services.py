@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Max
 from django.db.models.functions import Coalesce
 from django.utils.text import slugify
@@ -186,10 +186,24 @@ def update_stage(*, actor: User, stage: Stage, **fields: Any) -> Stage:
     return stage
 
 
+def hold_stage_order(pipeline_id: int) -> None:
+    """Keep the pipeline's stage order from changing until the caller's transaction ends.
+
+    A move compares stage positions to keep ``Deal.furthest_stage``, and ``reorder_stages`` recomputes it from
+    the log: on PostgreSQL the move takes the pipeline row ``FOR SHARE`` (moves do not wait for each other) and
+    the reorder takes it ``FOR UPDATE``, so each one sees the other's commit. SQLite runs one writer at a time.
+    Callers take it before the deal's row lock, as ``reorder_stages`` takes it before updating deals.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {Pipeline._meta.db_table} WHERE id = %s FOR SHARE", [pipeline_id])
+
+
 @transaction.atomic
 def reorder_stages(*, actor: User, pipeline: Pipeline, stage_ids: list[int]) -> list[Stage]:
     """Set stage positions to the given order; the list must name every stage of the pipeline once."""
     require_perm(actor, "configure")
+    list(Pipeline.objects.select_for_update().filter(pk=pipeline.pk).values_list("pk", flat=True))
     stages = {s.pk: s for s in pipeline.stages.select_for_update()}
     if sorted(stage_ids) != sorted(stages):
         raise DomainError(_("The new order must list every stage of the pipeline exactly once."), field="order")
