@@ -8,6 +8,7 @@ Production mode (``VORONKA_ENV=production``) fails fast without ``SECRET_KEY`` a
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "voronka.core",
     "voronka.accounts",
     "voronka.catalog",
@@ -79,6 +81,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "voronka.accounts.middleware.UserLanguageMiddleware",
     "voronka.core.middleware.DomainErrorMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "voronka.urls"
@@ -140,6 +143,21 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:my_day"
 LOGOUT_REDIRECT_URL = "web:login"
+
+# Sign-in lockout (django-axes): after VORONKA_LOGIN_FAILURE_LIMIT failed sign-ins for one username or from one
+# IP address, sign-in is refused for VORONKA_LOGIN_COOLOFF_MINUTES, before any password is hashed. The
+# attempts are rows in the database (every web process sees them); an administrator unlocks in the admin
+# (Axes › access attempts: delete the rows) or with `voronka manage axes_reset_username NAME`.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("VORONKA_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("VORONKA_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "voronka.core.http.client_ip"
+VORONKA_PROXY_COUNT = env_int("VORONKA_PROXY_COUNT", 0)  # reverse proxies in front that set X-Forwarded-For
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
