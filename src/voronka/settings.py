@@ -7,6 +7,7 @@ Production mode (``VORONKA_ENV=production``) fails fast without ``SECRET_KEY`` a
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -25,14 +26,31 @@ DEBUG = env_bool("DEBUG", False)
 TESTING = env_bool("VORONKA_TESTING", False)
 
 
+def _private_data_dir() -> Path:
+    """The data directory, created private to the service user (0700): it holds the database and the key."""
+    DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = DATA_DIR.stat()
+    if info.st_mode & 0o077 and info.st_uid == os.getuid():  # made by an older version: close it
+        DATA_DIR.chmod(0o700)
+    return DATA_DIR
+
+
+def _private_file(path: Path) -> Path:
+    """Create ``path`` empty if missing and make it readable by the service user only (0600)."""
+    path.touch(mode=0o600, exist_ok=True)
+    info = path.stat()
+    if info.st_mode & 0o077 and info.st_uid == os.getuid():
+        path.chmod(0o600)
+    return path
+
+
 def _secret_key() -> str:
     key = env_str("SECRET_KEY")
     if key:
         return key
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY is required when VORONKA_ENV=production")
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    key_file = DATA_DIR / "secret_key"
+    key_file = _private_data_dir() / "secret_key"
     if not key_file.exists():
         key_file.write_text(secrets.token_urlsafe(50))
         key_file.chmod(0o600)
@@ -109,8 +127,8 @@ def _databases() -> dict:
     if not url:
         if PRODUCTION:
             raise ImproperlyConfigured("DATABASE_URL is required when VORONKA_ENV=production")
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        url = f"sqlite:///{DATA_DIR / 'voronka.sqlite3'}"
+        # SQLite creates the -wal and -shm files with the database file's mode: 0600 makes all three private.
+        url = f"sqlite:///{_private_file(_private_data_dir() / 'voronka.sqlite3')}"
     default = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
     if default["ENGINE"] == "django.db.backends.sqlite3":
         default["OPTIONS"] = {
