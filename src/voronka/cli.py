@@ -131,12 +131,13 @@ def cmd_pipeline(ns: argparse.Namespace) -> int:
 
 
 def cmd_tick(ns: argparse.Namespace) -> int:
-    """Run what is due at ``--now`` once: today, the retry pass of undispatched domain events."""
+    """Run what is due at ``--now`` once: the retry pass of undispatched domain events, the session purge."""
     _setup()
     import datetime as dt
 
     from django.utils import timezone
 
+    from voronka.accounts.services import purge_expired_sessions
     from voronka.events.dispatch import dispatch_pending
 
     now = timezone.now()
@@ -149,6 +150,7 @@ def cmd_tick(ns: argparse.Namespace) -> int:
         if timezone.is_naive(now):
             now = timezone.make_aware(now)
     print(f"events dispatched: {dispatch_pending(now=now)}")
+    print(f"expired sessions deleted: {purge_expired_sessions(now=now)}")
     return 0
 
 

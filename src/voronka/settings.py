@@ -98,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "voronka.accounts.middleware.UserLanguageMiddleware",
+    "voronka.accounts.middleware.SessionIdleTimeoutMiddleware",
     "voronka.core.middleware.DomainErrorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -226,6 +227,9 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "voronka@localhost")
 
 SESSION_COOKIE_HTTPONLY = True
+# Idle timeout: a session ends after this long without a request (accounts.middleware); `voronka tick` purges.
+SESSION_COOKIE_AGE = env_int("VORONKA_SESSION_IDLE_MINUTES", 8 * 60) * 60
+SESSION_REFRESH_SECONDS = min(60, SESSION_COOKIE_AGE // 10 or 1)
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", PRODUCTION)
 X_FRAME_OPTIONS = "DENY"

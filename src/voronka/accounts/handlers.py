@@ -1,11 +1,15 @@
-"""Sign-ins, failed sign-ins and lockouts go to the audit trail (with the client's address)."""
+"""Sign-ins, failed sign-ins and lockouts go to the audit trail (with the client's address); a sign-in starts
+the session's idle clock."""
 
 from __future__ import annotations
+
+import time
 
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
+from voronka.accounts.middleware import SessionIdleTimeoutMiddleware
 from voronka.audit.services import record_sign_in_event
 from voronka.core.http import client_ip
 
@@ -17,6 +21,8 @@ def _ip(request) -> str:
 @receiver(user_logged_in, dispatch_uid="voronka.audit.sign_in")
 def audit_sign_in(sender, request, user, **kwargs) -> None:
     record_sign_in_event(action="auth.signed_in", user=user, ip=_ip(request))
+    if request is not None and hasattr(request, "session"):
+        request.session[SessionIdleTimeoutMiddleware.KEY] = int(time.time())  # fresh: no refresh write soon
 
 
 @receiver(user_login_failed, dispatch_uid="voronka.audit.sign_in_failed")
