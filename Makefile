@@ -33,7 +33,7 @@ run: install $(VORONKA_DATA_DIR)/.demo-built
 
 demo: install
 	$(BIN)/voronka migrate
-	$(BIN)/voronka demo --size $(DEMO_SIZE) --seed 42 --reset
+	$(BIN)/voronka demo --size $(DEMO_SIZE) --seed 42 --reset --yes
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

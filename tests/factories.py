@@ -95,3 +95,11 @@ def make_deal(actor: User, pipeline: Pipeline, client: Client | None = None, **k
     kwargs.setdefault("title", f"Сделка {next(_seq)}")
     kwargs.setdefault("first_task", task_spec())
     return create_deal(actor=actor, pipeline=pipeline, client=client, **kwargs)
+
+
+def sign_in(http_client, username: str, password: str) -> bool:
+    """Sign in through the sign-in page, as a browser does (the lockout backend needs the request)."""
+    from django.urls import reverse
+
+    http_client.post(reverse("web:login"), {"username": username, "password": password})
+    return "_auth_user_id" in http_client.session

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import sign_in
 from voronka.cli import build_parser, main
 
 VORONKA = Path(sys.executable).with_name("voronka")
@@ -29,7 +30,7 @@ def test_demo_rejects_an_unknown_size():
 @pytest.mark.django_db
 def test_createadmin_creates_a_superuser_that_can_sign_in(client):
     main(["createadmin", "--username", "boss", "--password", "s3cret-pass"])
-    assert client.login(username="boss", password="s3cret-pass")
+    assert sign_in(client, "boss", "s3cret-pass")
 
 
 def test_console_script_migrates_and_checks_a_fresh_data_dir(tmp_path):

@@ -72,9 +72,22 @@ def cmd_migrate(ns: argparse.Namespace) -> int:
 
 def cmd_demo(ns: argparse.Namespace) -> int:
     _setup()
-    from voronka.demo.generator import build_demo
+    from voronka.demo.generator import DemoRefused, build_demo
 
-    stats = build_demo(size=ns.size, seed=ns.seed, reset=ns.reset, language=ns.language, echo=print)
+    if ns.reset and not ns.yes:
+        if not sys.stdin.isatty():
+            print("voronka demo: --reset deletes every deal, client, task, the stage log and the audit trail; "
+                  "add --yes to confirm", file=sys.stderr)
+            return 2
+        answer = input("This deletes every deal, client, task, the stage log and the audit trail. Type 'yes': ")
+        if answer.strip().lower() != "yes":
+            print("voronka demo: nothing deleted", file=sys.stderr)
+            return 1
+    try:
+        stats = build_demo(size=ns.size, seed=ns.seed, reset=ns.reset, language=ns.language, echo=print)
+    except DemoRefused as exc:
+        print(f"voronka demo: {exc}", file=sys.stderr)
+        return 2
     print(", ".join(f"{k}: {v}" for k, v in stats.items()))
     return 0
 
@@ -118,12 +131,13 @@ def cmd_pipeline(ns: argparse.Namespace) -> int:
 
 
 def cmd_tick(ns: argparse.Namespace) -> int:
-    """Run what is due at ``--now`` once: today, the retry pass of undispatched domain events."""
+    """Run what is due at ``--now`` once: the retry pass of undispatched domain events, the session purge."""
     _setup()
     import datetime as dt
 
     from django.utils import timezone
 
+    from voronka.accounts.services import purge_expired_sessions
     from voronka.events.dispatch import dispatch_pending
 
     now = timezone.now()
@@ -136,6 +150,7 @@ def cmd_tick(ns: argparse.Namespace) -> int:
         if timezone.is_naive(now):
             now = timezone.make_aware(now)
     print(f"events dispatched: {dispatch_pending(now=now)}")
+    print(f"expired sessions deleted: {purge_expired_sessions(now=now)}")
     return 0
 
 
@@ -238,7 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", choices=["small", "medium", "large"], default="small")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--language", choices=["ru", "en"], default="ru")
-    p.add_argument("--reset", action="store_true", help="delete existing deals, clients and tasks first")
+    p.add_argument("--reset", action="store_true",
+                   help="delete every deal, client, task, the stage log and the audit trail first (asks)")
+    p.add_argument("--yes", action="store_true", help="confirm --reset without asking")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("createadmin", help="create or reset an administrator")

@@ -7,7 +7,9 @@ Production mode (``VORONKA_ENV=production``) fails fast without ``SECRET_KEY`` a
 
 from __future__ import annotations
 
+import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -24,14 +26,31 @@ DEBUG = env_bool("DEBUG", False)
 TESTING = env_bool("VORONKA_TESTING", False)
 
 
+def _private_data_dir() -> Path:
+    """The data directory, created private to the service user (0700): it holds the database and the key."""
+    DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = DATA_DIR.stat()
+    if info.st_mode & 0o077 and info.st_uid == os.getuid():  # made by an older version: close it
+        DATA_DIR.chmod(0o700)
+    return DATA_DIR
+
+
+def _private_file(path: Path) -> Path:
+    """Create ``path`` empty if missing and make it readable by the service user only (0600)."""
+    path.touch(mode=0o600, exist_ok=True)
+    info = path.stat()
+    if info.st_mode & 0o077 and info.st_uid == os.getuid():
+        path.chmod(0o600)
+    return path
+
+
 def _secret_key() -> str:
     key = env_str("SECRET_KEY")
     if key:
         return key
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY is required when VORONKA_ENV=production")
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    key_file = DATA_DIR / "secret_key"
+    key_file = _private_data_dir() / "secret_key"
     if not key_file.exists():
         key_file.write_text(secrets.token_urlsafe(50))
         key_file.chmod(0o600)
@@ -53,6 +72,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "voronka.core",
     "voronka.accounts",
     "voronka.catalog",
@@ -78,7 +98,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "voronka.accounts.middleware.UserLanguageMiddleware",
+    "voronka.accounts.middleware.SessionIdleTimeoutMiddleware",
     "voronka.core.middleware.DomainErrorMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "voronka.urls"
@@ -106,8 +128,8 @@ def _databases() -> dict:
     if not url:
         if PRODUCTION:
             raise ImproperlyConfigured("DATABASE_URL is required when VORONKA_ENV=production")
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        url = f"sqlite:///{DATA_DIR / 'voronka.sqlite3'}"
+        # SQLite creates the -wal and -shm files with the database file's mode: 0600 makes all three private.
+        url = f"sqlite:///{_private_file(_private_data_dir() / 'voronka.sqlite3')}"
     default = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
     if default["ENGINE"] == "django.db.backends.sqlite3":
         default["OPTIONS"] = {
@@ -140,6 +162,21 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:my_day"
 LOGOUT_REDIRECT_URL = "web:login"
+
+# Sign-in lockout (django-axes): after VORONKA_LOGIN_FAILURE_LIMIT failed sign-ins for one username or from one
+# IP address, sign-in is refused for VORONKA_LOGIN_COOLOFF_MINUTES, before any password is hashed. The
+# attempts are rows in the database (every web process sees them); an administrator unlocks in the admin
+# (Axes › access attempts: delete the rows) or with `voronka manage axes_reset_username NAME`.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("VORONKA_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("VORONKA_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "voronka.core.http.client_ip"
+VORONKA_PROXY_COUNT = env_int("VORONKA_PROXY_COUNT", 0)  # reverse proxies in front that set X-Forwarded-For
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -190,6 +227,9 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "voronka@localhost")
 
 SESSION_COOKIE_HTTPONLY = True
+# Idle timeout: a session ends after this long without a request (accounts.middleware); `voronka tick` purges.
+SESSION_COOKIE_AGE = env_int("VORONKA_SESSION_IDLE_MINUTES", 8 * 60) * 60
+SESSION_REFRESH_SECONDS = min(60, SESSION_COOKIE_AGE // 10 or 1)
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", PRODUCTION)
 X_FRAME_OPTIONS = "DENY"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.factories import make_deal, task_spec
+from tests.factories import make_deal, sign_in, task_spec
 from voronka.accounts.models import User
 from voronka.accounts.permissions import require_perm
 from voronka.accounts.selectors import active_users, assignable_users, list_users_for_settings
@@ -40,7 +40,7 @@ def test_system_actor_cannot_sign_in(client, world):
     system = world.system
     system.set_password("demo")
     system.save()
-    assert client.login(username=system.username, password="demo") is False
+    assert sign_in(client, system.username, "demo") is False
     response = client.post(reverse("web:login"), {"username": system.username, "password": "demo"})
     assert response.status_code == 200 and "_auth_user_id" not in client.session
 

@@ -9,6 +9,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from tests.factories import sign_in
 from voronka.accounts.models import Role, Team, User
 from voronka.activities.models import Activity, Task, TaskStatus
 from voronka.clients.models import Client, ClientStatus, Contact
@@ -192,7 +193,7 @@ def test_phones_and_emails_are_normalised(demo):
 def test_the_demo_users_sign_in_with_demo(demo, client):
     names = ["admin", "head", "lead1", "lead2", *[f"manager{i}" for i in range(1, 7)], "analyst"]
     for username in names:
-        assert client.login(username=username, password="demo"), username
+        assert sign_in(client, username, "demo"), username
         client.logout()
     admin = User.objects.get(username="admin")
     assert admin.is_superuser and admin.is_staff and admin.role == Role.ADMIN

@@ -1,4 +1,6 @@
-"""Activate the language the user chose in the user menu."""
+"""Activate the language the user chose in the user menu; the session idle timeout."""
+
+import time
 
 from django.utils import translation
 
@@ -12,4 +14,28 @@ class UserLanguageMiddleware:
         if user is not None and user.is_authenticated and user.language:
             translation.activate(user.language)
             request.LANGUAGE_CODE = user.language
+        return self.get_response(request)
+
+
+class SessionIdleTimeoutMiddleware:
+    """Sign a user out after ``SESSION_COOKIE_AGE`` seconds without a request (the idle timeout).
+
+    Each request of a signed-in user moves the session's expiry forward, but the session row is written at
+    most once a minute (``SESSION_REFRESH_SECONDS``), not on every page as ``SESSION_SAVE_EVERY_REQUEST``
+    would. Expired sessions are deleted by ``voronka tick``.
+    """
+
+    KEY = "_voronka_seen"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = int(time.time())
+            if now - int(request.session.get(self.KEY, 0)) >= settings.SESSION_REFRESH_SECONDS:
+                request.session[self.KEY] = now  # modified: the middleware saves it with a fresh expiry
         return self.get_response(request)

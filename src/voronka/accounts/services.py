@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
 from django.contrib.auth.password_validation import validate_password
@@ -207,3 +208,11 @@ def update_team(*, actor: User, team: Team, name: str, lead: User | None = None)
     team.save(update_fields=["name", "lead"])
     record_event(actor=actor, verb="team.updated", target=team, changes=diff(team, before, ["name", "lead"]))
     return team
+
+
+def purge_expired_sessions(*, now: dt.datetime) -> int:
+    """Delete the sessions expired at ``now`` (idle or signed out long ago); returns how many went."""
+    from django.contrib.sessions.models import Session
+
+    deleted, _by_model = Session.objects.filter(expire_date__lt=now).delete()
+    return deleted

@@ -32,3 +32,10 @@ def record_audit(*, actor, action: str, obj, changes: dict[str, tuple[Any, Any]]
 def diff(obj, before: dict[str, Any], fields: Iterable[str]) -> dict[str, tuple[Any, Any]]:
     """The fields whose value differs from the snapshot ``before``."""
     return {f: (before.get(f), getattr(obj, f)) for f in fields if before.get(f) != getattr(obj, f)}
+
+
+def record_sign_in_event(*, action: str, user=None, username: str = "", ip: str = "") -> None:
+    """A sign-in, a failed sign-in or a lockout: who (the user, else the name typed), from which address."""
+    subject = str(user.pk) if user is not None else (username or "")[:64]
+    AuditEntry.objects.create(actor=user if user is not None and user.pk else None, action=action,
+                              object_type="accounts.User", object_id=subject, field="ip", new=ip or "")

@@ -61,3 +61,16 @@ def error_response(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 def _error_title(status: int) -> str:
     return {404: _("Not found"), 403: _("Not allowed"), 409: _("Changed meanwhile")}.get(status, _("Not done"))
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address: ``REMOTE_ADDR``, or behind ``VORONKA_PROXY_COUNT`` trusted proxies the address
+    the outermost of them saw (``X-Forwarded-For`` counted from the right, so a client cannot forge it)."""
+    from django.conf import settings
+
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    proxies = getattr(settings, "VORONKA_PROXY_COUNT", 0)
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if proxies > 0 and len(forwarded) >= proxies:
+        return forwarded[-proxies]
+    return remote

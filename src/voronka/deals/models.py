@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from voronka.core.append_only import AppendOnlyModel
 from voronka.core.currency import CURRENCY_CHOICES, ISO_4217_CODES, default_currency
 
 
@@ -144,15 +145,7 @@ class TransitionKind(models.TextChoices):
     PIPELINE_CHANGE = "pipeline_change", _("Pipeline changed")
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise TypeError("StageTransition is append-only")
-
-    def delete(self):
-        raise TypeError("StageTransition is append-only")
-
-
-class StageTransition(models.Model):
+class StageTransition(AppendOnlyModel):
     """One row per stage change of a deal; every funnel figure derives from this log."""
 
     deal = models.ForeignKey(Deal, verbose_name=_("deal"), on_delete=models.CASCADE, related_name="transitions")
@@ -169,8 +162,6 @@ class StageTransition(models.Model):
                                 on_delete=models.SET_NULL, related_name="+")
     at = models.DateTimeField(_("at"), db_index=True)
     seconds_in_from_stage = models.PositiveBigIntegerField(_("seconds in previous stage"), default=0)
-
-    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("stage transition")
@@ -189,10 +180,3 @@ class StageTransition(models.Model):
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.from_stage_id} → {self.to_stage_id} ({self.kind})"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise TypeError("StageTransition is append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("StageTransition is append-only")

@@ -367,9 +367,20 @@ class Stats:
 # --- entry point ----------------------------------------------------------------------------------------------
 
 
+class DemoRefused(Exception):
+    """The demo would damage real data: production mode, or users it must not touch."""
+
+
 def build_demo(*, size: str = "small", seed: int = 42, reset: bool = False, language: str = "ru",
                echo: Callable[[str], None] | None = None, deals: int | None = None) -> dict[str, int]:
-    """Build the demo data set; ``size`` is tiny/small/medium/large, or ``custom`` with ``deals=N``."""
+    """Build the demo data set; ``size`` is tiny/small/medium/large, or ``custom`` with ``deals=N``.
+
+    Refused in production mode (``VORONKA_ENV=production``): the demo creates users with a known password
+    and ``reset`` deletes every deal, client, task and the audit trail.
+    """
+    if settings.PRODUCTION:
+        raise DemoRefused("the demo is refused in production mode (VORONKA_ENV=production): it creates users "
+                          "with the password 'demo' and a reset deletes every deal, client and the audit trail")
     say = echo or (lambda _msg: None)
     started = time.perf_counter()
     language = language if language in ("ru", "en") else "ru"
@@ -463,8 +474,13 @@ def _wipe() -> None:
         for model, cond in doomed.items():
             qs = model._base_manager.filter(cond)
             qs._raw_delete(qs.db)
-        AuditEntry.objects.all()._raw_delete(AuditEntry.objects.db)
-        OutboxEvent.objects.all()._raw_delete(OutboxEvent.objects.db)
+        if connection.vendor == "postgresql":  # a trigger refuses DELETE on the audit trail; TRUNCATE is the reset
+            quote = connection.ops.quote_name
+            with connection.cursor() as cursor:
+                cursor.execute(f"TRUNCATE {quote(AuditEntry._meta.db_table)}, {quote(OutboxEvent._meta.db_table)}")
+        else:
+            AuditEntry.objects.all()._raw_delete(AuditEntry.objects.db)
+            OutboxEvent.objects.all()._raw_delete(OutboxEvent.objects.db)
 
 
 def _reverse_relations(model: type[models.Model]) -> Iterator[Any]:
@@ -477,7 +493,14 @@ def _reverse_relations(model: type[models.Model]) -> Iterator[Any]:
 
 
 def _ensure_users(language: str) -> dict[str, User]:
-    """The demo cast; new users get the password ``demo``, existing ones keep theirs."""
+    """The demo cast. Missing users are created with the password ``demo``; a user who exists already is
+    never changed (password, role, team, rights and status stay as they are), and a deactivated one is never
+    reactivated: the demo refuses to run instead of handing him deals."""
+    existing = {u.username: u for u in User.objects.filter(username__in=[row[0] for row in USERS])}
+    inactive = sorted(name for name, user in existing.items() if not user.is_active)
+    if inactive:
+        raise DemoRefused(f"the demo needs the users {', '.join(inactive)}, who are deactivated; the demo never "
+                          "reactivates users: rename them or build the demo in another data directory")
     hashed = make_password("demo")
     teams = []
     for names in TEAMS:
@@ -485,20 +508,17 @@ def _ensure_users(language: str) -> dict[str, User]:
         teams.append(team or Team.objects.create(name=names[language]))
     users: dict[str, User] = {}
     for username, first, last, role, team_no, superuser in USERS:
-        user = User.objects.filter(username=username).first()
+        user = existing.get(username)
         if user is None:
-            user = User(username=username, password=hashed)
-        user.first_name, user.last_name, user.role = first, last, role
-        user.email = user.email or f"{username}@example.com"
-        user.team = teams[team_no - 1] if team_no else None
-        user.is_active = True
-        user.is_staff = user.is_staff or superuser
-        user.is_superuser = user.is_superuser or superuser
-        user.save()
+            user = User.objects.create(
+                username=username, password=hashed, first_name=first, last_name=last, role=role,
+                email=f"{username}@example.com", team=teams[team_no - 1] if team_no else None,
+                is_staff=superuser, is_superuser=superuser)
         users[username] = user
     for number, team in enumerate(teams, start=1):
-        team.lead = users[f"lead{number}"]
-        team.save(update_fields=["lead"])
+        if team.lead_id is None:
+            team.lead = users[f"lead{number}"]
+            team.save(update_fields=["lead"])
     return users
 
 
