@@ -53,6 +53,15 @@ def _page_timeouts(page):
     page.set_default_navigation_timeout(15_000)
 
 
+@pytest.fixture(autouse=True)
+def _no_csp_violations(page):
+    """Every browser flow fails on a Content-Security-Policy violation (an inline handler, eval, a CDN)."""
+    violations: list[str] = []
+    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    yield
+    assert not violations, f"Content-Security-Policy violations: {violations}"
+
+
 @dataclass
 class E2EData:
     """A small sales set-up built through the real services: four pipelines, users, clients, deals."""

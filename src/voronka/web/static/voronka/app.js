@@ -25,5 +25,28 @@
       document.querySelectorAll("#modal-root dialog").forEach(function (d) { d.close(); d.remove(); });
     }, 0);
   });
+  // Behaviour declared by data attributes (the Content-Security-Policy allows no inline handlers).
+  document.addEventListener("change", function (e) {
+    var el = e.target;
+    if (el.matches("[data-submit-on-change]") && el.form) { el.form.submit(); }
+    if (el.matches("[data-go-on-change]") && el.value) { window.location.href = el.value; }
+  });
+  document.addEventListener("click", function (e) {
+    var chip = e.target.closest("[data-fill-field]");
+    if (chip && chip.form) {
+      var field = chip.form.elements[chip.getAttribute("data-fill-field")];
+      if (field) { field.value = chip.getAttribute("data-fill-value"); field.dispatchEvent(new Event("change", { bubbles: true })); }
+    }
+  });
+  // A timeline entry saved without an error: empty the form for the next one.
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var form = e.detail.elt;
+    if (!form || !form.matches || !form.matches("form[data-reset-after-save]")) { return; }
+    if (e.detail.successful && !e.detail.xhr.getResponseHeader("HX-Retarget")) {
+      form.reset();
+      var errors = form.querySelector(".timeline-form-errors");
+      if (errors) { errors.textContent = ""; }
+    }
+  });
   window.Voronka = { openDialogs: openDialogs };
 })();
