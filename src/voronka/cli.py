@@ -1,10 +1,12 @@
-"""The ``voronka`` command: serve, worker, migrate, demo, createadmin, check, pipeline lint, tick, report, manage."""
+"""The ``voronka`` command: serve, worker, migrate, demo, createadmin, check, pipeline lint, backup, restore, tick,
+report, manage."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from pathlib import Path
 
 
 def _setup() -> None:
@@ -154,6 +156,34 @@ def cmd_tick(ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(ns: argparse.Namespace) -> int:
+    """A consistent snapshot of the whole database into FILE (SQLite: the online backup API; PostgreSQL: pg_dump)."""
+    _setup()
+    from voronka.core.backup import BackupError, backup
+
+    try:
+        path = backup(Path(ns.file))
+    except BackupError as exc:
+        print(f"voronka backup: {exc}", file=sys.stderr)
+        return 2
+    print(f"backup written: {path} ({path.stat().st_size} bytes)")
+    return 0
+
+
+def cmd_restore(ns: argparse.Namespace) -> int:
+    """Restore FILE into an empty database (a new data directory, or an empty PostgreSQL database)."""
+    _setup()
+    from voronka.core.backup import BackupError, restore
+
+    try:
+        restore(Path(ns.file))
+    except BackupError as exc:
+        print(f"voronka restore: {exc}", file=sys.stderr)
+        return 2
+    print(f"restored from {ns.file}")
+    return 0
+
+
 def _report_list() -> int:
     from voronka.analytics.engine import list_reports
 
@@ -274,6 +304,14 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("slug", nargs="?")
     lint.add_argument("--strict", action="store_true", help="exit 1 when there are warnings")
     lint.set_defaults(func=cmd_pipeline)
+
+    p = sub.add_parser("backup", help="write a consistent snapshot of the database to FILE")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="restore a backup FILE into an empty database")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("tick", help="run the scheduled jobs due now once (retry of pending events)")
     p.add_argument("--now", default="", help="the moment to run for, ISO 8601 (default: now)")
