@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("settings/", include("voronka.web.settings_urls")),
     path("reports/", include("voronka.analytics.urls")),
+    path("", include("voronka.audit.urls")),
     path("", include("voronka.deals.urls")),
     path("", include("voronka.clients.urls")),
     path("", include("voronka.activities.urls")),

@@ -132,3 +132,17 @@ def test_move_to_another_pipeline_asks_for_the_stage_fields(page, live_server, e
     stored = Deal.objects.get(pk=deal.pk)
     assert (stored.pipeline_id, stored.stage_id) == (outreach.pk, first.pk)
     assert StageTransition.objects.filter(deal=deal, kind="pipeline_change", pipeline=outreach).count() == 1
+
+
+def test_the_change_history_opens_and_shows_the_edit(page, live_server, e2e_data):
+    from voronka.deals.services import update_deal
+
+    deal = e2e_data.deals[0]
+    update_deal(actor=e2e_data.manager, deal=deal, values={"title": "Ромашка: новое название"})
+    login(page, live_server, "manager1")
+    page.goto(deal_url(live_server, deal))
+    panel = page.locator("#changes-panel")
+    panel.locator("summary").click()
+    expect(panel.locator("tr[data-entry]").first).to_be_visible()
+    expect(panel).to_contain_text("Ромашка: новое название")
+    screenshot(page, "deal-change-history")

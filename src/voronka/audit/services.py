@@ -39,3 +39,9 @@ def record_sign_in_event(*, action: str, user=None, username: str = "", ip: str 
     subject = str(user.pk) if user is not None else (username or "")[:64]
     AuditEntry.objects.create(actor=user if user is not None and user.pk else None, action=action,
                               object_type="accounts.User", object_id=subject, field="ip", new=ip or "")
+
+
+def record_export(*, actor, what: str, rows: int, filters: str = "") -> None:
+    """An export of data (a CSV of the audit log, a list): who, what, how many rows, with which filters."""
+    AuditEntry.objects.create(actor=actor if getattr(actor, "pk", None) else None, action="export",
+                              object_type=what[:64], object_id=str(rows), field="filters", new=filters)

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from voronka.accounts import views as accounts
+from voronka.audit import views as audit
 from voronka.catalog import views as catalog
 from voronka.clients import views as questions
 from voronka.pipelines import views as pipelines
@@ -56,4 +57,5 @@ urlpatterns = [
     path("users/<int:pk>/password/", admin(accounts.user_password), name="user_password"),
     path("teams/", admin(accounts.team_list), name="teams"),
     path("teams/<int:pk>/", admin(accounts.team_edit), name="team"),
+    path("audit/", admin(audit.audit_log), name="audit"),
 ]
