@@ -94,6 +94,8 @@ class Run:
     params: ReportParams
     alias: str
     now: dt.datetime
+    # What a report adds to the output's ``params`` besides the parameters (e.g. the months it covered).
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def period(self) -> tuple[dt.datetime | None, dt.datetime | None]:
         """The period as ``[start, end)`` instants in the installation's time zone (``to`` is inclusive)."""
@@ -188,6 +190,8 @@ class Report:
     chart: ClassVar[str] = "bar"  # bar, line, funnel, heatmap, none
     chart_value: ClassVar[str] = ""
     columns: ClassVar[tuple[Column, ...]] = ()
+    # (URL name, label, who may follow it: a function of the user) shown on the report page
+    page_links: ClassVar[tuple[tuple[str, Any, Any], ...]] = ()
 
     def rows(self, run: Run) -> list[dict[str, Any]]:
         raise NotImplementedError
@@ -330,6 +334,7 @@ def run_report(*, actor: User, name: str, params: Mapping[str, Any] | ReportPara
     run = Run(report=report, actor=actor, params=parsed, alias=reporting_db(), now=now or timezone.now())
     rows = report.rows(run)
     extra = {"at": run.now.isoformat()} if not report.period else {}
+    extra.update(run.notes)
     return ReportResult(report=report, params=parsed, actor=actor, columns=report.output_columns(run), rows=rows,
                         extra=extra)
 
