@@ -79,3 +79,154 @@ def test_transaction_rollback_leaves_no_plan(world):
         set_plan(actor=world.head, month="2026-10", user=world.owner, target_amount="1")
         raise RuntimeError
     assert not SalesPlan.objects.exists()
+
+
+# --- services -------------------------------------------------------------------------------------------------
+
+def test_who_may_set_plans_for_whom(world):
+    from voronka.core.errors import Forbidden
+    from voronka.plans.selectors import can_plan
+
+    month = "2026-11"
+    assert set_plan(actor=world.lead, month=month, user=world.owner, target_amount="1000")  # his team's member
+    assert set_plan(actor=world.lead, month=month, team=world.team, target_count="5")  # his team
+    for actor, kwargs in ((world.lead, {"user": world.outsider}), (world.lead, {"team": world.other_team}),
+                          (world.owner, {"user": world.owner}), (world.analyst, {"user": world.owner})):
+        with pytest.raises(Forbidden):
+            set_plan(actor=actor, month=month, target_amount="1", **kwargs)
+    assert set_plan(actor=world.head, month=month, user=world.outsider, target_amount="1")
+    assert set_plan(actor=world.admin, month=month, team=world.other_team, target_amount="1")
+    assert [can_plan(u) for u in (world.owner, world.analyst, world.lead, world.head, world.admin)] == \
+        [False, False, True, True, True]
+
+
+def test_setting_changing_and_deleting_a_plan_is_audited(world):
+    from voronka.audit.models import AuditEntry
+    from voronka.plans.models import SalesPlan
+    from voronka.plans.services import delete_plan
+
+    plan = set_plan(actor=world.lead, month="2026-11-17", user=world.owner, target_amount="1 500,5")
+    assert plan.month == dt.date(2026, 11, 1) and str(plan.target_amount) == "1500.50" and plan.target_count is None
+    again = set_plan(actor=world.lead, month="2026-11", user=world.owner, target_amount="2000", target_count="3")
+    assert again.pk == plan.pk and SalesPlan.objects.count() == 1
+    entries = AuditEntry.objects.filter(object_type="plans.SalesPlan", object_id=str(plan.pk))
+    assert {(e.action, e.field, e.new) for e in entries} >= {("plan.set", "target_amount", "1500.50"),
+                                                            ("plan.set", "target_amount", "2000.00"),
+                                                            ("plan.set", "target_count", "3")}
+    assert set_plan(actor=world.lead, month="2026-11", user=world.owner) is None  # both empty: removed
+    assert not SalesPlan.objects.exists()
+    assert entries.filter(action="plan.deleted").exists()
+    plan = set_plan(actor=world.head, month="2026-11", team=world.team, target_count=1)
+    delete_plan(actor=world.head, plan=plan)
+    assert not SalesPlan.objects.exists()
+
+
+@pytest.mark.parametrize("amount, count, field", [
+    ("-5", "", "target_amount"), ("1e30", "", "target_amount"), ("99999999999999999", "", "target_amount"),
+    ("abc", "", "target_amount"), ("١٢٣", "", "target_amount"), ("", "-1", "target_count"),
+    ("", "1.5", "target_count"), ("", "9999999999", "target_count"), ("", "two", "target_count"),
+])
+def test_bad_targets_are_field_errors(world, amount, count, field):
+    from voronka.core.errors import DomainError
+    from voronka.plans.models import SalesPlan
+
+    with pytest.raises(DomainError) as exc:
+        set_plan(actor=world.head, month="2026-11", user=world.owner, target_amount=amount, target_count=count)
+    assert exc.value.field == field
+    assert not SalesPlan.objects.exists()
+
+
+def test_bad_month_and_subject_are_field_errors(world):
+    from voronka.core.errors import DomainError
+
+    for month in ("2026-13", "nope", "", "1899-01"):
+        with pytest.raises(DomainError) as exc:
+            set_plan(actor=world.head, month=month, user=world.owner, target_amount="1")
+        assert exc.value.field == "month"
+    with pytest.raises(DomainError) as exc:
+        set_plan(actor=world.head, month="2026-11", user=world.owner, team=world.team, target_amount="1")
+    assert exc.value.field == "subject"
+
+
+def test_the_database_keeps_one_subject_and_one_plan_per_month_subject_and_pipeline(world):
+    from django.db import IntegrityError
+
+    from voronka.plans.models import SalesPlan
+
+    month = dt.date(2026, 11, 1)
+    for bad in ({"user": world.owner, "team": world.team, "target_count": 1},  # two subjects
+                {"target_count": 1},  # none
+                {"user": world.owner},  # no target
+                {"user": world.owner, "target_amount": -1}):  # negative
+        with pytest.raises(IntegrityError), transaction.atomic():
+            SalesPlan.objects.create(month=month, **bad)
+    SalesPlan.objects.create(month=month, user=world.owner, target_count=1)
+    SalesPlan.objects.create(month=month, user=world.owner, pipeline=world.pipeline, target_count=1)
+    SalesPlan.objects.create(month=month, team=world.team, target_count=1)
+    for kwargs in ({"user": world.owner}, {"user": world.owner, "pipeline": world.pipeline}, {"team": world.team}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            SalesPlan.objects.create(month=month, target_count=2, **kwargs)
+
+
+# --- the plan grid --------------------------------------------------------------------------------------------
+
+def test_the_grid_lists_what_a_lead_may_plan_and_saves_it(client, world):
+    from voronka.plans.models import SalesPlan
+
+    client.force_login(world.lead)
+    with translation.override("en"):
+        html = client.get("/reports/plans/?month=2026-11", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f'name="u{world.owner.pk}-amount"' in html and f'name="t{world.team.pk}-count"' in html
+    assert f'name="u{world.outsider.pk}-amount"' not in html and f'name="t{world.other_team.pk}-count"' not in html
+    response = client.post("/reports/plans/", {"month": "2026-11", "pipeline": "inbound",
+                                               f"u{world.owner.pk}-amount": "150 000", f"u{world.owner.pk}-count": "",
+                                               f"t{world.team.pk}-count": "7"})
+    assert response.status_code == 302 and "month=2026-11" in response["Location"]
+    plans = {(p.user_id, p.team_id): p for p in SalesPlan.objects.all()}
+    assert plans[(world.owner.pk, None)].target_amount == 150000 and plans[(world.owner.pk, None)].pipeline == \
+        world.pipeline
+    assert plans[(None, world.team.pk)].target_count == 7 and len(plans) == 2
+    html = client.get("/reports/plans/?month=2026-11&pipeline=inbound").content.decode()
+    assert 'value="150000"' in html and 'value="7"' in html
+    assert 'value="150000"' not in client.get("/reports/plans/?month=2026-11").content.decode()  # other pipeline
+
+
+@pytest.mark.parametrize("value", ["-1", "1e99", "99999999999999999999", "abc", "12,34,56"])
+def test_a_bad_cell_is_a_field_error_and_nothing_is_saved(client, world, value):
+    from voronka.plans.models import SalesPlan
+
+    client.force_login(world.head)
+    response = client.post("/reports/plans/", {"month": "2026-11", f"u{world.teammate.pk}-amount": "100",
+                                               f"u{world.owner.pk}-amount": value,
+                                               f"u{world.outsider.pk}-count": value})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'data-field="u{world.owner.pk}-amount"' in html and f'data-field="u{world.outsider.pk}-count"' in html
+    assert f'data-field="u{world.teammate.pk}-amount"' not in html
+    assert not SalesPlan.objects.exists()
+
+
+def test_the_grid_refuses_managers_and_bad_parameters(client, world):
+    client.force_login(world.owner)
+    assert client.get("/reports/plans/").status_code == 403
+    assert client.post("/reports/plans/", {"month": "2026-11"}).status_code == 403
+    client.force_login(world.head)
+    assert client.get("/reports/plans/?month=2026-99").status_code == 400
+    assert client.get("/reports/plans/?pipeline=nowhere").status_code == 400
+    client.logout()
+    assert client.get("/reports/plans/").status_code == 302
+
+
+def test_the_grid_runs_a_constant_number_of_queries(client, world):
+    from tests.factories import make_user
+
+    client.force_login(world.head)
+    counts = []
+    for n in (2, 8):
+        for i in range(n):
+            user = make_user(f"seller{n}_{i}", team=world.team)
+            set_plan(actor=world.head, month="2026-11", user=user, target_amount=str(i + 1))
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/reports/plans/?month=2026-11").status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1], counts
