@@ -345,8 +345,15 @@ def repeat(actor, by, start=None, end=None):
     for key, per_client in _won_by_client(actor, by, lambda r: in_period(r["closed_local"], start, end)).items():
         buyers = len(per_client)
         repeaters = sum(1 for deals in per_client.values() if len(deals) >= 2)
+        gaps = []
+        for deals in per_client.values():
+            if len(deals) >= 2:
+                first, second = sorted(deals, key=lambda r: (r["closed_at"], r["id"]))[:2]
+                gaps.append(round((second["closed_at"] - first["closed_at"]).total_seconds()))
         out.append({**slice_columns(key), "buyers": buyers, "repeat_buyers": repeaters,
-                    "repeat_rate": round(repeaters / buyers, 4)})
+                    "repeat_rate": round(repeaters / buyers, 4),
+                    "mean_days_to_second": round(sum(gaps) / len(gaps) / 86400, 4) if gaps else None,
+                    "median_days_to_second": round(median(gaps) / 86400, 4) if gaps else None})
     return out
 
 
