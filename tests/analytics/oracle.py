@@ -510,3 +510,75 @@ def plan_fact(actor, by: str, first: dt.date, last: dt.date, now: dt.datetime, p
             row["forecast_count"] = float(_half_up(c["fact_count"] + c["forecast"][1], "0.01"))
         out.append(row)
     return out
+
+
+# --- order in the CRM -----------------------------------------------------------------------------------------
+
+def crm_order(actor, by: str, now: dt.datetime, pipeline_id=None):
+    """The four shares per manager (or current team) and the score, from the rows and ``deals.rules``."""
+    from fractions import Fraction
+
+    from voronka.clients.models import QualificationAnswer, Question
+    from voronka.deals.rules import missing_required_fields
+
+    users = {u.pk: u for u in User.objects.all()}
+    teams = {t.pk: t.name for t in Team.objects.all()}
+    today = timezone.localtime(now).date()
+    names = ("open_deals", "with_open_task", "open_tasks", "on_time_tasks", "clients", "qualified_clients",
+             "checked_deals", "complete_deals")
+    rows: dict[tuple, dict[str, Any]] = {}
+
+    def row(user: User) -> dict[str, Any]:
+        ident = ((user.pk, user.get_full_name() or user.username) if by == "manager"
+                 else (user.team_id, teams.get(user.team_id)))
+        return rows.setdefault(ident, {f"{by}_id": ident[0], by: ident[1], **dict.fromkeys(names, 0)})
+
+    open_task_deals = set(Task.objects.filter(status="open", deal__isnull=False).values_list("deal_id", flat=True))
+    for deal in Deal.objects.filter(status="open").select_related("stage", "client"):
+        owner = users[deal.owner_id]
+        if not _visible(actor, owner) or (pipeline_id is not None and deal.pipeline_id != pipeline_id):
+            continue
+        r = row(owner)
+        r["open_deals"] += 1
+        r["checked_deals"] += 1
+        r["with_open_task"] += deal.pk in open_task_deals
+        r["complete_deals"] += not missing_required_fields(deal, deal.stage)
+    for task in Task.objects.filter(status="open").select_related("deal"):
+        assignee = users[task.assignee_id]
+        if not _visible(actor, assignee):
+            continue
+        if pipeline_id is not None and (task.deal is None or task.deal.pipeline_id != pipeline_id):
+            continue
+        r = row(assignee)
+        r["open_tasks"] += 1
+        r["on_time_tasks"] += task.due_date >= today
+    active = set(Question.objects.filter(is_active=True, question_set__is_active=True).values_list("pk", flat=True))
+    answered: dict[int, set[int]] = defaultdict(set)
+    for client_id, question_id in QualificationAnswer.objects.values_list("client_id", "question_id"):
+        answered[client_id].add(question_id)
+    if active:
+        for client in Client.objects.filter(status__in=("lead", "client"), responsible__isnull=False):
+            responsible = users[client.responsible_id]
+            if _visible(actor, responsible):
+                r = row(responsible)
+                r["clients"] += 1
+                r["qualified_clients"] += active <= answered[client.pk]
+    out = []
+    for r in rows.values():
+        shares = []
+        for whole, part, pct_key in (("open_deals", "with_open_task", "open_task_pct"),
+                                     ("open_tasks", "on_time_tasks", "on_time_pct"),
+                                     ("clients", "qualified_clients", "qualified_pct"),
+                                     ("checked_deals", "complete_deals", "fields_pct")):
+            if whole == "clients" and not active:
+                r[part] = r[pct_key] = None
+                continue
+            r[pct_key] = round(r[part] * 100 / r[whole], 2) if r[whole] else None
+            if r[whole]:
+                shares.append(Fraction(r[part], r[whole]))
+        r["score"] = float(_half_up(sum(shares) * 100 / len(shares), "0.01")) if shares else None
+        out.append(r)
+    scores = sorted((r["score"] for r in out if r["score"] is not None), reverse=True)
+    for r in out:
+        r["rank"] = scores.index(r["score"]) + 1 if r["score"] is not None else None
+    return out
