@@ -520,6 +520,7 @@ def crm_order(actor, by: str, now: dt.datetime, pipeline_id=None):
 
     from voronka.clients.models import QualificationAnswer, Question
     from voronka.deals.rules import missing_required_fields
+    from voronka.pipelines.models import StageQuestion
 
     users = {u.pk: u for u in User.objects.all()}
     teams = {t.pk: t.name for t in Team.objects.all()}
@@ -552,17 +553,28 @@ def crm_order(actor, by: str, now: dt.datetime, pipeline_id=None):
         r = row(assignee)
         r["open_tasks"] += 1
         r["on_time_tasks"] += task.due_date >= today
+    # Clients: the active questions linked to the stages their deals reached (furthest stage from the log).
+    stages_, log, _ordered = _log(0)
     active = set(Question.objects.filter(is_active=True, question_set__is_active=True).values_list("pk", flat=True))
+    links: dict[int, set[int]] = defaultdict(set)
+    for stage_id, question_id in StageQuestion.objects.values_list("stage_id", "question_id"):
+        if question_id in active:
+            links[stage_id].add(question_id)
+    asked: dict[int, set[int]] = defaultdict(set)
+    for deal in Deal.objects.all():
+        far = _furthest(log[deal.pk], stages_, deal.pipeline_id)
+        for stage in stages_.values():
+            if stage.pipeline_id == deal.pipeline_id and far is not None and stage.position <= far:
+                asked[deal.client_id] |= links[stage.pk]
     answered: dict[int, set[int]] = defaultdict(set)
     for client_id, question_id in QualificationAnswer.objects.values_list("client_id", "question_id"):
         answered[client_id].add(question_id)
-    if active:
-        for client in Client.objects.filter(status__in=("lead", "client"), responsible__isnull=False):
-            responsible = users[client.responsible_id]
-            if _visible(actor, responsible):
-                r = row(responsible)
-                r["clients"] += 1
-                r["qualified_clients"] += active <= answered[client.pk]
+    for client in Client.objects.filter(status__in=("lead", "client"), responsible__isnull=False):
+        responsible = users[client.responsible_id]
+        if asked[client.pk] and _visible(actor, responsible):
+            r = row(responsible)
+            r["clients"] += 1
+            r["qualified_clients"] += asked[client.pk] <= answered[client.pk]
     out = []
     for r in rows.values():
         shares = []
@@ -570,9 +582,6 @@ def crm_order(actor, by: str, now: dt.datetime, pipeline_id=None):
                                      ("open_tasks", "on_time_tasks", "on_time_pct"),
                                      ("clients", "qualified_clients", "qualified_pct"),
                                      ("checked_deals", "complete_deals", "fields_pct")):
-            if whole == "clients" and not active:
-                r[part] = r[pct_key] = None
-                continue
             r[pct_key] = round(r[part] * 100 / r[whole], 2) if r[whole] else None
             if r[whole]:
                 shares.append(Fraction(r[part], r[whole]))

@@ -67,6 +67,11 @@ def office(world):
     Stage.objects.filter(pk=stages["qualified"].pk).update(required_fields=["product", "cf:budget"])
     Stage.objects.filter(pk=stages["proposal"].pk).update(questions_required=True)
     StageQuestion.objects.create(stage=stages["proposal"], question=budget_q, position=1)
+    # Every deal reached "received": its client is asked the budget there; the need only once a deal reached
+    # "qualified" (a deal on "proposal" passed it); the inactive question is asked of nobody.
+    StageQuestion.objects.create(stage=stages["received"], question=budget_q, position=1)
+    StageQuestion.objects.create(stage=stages["qualified"], question=need_q, position=2)
+    StageQuestion.objects.create(stage=stages["qualified"], question=Question.objects.get(is_active=False))
     mover.team = world.other_team
     mover.save(update_fields=["team"])
     return world
@@ -82,6 +87,24 @@ def test_crm_order_equals_plain_python(office, by):
              if r[k] < r[{"with_open_task": "open_deals", "on_time_tasks": "open_tasks",
                           "qualified_clients": "clients", "complete_deals": "checked_deals"}[k]]}
     assert parts == {"with_open_task", "on_time_tasks", "qualified_clients", "complete_deals"}  # every part bites
+
+
+def test_a_client_is_asked_the_questions_of_the_stages_its_deals_reached(office):
+    from voronka.clients.models import Client
+
+    world = office
+    only_budget = make_client(world.owner)  # its deal stays on the first stage: the need is not asked yet
+    QualificationAnswer.objects.create(client=only_budget, question=Question.objects.get(text="Budget?"),
+                                       answer="yes")
+    make_deal(world.owner, world.pipeline, client=only_budget)
+    before = {r["manager_id"]: r for r in ours(full_scope_actor())}[world.owner.pk]
+    assert canon(ours(full_scope_actor())) == canon(oracle.crm_order(full_scope_actor(), "manager", timezone.now()))
+    deal = make_deal(world.owner, world.pipeline, client=only_budget,
+                     values={"product": world.product.pk, "cf:budget": "10"})
+    move_deal(actor=world.owner, deal=deal, stage=Stage.objects.get(pipeline=world.pipeline, slug="qualified"))
+    after = {r["manager_id"]: r for r in ours(full_scope_actor())}[world.owner.pk]
+    assert (after["clients"], after["qualified_clients"]) == (before["clients"], before["qualified_clients"] - 1)
+    assert Client.objects.filter(pk=only_budget.pk).exists()
 
 
 def test_rows_are_ranked_by_score_and_the_score_is_the_mean_of_the_parts(office):
@@ -107,6 +130,9 @@ def test_without_active_questions_the_clients_part_is_left_out(office):
     Question.objects.update(is_active=False)
     got = ours(full_scope_actor())
     assert all(r["clients"] == 0 and r["qualified_pct"] is None for r in got)
+    for r in got:
+        shares = [r[k] for k in ("open_task_pct", "on_time_pct", "fields_pct") if r[k] is not None]
+        assert abs(r["score"] - sum(shares) / len(shares)) < 0.01
     assert canon(got) == canon(oracle.crm_order(full_scope_actor(), "manager", timezone.now()))
 
 

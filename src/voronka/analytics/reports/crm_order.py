@@ -4,15 +4,16 @@ Now (the current state, no period), per manager (or his current team):
 
 1. **open deals with an open task**: the open deals he owns that have at least one open task;
 2. **open tasks not overdue**: his open tasks (assignee) due today or later;
-3. **qualified clients**: his clients (responsible, status lead or client) that have answered every active
-   question of the active question sets (the part is left out when there are no active questions);
+3. **qualified clients**: his clients (responsible, status lead or client) that were asked qualification
+   questions (the active questions linked to a stage one of their deals reached: at or before its furthest
+   stage) and answered every one of them;
 4. **open deals with the required fields filled**: what their current stage requires (its required fields
    and, when it requires them, its qualification questions) is filled, as ``deals.rules`` defines filled.
 
 Score = 100 × the mean of the parts that have a base (a part with 0 deals, tasks or clients is left out),
 2 decimals; the rows are ranked by it (ties share a rank). ``--pipeline`` narrows the deals and the deals'
 tasks; the clients part never depends on a pipeline. Queries: three grouped aggregates, plus the stages,
-the custom field definitions and the active questions (a fixed number whatever the data size).
+the custom field definitions and the questions the stages require (a fixed number whatever the data size).
 """
 
 from __future__ import annotations
@@ -22,18 +23,16 @@ from typing import Any
 
 from django.db.models import (
     Case,
-    Count,
     Exists,
     IntegerField,
     OuterRef,
     Q,
-    Subquery,
     TextField,
     Value,
     When,
 )
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -51,7 +50,7 @@ from voronka.catalog.fields import (
     deal_fields,
 )
 from voronka.catalog.models import FieldEntity
-from voronka.clients.models import Client, ClientStatus, QualificationAnswer, Question
+from voronka.clients.models import Client, ClientStatus, QualificationAnswer
 from voronka.clients.selectors import question_id_from_key, question_key
 from voronka.core.errors import DomainError
 from voronka.deals.models import Deal, DealLine, DealStatus
@@ -191,30 +190,27 @@ class CrmOrder(Report):
         tasks = run.filtered(tasks, base=TASK_PEOPLE)
         add(run.grouped(tasks, base=TASK_PEOPLE, inputs={"on_time": _flag(Q(due_date__gte=today))},
                         aggs=[Agg("open_tasks", "count"), Agg("on_time_tasks", "sum", "on_time")]))
-        # Clients: part 3 (left out when no question is active).
-        active = Question.objects.using(run.alias).filter(is_active=True, question_set__is_active=True)
-        total = active.count()
-        if total:
-            answered = (QualificationAnswer.objects.filter(client_id=OuterRef("pk"), question__in=active)
-                        .order_by().values("client_id").annotate(n=Count("pk")).values("n"))
-            clients = Client.objects.using(run.alias).filter(
-                people_q(run.actor, "responsible"), responsible__isnull=False,
-                status__in=(ClientStatus.LEAD, ClientStatus.CLIENT))
-            clients = run.filtered(clients, base=CLIENT_PEOPLE)
-            qualified = _flag(Q(answered_n__gte=total))
-            clients = clients.alias(answered_n=Coalesce(Subquery(answered, output_field=IntegerField()), 0))
-            add(run.grouped(clients, base=CLIENT_PEOPLE, inputs={"qualified": qualified},
-                            aggs=[Agg("clients", "count"), Agg("qualified_clients", "sum", "qualified")]))
-        run.notes["active_questions"] = total
+        # Clients: part 3. A client is asked the active questions linked to the stages its deals reached
+        # (at or before a deal's furthest stage); it counts when it was asked any, and is qualified when it
+        # answered every one of them.
+        asked = StageQuestion.objects.filter(question__is_active=True, question__question_set__is_active=True).filter(
+            Exists(Deal.objects.filter(client_id=OuterRef(OuterRef("pk")),
+                                       furthest_stage__pipeline_id=OuterRef("stage__pipeline_id"),
+                                       furthest_stage__position__gte=OuterRef("stage__position"))))
+        unanswered = asked.exclude(Exists(QualificationAnswer.objects.filter(
+            client_id=OuterRef(OuterRef("pk")), question_id=OuterRef("question_id"))))
+        clients = Client.objects.using(run.alias).filter(
+            people_q(run.actor, "responsible"), Exists(asked), responsible__isnull=False,
+            status__in=(ClientStatus.LEAD, ClientStatus.CLIENT))
+        clients = run.filtered(clients, base=CLIENT_PEOPLE)
+        add(run.grouped(clients, base=CLIENT_PEOPLE, inputs={"qualified": _flag(~Q(Exists(unanswered)))},
+                        aggs=[Agg("clients", "count"), Agg("qualified_clients", "sum", "qualified")]))
 
         out = []
         for row in merged.values():
             shares = []
             for base_key, part_key, pct_key in PARTS:
                 whole, part = row[base_key], row[part_key]
-                if base_key == "clients" and not total:
-                    row[part_key] = row[pct_key] = None
-                    continue
                 row[pct_key] = ratio(part, whole, pct=True)
                 if whole:
                     shares.append(Fraction(part, whole))
