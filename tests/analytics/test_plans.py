@@ -230,3 +230,22 @@ def test_the_grid_runs_a_constant_number_of_queries(client, world):
             assert client.get("/reports/plans/?month=2026-11").status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1], counts
+
+
+def test_a_concurrent_twin_of_a_new_plan_is_a_conflict_not_a_500(world, monkeypatch):
+    from voronka.core.errors import Conflict
+    from voronka.plans import services
+    from voronka.plans.models import SalesPlan
+
+    SalesPlan.objects.create(month=dt.date(2026, 11, 1), user=world.owner, target_count=1)
+    real = SalesPlan.objects.select_for_update
+
+    class Blind:  # the other transaction's row is not visible yet when we look
+        def filter(self, **kwargs):
+            return SalesPlan.objects.none()
+
+    monkeypatch.setattr(SalesPlan.objects, "select_for_update", lambda: Blind())
+    with pytest.raises(Conflict):
+        services.set_plan(actor=world.head, month="2026-11", user=world.owner, target_count="2")
+    monkeypatch.setattr(SalesPlan.objects, "select_for_update", real)
+    assert SalesPlan.objects.get().target_count == 1

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from voronka.accounts.models import Team, User
 from voronka.accounts.permissions import require_perm
-from voronka.core.errors import DomainError, Forbidden
+from voronka.core.errors import Conflict, DomainError, Forbidden
 from voronka.core.money import parse_money
 from voronka.events.services import record_event
 from voronka.pipelines.models import Pipeline
@@ -103,7 +103,11 @@ def _apply(*, actor: User, month: dt.date, user: User | None, team: Team | None,
             return plan, False
     plan.target_amount, plan.target_count, plan.updated_by = amount, count, actor if actor.pk else None
     plan.full_clean(validate_unique=False, validate_constraints=False)
-    plan.save()
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent twin of a new plan is a conflict, not a 500
+            plan.save()
+    except IntegrityError as exc:
+        raise Conflict(_("This plan was just saved by somebody else; reload the page."), field="subject") from exc
     record_event(actor=actor, verb="plan.set", target=plan,
                  changes={"target_amount": (old_amount, amount), "target_count": (old_count, count)},
                  data={"month": month, "user": user, "team": team, "pipeline": pipeline})

@@ -101,7 +101,8 @@ class PlanFact(Report):
                     "historical probability of winning from their current stage.")
     slices = sl.PEOPLE_SLICES
     default_by = ("manager",)
-    chart_value = "done_pct"
+    chart = "plan"  # plan, fact and forecast bars side by side (reports.js)
+    chart_value = "fact_amount"
     columns = (Column("plan_amount", _("plan, amount"), "money"), Column("fact_amount", _("fact, amount"), "money"),
                Column("done_pct", _("done, %"), "pct"), Column("plan_count", _("plan, deals")),
                Column("fact_count", _("fact, won deals")), Column("count_done_pct", _("deals done, %"), "pct"),
