@@ -26,7 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Case, DecimalField, F, IntegerField, Value, When
 from django.utils import timezone
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from voronka.core.errors import DomainError
@@ -115,9 +115,9 @@ class PlanFact(Report):
 
     def rows(self, run: Run) -> list[dict[str, Any]]:
         if len(run.params.by) != 1:
-            raise DomainError(gettext_now("Plan vs fact is grouped by exactly one of: manager, team."), field="by")
+            raise DomainError(gettext("Plan vs fact is grouped by exactly one of: manager, team."), field="by")
         if run.params.filters:
-            raise DomainError(gettext_now("Plan vs fact has no filters; choose a pipeline and group by manager "
+            raise DomainError(gettext("Plan vs fact has no filters; choose a pipeline and group by manager "
                                           "or team."), field=run.params.filters[0][0])
         subject = sl.SLICES[run.params.by[0]]
         keys = subject.output_keys()
