@@ -9,7 +9,7 @@ import json
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
+from django.utils import timezone, translation
 
 from tests.factories import make_deal
 from voronka.analytics.engine import run_report
@@ -29,7 +29,7 @@ def _won_deals(world, n: int):
 
 
 def test_plan_fact_runs_a_constant_number_of_queries(world):
-    today = dt.date.today()
+    today = timezone.localdate()
     counts = []
     for n in (3, 12):
         _won_deals(world, n)
@@ -45,7 +45,7 @@ def test_plan_fact_runs_a_constant_number_of_queries(world):
 
 def test_cli_prints_plan_fact_as_json(world, capsys):
     _won_deals(world, 3)
-    set_plan(actor=world.head, month=dt.date.today(), user=world.owner, target_amount="5000", target_count=2)
+    set_plan(actor=world.head, month=timezone.localdate(), user=world.owner, target_amount="5000", target_count=2)
     assert main(["report", "plan-fact", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["report"] == "plan-fact" and data["params"]["by"] == ["manager"]
@@ -61,7 +61,7 @@ def test_cli_prints_plan_fact_as_json(world, capsys):
 
 def test_the_report_page_renders_and_links_to_the_grid(client, world):
     _won_deals(world, 3)
-    set_plan(actor=world.head, month=dt.date.today(), user=world.owner, target_amount="5000")
+    set_plan(actor=world.head, month=timezone.localdate(), user=world.owner, target_amount="5000")
     client.force_login(world.head)
     with translation.override("en"):
         html = client.get("/reports/plan-fact/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
@@ -249,3 +249,38 @@ def test_a_concurrent_twin_of_a_new_plan_is_a_conflict_not_a_500(world, monkeypa
         services.set_plan(actor=world.head, month="2026-11", user=world.owner, target_count="2")
     monkeypatch.setattr(SalesPlan.objects, "select_for_update", real)
     assert SalesPlan.objects.get().target_count == 1
+
+
+def test_the_forecast_by_hand(world):
+    """P(received) = 2 won of the 4 closed deals that reached it; P(qualified) = 2 of 3; P(proposal) = 1 of 1.
+    Forecast = 2 000 (won this month) + 1 000 × 1/2 + 3 000 × 2/3 = 4 500.00; deals: 2 + 1/2 + 2/3 = 3.17."""
+    from voronka.deals.services import lose_deal, move_deal
+
+    stages = {s.slug: s for s in world.pipeline.stages.all()}
+    values = {"amount": 1000, "expected_close_date": "2026-12-31"}
+
+    def deal(stage=None, amount=1000):
+        d = make_deal(world.owner, world.pipeline, values={**values, "amount": amount})
+        return move_deal(actor=world.owner, deal=d, stage=stages[stage]) if stage else d
+
+    win_deal(actor=world.owner, deal=deal("proposal"))  # reached received, qualified, proposal; won
+    back = deal("qualified")
+    back = move_deal(actor=world.owner, deal=back, stage=stages["received"])  # a backward move keeps "reached"
+    win_deal(actor=world.owner, deal=back)
+    lose_deal(actor=world.owner, deal=deal("qualified"), reason=world.reason)
+    lose_deal(actor=world.owner, deal=deal(), reason=world.reason)
+    deal()  # open on "received"
+    deal("qualified", amount=3000)  # open on "qualified"
+    make_deal(world.teammate, world.other_pipeline)  # a stage no closed deal reached: P = 0
+    set_plan(actor=world.head, month=timezone.localdate(), user=world.owner, target_amount="7000", target_count=4)
+    result = run_report(actor=world.head, name="plan-fact", params={})
+    rows = {r["manager_id"]: r for r in result.rows}
+    owner = rows[world.owner.pk]
+    assert (owner["fact_count"], owner["fact_amount"]) == (2, 2000)
+    assert owner["forecast_amount"] == 4500 and owner["forecast_count"] == 3.17
+    assert owner["done_pct"] == 28.57 and owner["count_done_pct"] == 50.0
+    assert rows[world.teammate.pk]["forecast_amount"] == 0 and rows[world.teammate.pk]["plan_amount"] is None
+    probability = {p["stage_id"]: p for p in result.as_dict()["params"]["win_probability"]}
+    assert (probability[stages["received"].pk]["reached_won"], probability[stages["received"].pk]["reached_closed"]) \
+        == (2, 4)
+    assert probability[stages["qualified"].pk]["probability"] == 0.6667
