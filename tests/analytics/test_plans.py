@@ -55,6 +55,9 @@ def test_cli_prints_plan_fact_as_json(world, capsys):
                           "fact_count", "count_done_pct", "forecast_amount", "forecast_count"}
     assert main(["report", "plan-fact", "--by", "team", "--as", "owner", "--format", "json"]) == 0
     capsys.readouterr()
+    assert main(["report", "--list"]) == 0
+    listed = capsys.readouterr().out
+    assert "plan-fact:" in listed and "crm-order:" in listed and "forecast_amount" in listed
     assert main(["report", "plan-fact", "--by", "product"]) == 2
     assert "cannot be grouped by" in capsys.readouterr().err
 
