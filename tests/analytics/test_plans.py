@@ -287,3 +287,10 @@ def test_the_forecast_by_hand(world):
     assert (probability[stages["received"].pk]["reached_won"], probability[stages["received"].pk]["reached_closed"]) \
         == (2, 4)
     assert probability[stages["qualified"].pk]["probability"] == 0.6667
+
+
+def test_the_admin_lists_plans_read_only(client, world):
+    set_plan(actor=world.head, month="2026-11", user=world.owner, target_amount="1")
+    client.force_login(world.admin)
+    assert client.get("/admin/plans/salesplan/").status_code == 200
+    assert client.get("/admin/plans/salesplan/add/").status_code == 403
