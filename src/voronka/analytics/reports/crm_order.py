@@ -6,14 +6,16 @@ Now (the current state, no period), per manager (or his current team):
 2. **open tasks not overdue**: his open tasks (assignee) due today or later;
 3. **qualified clients**: his clients (responsible, status lead or client) that were asked qualification
    questions (the active questions linked to a stage one of their deals reached: at or before its furthest
-   stage) and answered every one of them;
+   stage) and answered every one of them; computed in one grouped scan of those clients' deals, summed per
+   client first (a deal counts the questions its furthest stage implies that the client has not answered);
 4. **open deals with the required fields filled**: what their current stage requires (its required fields
    and, when it requires them, its qualification questions) is filled, as ``deals.rules`` defines filled.
 
 Score = 100 × the mean of the parts that have a base (a part with 0 deals, tasks or clients is left out),
 2 decimals; the rows are ranked by it (ties share a rank). ``--pipeline`` narrows the deals and the deals'
 tasks; the clients part never depends on a pipeline. Queries: three grouped aggregates, plus the stages,
-the custom field definitions and the questions the stages require (a fixed number whatever the data size).
+the custom field definitions, the questions the stages require and the questions they ask (a fixed number
+whatever the data size).
 """
 
 from __future__ import annotations
@@ -22,17 +24,20 @@ from fractions import Fraction
 from typing import Any
 
 from django.db.models import (
+    BooleanField,
     Case,
+    Count,
     Exists,
+    F,
+    Func,
     IntegerField,
     OuterRef,
     Q,
-    TextField,
+    Subquery,
     Value,
     When,
 )
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -50,7 +55,7 @@ from voronka.catalog.fields import (
     deal_fields,
 )
 from voronka.catalog.models import FieldEntity
-from voronka.clients.models import Client, ClientStatus, QualificationAnswer
+from voronka.clients.models import ClientStatus, QualificationAnswer
 from voronka.clients.selectors import question_id_from_key, question_key
 from voronka.core.errors import DomainError
 from voronka.deals.models import Deal, DealLine, DealStatus
@@ -63,7 +68,8 @@ from .plan_fact import round_half_up
 
 DEAL_PEOPLE = sl.Base(people={"manager": "owner", "team": "owner__team"})
 TASK_PEOPLE = sl.Base(prefix="deal__", people={"manager": "assignee", "team": "assignee__team"})
-CLIENT_PEOPLE = sl.Base(people={"manager": "responsible", "team": "responsible__team"})
+# Clients are counted from their deals (any owner), by the client's responsible manager.
+CLIENT_PEOPLE = sl.Base(people={"manager": "client__responsible", "team": "client__responsible__team"})
 PARTS = (("open_deals", "with_open_task", "open_task_pct"), ("open_tasks", "on_time_tasks", "on_time_pct"),
          ("clients", "qualified_clients", "qualified_pct"), ("checked_deals", "complete_deals", "fields_pct"))
 
@@ -82,7 +88,27 @@ def _flag(condition) -> Case:
     return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
-def filled_q(key: str, registry, aliases: dict[str, Any]) -> Q | None:
+class CustomFilled(Func):
+    """A custom value (``custom[key]``, JSON) is present and not empty: not null, not "" and not [] (the JSON is
+    parsed once per row: ``json_extract`` on SQLite, ``->>`` on PostgreSQL)."""
+
+    output_field = BooleanField()
+    arity = 1
+
+    def __init__(self, expression, *, key: str) -> None:
+        super().__init__(expression)
+        self.key = key
+
+    def as_sql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        if connection.vendor == "postgresql":
+            text, more = f"({column} ->> %s)", [self.key]
+        else:
+            text, more = f"CAST(json_extract({column}, %s) AS TEXT)", ['$."' + self.key.replace('"', '') + '"']
+        return f"COALESCE({text}, '') NOT IN ('', '[]')", [*params, *more]
+
+
+def filled_q(key: str, registry) -> Q | None:
     """A condition on a deal that ``key`` is filled (None: the key never counts as empty, e.g. retired)."""
     qid = question_id_from_key(key)
     if qid is not None:
@@ -97,19 +123,34 @@ def filled_q(key: str, registry, aliases: dict[str, Any]) -> Q | None:
     if isinstance(spec, ForeignKeySpec | ContactSpec):
         return Q(**{f"{spec.orm_path}__isnull": False})
     if isinstance(spec, CustomSpec):
-        alias = f"_cf{len(aliases)}"
         path = "client__custom" if spec.definition.entity == FieldEntity.CLIENT else "custom"
-        # Cast: a plain text, so "" and "[]" compare as texts (not as JSON) on both databases.
-        aliases[alias] = Cast(KeyTextTransform(spec.definition.key, path), output_field=TextField())
-        return Q(**{f"{alias}__isnull": False}) & ~Q(**{alias: ""}) & ~Q(**{alias: "[]"})
+        return Q(CustomFilled(F(path), key=spec.definition.key))
     if spec.orm_path:  # texts and dates
         return Q(**{f"{spec.orm_path}__isnull": False}) & ~Q(**{spec.orm_path: ""}) \
             if spec.kind == "text" else Q(**{f"{spec.orm_path}__isnull": False})
     return None
 
 
-def complete_expr(run: Run) -> tuple[Case, dict[str, Any]]:
-    """1 when the deal's current stage's requirements are filled, else 0; and the aliases it needs."""
+def asked_by_stage(run: Run) -> dict[int, frozenset[int]]:
+    """Per stage S: the active questions (of active sets) a client was asked once a deal of his reached S, i.e.
+    those linked to S or to a stage before it in S's pipeline; stages that ask nothing are left out."""
+    links: dict[int, set[int]] = {}
+    for stage_id, question_id in (StageQuestion.objects.using(run.alias)
+                                  .filter(question__is_active=True, question__question_set__is_active=True)
+                                  .values_list("stage_id", "question_id")):
+        links.setdefault(stage_id, set()).add(question_id)
+    stages = list(Stage.objects.using(run.alias).values_list("pk", "pipeline_id", "position"))
+    out = {}
+    for pk, pipeline_id, position in stages:
+        questions = frozenset(q for other, p, pos in stages if p == pipeline_id and pos <= position
+                              for q in links.get(other, ()))
+        if questions:
+            out[pk] = questions
+    return out
+
+
+def complete_expr(run: Run) -> Case:
+    """1 when the deal's current stage's requirements are filled, else 0."""
     registry = deal_fields()
     required_questions: dict[int, list[int]] = {}
     for stage_id, question_id in (StageQuestion.objects.using(run.alias)
@@ -118,17 +159,16 @@ def complete_expr(run: Run) -> tuple[Case, dict[str, Any]]:
                                   .order_by("position", "id").values_list("stage_id", "question_id")):
         required_questions.setdefault(stage_id, []).append(question_id)
     whens = []
-    aliases: dict[str, Any] = {}
     for stage_id, fields in Stage.objects.using(run.alias).values_list("pk", "required_fields"):
         keys = [*(fields or []), *map(question_key, required_questions.get(stage_id, []))]
-        conditions = [c for c in (filled_q(k, registry, aliases) for k in dict.fromkeys(keys)) if c is not None]
+        conditions = [c for c in (filled_q(k, registry) for k in dict.fromkeys(keys)) if c is not None]
         if not conditions:
             continue
         every = conditions[0]
         for condition in conditions[1:]:
             every &= condition
         whens += [When(Q(stage_id=stage_id) & every, then=Value(1)), When(stage_id=stage_id, then=Value(0))]
-    return Case(*whens, default=Value(1), output_field=IntegerField()), aliases
+    return Case(*whens, default=Value(1), output_field=IntegerField())
 
 
 @register
@@ -172,13 +212,12 @@ class CrmOrder(Report):
                             row[name] += as_int(r[name])
 
         # Deals: parts 1 and 4 in one grouped scan of the open deals.
-        complete, aliases = complete_expr(run)
+        complete = complete_expr(run)
         has_task = Exists(Task.objects.filter(deal_id=OuterRef("pk"), status=TaskStatus.OPEN))
         deals = run.filtered(Deal.objects.using(run.alias).filter(scope_q(run.actor, "deals.Deal"),
                                                                   status=DealStatus.OPEN), base=DEAL_PEOPLE)
         if run.params.pipeline is not None:
             deals = deals.filter(pipeline_id=run.params.pipeline.pk)
-        deals = deals.alias(**aliases)
         add(run.grouped(deals, base=DEAL_PEOPLE, inputs={"task": _flag(has_task), "complete": complete},
                         aggs=[Agg("open_deals", "count"), Agg("with_open_task", "sum", "task"),
                               Agg("checked_deals", "count"), Agg("complete_deals", "sum", "complete")]))
@@ -190,21 +229,26 @@ class CrmOrder(Report):
         tasks = run.filtered(tasks, base=TASK_PEOPLE)
         add(run.grouped(tasks, base=TASK_PEOPLE, inputs={"on_time": _flag(Q(due_date__gte=today))},
                         aggs=[Agg("open_tasks", "count"), Agg("on_time_tasks", "sum", "on_time")]))
-        # Clients: part 3. A client is asked the active questions linked to the stages its deals reached
-        # (at or before a deal's furthest stage); it counts when it was asked any, and is qualified when it
-        # answered every one of them.
-        asked = StageQuestion.objects.filter(question__is_active=True, question__question_set__is_active=True).filter(
-            Exists(Deal.objects.filter(client_id=OuterRef(OuterRef("pk")),
-                                       furthest_stage__pipeline_id=OuterRef("stage__pipeline_id"),
-                                       furthest_stage__position__gte=OuterRef("stage__position"))))
-        unanswered = asked.exclude(Exists(QualificationAnswer.objects.filter(
-            client_id=OuterRef(OuterRef("pk")), question_id=OuterRef("question_id"))))
-        clients = Client.objects.using(run.alias).filter(
-            people_q(run.actor, "responsible"), Exists(asked), responsible__isnull=False,
-            status__in=(ClientStatus.LEAD, ClientStatus.CLIENT))
-        clients = run.filtered(clients, base=CLIENT_PEOPLE)
-        add(run.grouped(clients, base=CLIENT_PEOPLE, inputs={"qualified": _flag(~Q(Exists(unanswered)))},
-                        aggs=[Agg("clients", "count"), Agg("qualified_clients", "sum", "qualified")]))
+        # Clients: part 3, from the deals of the clients (one grouped scan; per client first, see asked_by_stage).
+        asked = asked_by_stage(run)
+        if asked:
+            by_set: dict[frozenset[int], list[int]] = {}
+            for stage_id, questions in asked.items():
+                by_set.setdefault(questions, []).append(stage_id)
+            missing = Case(*[
+                When(furthest_stage_id__in=stage_ids, then=Value(len(questions)) - Coalesce(Subquery(
+                    QualificationAnswer.objects.filter(client_id=OuterRef("client_id"), question_id__in=sorted(questions))
+                    .order_by().values("client_id").annotate(n=Count("pk")).values("n"),
+                    output_field=IntegerField()), Value(0)))
+                for questions, stage_ids in by_set.items()], default=Value(0), output_field=IntegerField())
+            deals_of_clients = Deal.objects.using(run.alias).filter(
+                people_q(run.actor, "client__responsible"), client__responsible__isnull=False,
+                client__status__in=(ClientStatus.LEAD, ClientStatus.CLIENT), furthest_stage_id__in=list(asked))
+            deals_of_clients = run.filtered(deals_of_clients, base=CLIENT_PEOPLE)
+            add(run.grouped(deals_of_clients, base=CLIENT_PEOPLE, inputs={"missing": missing},
+                            per={"client": F("client_id")},
+                            aggs=[Agg("clients", "count"),
+                                  Agg("qualified_clients", "count_if", where='"k_missing" = 0')]))
 
         out = []
         for row in merged.values():
