@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_system_actor'),
-        ('pipelines', '0005_merge_archive_and_questions'),
+        ('pipelines', '0005_stage_is_archived'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
