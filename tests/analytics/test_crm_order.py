@@ -27,6 +27,15 @@ from voronka.pipelines.models import Stage, StageQuestion
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Some tests read English messages and labels: pages, the CLI and services speak the installation's
+    language."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
 def ours(actor, **params):
     return run_report(actor=actor, name="crm-order", params=params).rows
 

@@ -20,6 +20,15 @@ from voronka.plans.services import set_plan
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Some tests read English messages and labels: pages, the CLI and services speak the installation's
+    language."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
 def _won_deals(world, n: int):
     for i in range(n):
         deal = make_deal(world.owner if i % 2 else world.teammate, world.pipeline,
