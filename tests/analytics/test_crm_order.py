@@ -176,3 +176,21 @@ def test_the_page_and_the_cli(office, client, capsys):
     assert data["report"] == "crm-order" and data["rows"][0]["rank"] == 1
     assert {"open_deals", "with_open_task", "open_tasks", "on_time_tasks", "clients", "qualified_clients",
             "checked_deals", "complete_deals", "score"} <= set(data["rows"][0])
+
+
+def test_open_deals_link_to_the_deal_list_with_the_same_count(office, client):
+    import re
+
+    world = office
+    client.force_login(world.lead)
+    rows = {r["manager_id"]: r for r in ours(world.lead)}
+    html = client.get("/reports/crm-order/?pipeline=inbound").content.decode()
+    links = dict(re.findall(r'<a href="(/deals/\?[^"]+)" data-drill="open_deals">([0-9\s\u00a0]+)</a>', html))
+    assert links
+    for url, number in links.items():
+        owner = int(re.search(r"owner=(\d+)", url).group(1))
+        expected = {r["manager_id"]: r for r in ours(world.lead, pipeline="inbound")}[owner]["open_deals"]
+        assert int(re.sub(r"\D", "", number)) == expected and "status=open" in url and "pipeline=" in url
+        listed = client.get(url.replace("&amp;", "&")).content.decode()
+        assert int(re.search(r'aria-live="polite">\s*(\d+) deals?<', listed).group(1)) == expected
+    assert set(rows) >= {int(re.search(r"owner=(\d+)", u).group(1)) for u in links}

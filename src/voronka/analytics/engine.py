@@ -210,6 +210,10 @@ class Report:
     def output_columns(self, run: Run) -> list[Column]:
         return [*run.slice_columns(), *self.columns]
 
+    def drill(self, params: ReportParams, row: dict[str, Any]) -> dict[str, str]:
+        """Links from a row's numbers to the lists behind them (column key → URL); none by default."""
+        return {}
+
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name, "title": str(self.title), "description": str(self.description),

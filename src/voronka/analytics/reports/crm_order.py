@@ -196,6 +196,23 @@ class CrmOrder(Report):
     def output_columns(self, run: Run) -> list[Column]:
         return [self.columns[0], *run.slice_columns(), *self.columns[1:]]
 
+    def drill(self, params, row: dict[str, Any]) -> dict[str, str]:
+        """The open deals of the manager (or current team) on the deal list: its count is ``open_deals``."""
+        from django.urls import reverse
+        from django.utils.http import urlencode
+
+        query: dict[str, Any] = {"status": DealStatus.OPEN}
+        if row.get("manager_id"):
+            query["owner"] = row["manager_id"]
+        elif row.get("team_id"):
+            query["team"] = row["team_id"]
+        else:
+            return {}
+        if params.pipeline is not None:
+            query["pipeline"] = params.pipeline.pk
+        url = f"{reverse('deals:list')}?{urlencode(query)}"
+        return {"open_deals": url, "checked_deals": url}
+
     def rows(self, run: Run) -> list[dict[str, Any]]:
         if len(run.params.by) != 1:
             raise DomainError(gettext("Order in the CRM is per manager or per team."), field="by")
