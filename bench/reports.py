@@ -86,6 +86,42 @@ def hand_funnel(pipeline_id: int, group_sql: list[str], stages: list[tuple[int, 
     return {k: (v, days.get(k)) for k, v in reached.items()}
 
 
+def hand_plan_fact(month_start, month_end, base: str) -> dict:
+    """Plan vs fact of the current month by manager, with the forecast: plans, won deals, open deals by stage
+    and the per-stage win probability (closed deals that reached the stage), combined exactly."""
+    from fractions import Fraction
+
+    plans = {u: (a, c) for u, a, c in _fetch(
+        "SELECT user_id, target_amount, target_count FROM plans_salesplan "
+        "WHERE month = %s AND pipeline_id IS NULL AND user_id IS NOT NULL", [month_start.date()])}
+    fact = {o: (int(n), Fraction(str(round(float(a or 0), 2)))) for o, n, a in _fetch(
+        "SELECT owner_id, COUNT(*), SUM(CASE WHEN currency = %s THEN amount END) FROM deals_deal "
+        "WHERE status = 'won' AND closed_at >= %s AND closed_at < %s GROUP BY owner_id",
+        [base, month_start, month_end])}
+    probability = {s: Fraction(int(w), int(c)) for s, w, c in _fetch(
+        "SELECT s.id, SUM(CASE WHEN d.status = 'won' THEN 1 ELSE 0 END), COUNT(*) FROM deals_deal d "
+        "JOIN pipelines_stage f ON f.id = d.furthest_stage_id "
+        "JOIN pipelines_stage s ON s.pipeline_id = f.pipeline_id AND s.position <= f.position "
+        "WHERE d.status IN ('won', 'lost') GROUP BY s.id", [])}
+    forecast: dict[int, Fraction] = {}
+    for owner, stage, amount in _fetch(
+            "SELECT owner_id, stage_id, SUM(CASE WHEN currency = %s THEN amount END) FROM deals_deal "
+            "WHERE status = 'open' GROUP BY owner_id, stage_id", [base]):
+        forecast[owner] = forecast.get(owner, Fraction(0)) + \
+            Fraction(str(round(float(amount or 0), 2))) * probability.get(stage, Fraction(0))
+    def cents(value: Fraction) -> float:
+        scaled = value * 100
+        return float(Fraction(int(scaled + Fraction(1, 2)), 100))  # half up (amounts are never negative)
+
+    out = {}
+    for owner in {*plans, *fact, *forecast}:
+        n, amount = fact.get(owner, (0, Fraction(0)))
+        plan = plans.get(owner, (None, None))
+        out[owner] = (None if plan[0] is None else float(plan[0]), n, cents(amount),
+                      cents(amount + forecast.get(owner, Fraction(0))))
+    return out
+
+
 # --- the cases -----------------------------------------------------------------------------------------
 
 def report_ratios(repeat: int) -> list[dict]:
@@ -130,6 +166,25 @@ def report_ratios(repeat: int) -> list[dict]:
                           for v, g in zip(k, [*group_sql, "stage"], strict=True)): val for k, val in got.items()}
 
         cases.append((title, ours_funnel, hand))
+
+    import datetime as dt
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    tz = timezone.get_current_timezone()
+    month_start = dt.datetime.combine(today.replace(day=1), dt.time.min, tzinfo=tz)
+    month_end = dt.datetime.combine((today.replace(day=1) + dt.timedelta(days=32)).replace(day=1), dt.time.min,
+                                    tzinfo=tz)
+
+    def ours_plan_fact():
+        rows = run_report(actor=actor, name="plan-fact", params={}).rows
+        return {r["manager_id"]: (None if r["plan_amount"] is None else float(r["plan_amount"]), r["fact_count"],
+                                  float(r["fact_amount"]), float(r["forecast_amount"])) for r in rows}
+
+    cases.append(("plan-fact by manager (current month, forecast)", ours_plan_fact,
+                  lambda: hand_plan_fact(month_start, month_end, settings.VORONKA_DEFAULT_CURRENCY)))
 
     out = []
     for name, ours, hand in cases:

@@ -32,7 +32,7 @@ FIELDS = [
     "team", "is_active", "new-name", "new-price", "new-cost", "new-currency", "new-starts_on", "cf:x", "filters",
     "ctx", "q_1", "contact_name", "contact_phone", "next_title", "next_due_date", "expected_close_date",
     "password", "password1", "password2", "new_password1", "new_password2", "lead", "max_days", "probability",
-    "required_fields", "on_enter", "instructions", "slug", "template", "allow_duplicate",
+    "required_fields", "on_enter", "instructions", "slug", "template", "allow_duplicate", "month",
 ]
 
 

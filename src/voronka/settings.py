@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "voronka.pipelines",
     "voronka.deals",
     "voronka.activities",
+    "voronka.plans",
     "voronka.audit",
     "voronka.events",
     "voronka.analytics",

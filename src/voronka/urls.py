@@ -10,6 +10,7 @@ urlpatterns = [
     path("readyz", core_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("settings/", include("voronka.web.settings_urls")),
+    path("reports/plans/", include("voronka.plans.urls")),
     path("reports/", include("voronka.analytics.urls")),
     path("", include("voronka.audit.urls")),
     path("", include("voronka.deals.urls")),

@@ -345,8 +345,15 @@ def repeat(actor, by, start=None, end=None):
     for key, per_client in _won_by_client(actor, by, lambda r: in_period(r["closed_local"], start, end)).items():
         buyers = len(per_client)
         repeaters = sum(1 for deals in per_client.values() if len(deals) >= 2)
+        gaps = []
+        for deals in per_client.values():
+            if len(deals) >= 2:
+                first, second = sorted(deals, key=lambda r: (r["closed_at"], r["id"]))[:2]
+                gaps.append(round((second["closed_at"] - first["closed_at"]).total_seconds()))
         out.append({**slice_columns(key), "buyers": buyers, "repeat_buyers": repeaters,
-                    "repeat_rate": round(repeaters / buyers, 4)})
+                    "repeat_rate": round(repeaters / buyers, 4),
+                    "mean_days_to_second": round(sum(gaps) / len(gaps) / 86400, 4) if gaps else None,
+                    "median_days_to_second": round(median(gaps) / 86400, 4) if gaps else None})
     return out
 
 
@@ -394,4 +401,193 @@ def dips(actor, by, start: dt.date, end: dt.date, kind: str, threshold: float = 
                     if change <= -threshold:
                         out.append({**slice_columns(key), "period": now_day, "metric": metric,
                                     "previous": float(before), "current": float(now), "change_pct": change})
+    return out
+
+
+# --- plan vs fact -----------------------------------------------------------------------------------------
+
+def _half_up(value, places: str) -> Decimal:
+    """An exact rational (Fraction, int or Decimal) rounded half up (computed with 60 digits, then quantised)."""
+    from decimal import localcontext
+    from fractions import Fraction
+
+    value = Fraction(value)
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal(places),
+                                                                                rounding=ROUND_HALF_UP)
+
+
+def _plan_visible(actor: User, plan, users: dict[int, User]) -> bool:
+    if actor.scope == "all":
+        return True
+    if plan.user_id == actor.pk:
+        return True
+    if actor.scope != "team" or actor.team_id is None:
+        return False
+    return plan.team_id == actor.team_id or (plan.user_id is not None and users[plan.user_id].team_id == actor.team_id)
+
+
+def win_probabilities(actor, pipeline_id=None) -> dict[int, tuple[int, int]]:
+    """Per stage: (won, closed) among the visible closed deals whose furthest stage (from the log) is at or after
+    it in its pipeline."""
+    stages_, log, _ordered = _log(0)
+    out = {pk: [0, 0] for pk in stages_}
+    for r in facts(actor):
+        if r["status"] not in ("won", "lost") or (pipeline_id is not None and r["pipeline_id"] != pipeline_id):
+            continue
+        far = _furthest(log[r["id"]], stages_, r["pipeline_id"])
+        for stage in stages_.values():
+            if stage.pipeline_id == r["pipeline_id"] and stage.position <= far:
+                out[stage.pk][0] += r["status"] == "won"
+                out[stage.pk][1] += 1
+    return {pk: (w, c) for pk, (w, c) in out.items()}
+
+
+def plan_fact(actor, by: str, first: dt.date, last: dt.date, now: dt.datetime, pipeline_id=None):
+    """Plan vs fact per month and manager (or team), with the current month's forecast, from the rows."""
+    from fractions import Fraction
+
+    from voronka.plans.models import SalesPlan
+
+    users = {u.pk: u for u in User.objects.all()}
+    teams = {t.pk: t.name for t in Team.objects.all()}
+    base = settings.VORONKA_DEFAULT_CURRENCY
+    current = timezone.localtime(now).date().replace(day=1)
+    cells: dict[tuple, dict[str, Any]] = {}
+
+    def cell(month, subject):
+        ident = {f"{by}_id": subject[0], by: subject[1]} if subject[0] is not None else {f"{by}_id": None, by: None}
+        return cells.setdefault((month, subject[0]), {"month": month, **ident, "plan_amount": None,
+                                                      "plan_count": None, "fact_amount": Fraction(0),
+                                                      "fact_count": 0, "forecast": None})
+
+    for plan in SalesPlan.objects.all():
+        if not (first <= plan.month <= last) or plan.pipeline_id != pipeline_id:
+            continue
+        if not _plan_visible(actor, plan, users):
+            continue
+        if by == "manager" and plan.user_id:
+            u = users[plan.user_id]
+            subject = (u.pk, u.get_full_name() or u.username)
+        elif by == "team" and plan.team_id:
+            subject = (plan.team_id, teams[plan.team_id])
+        else:
+            continue
+        c = cell(plan.month, subject)
+        c["plan_amount"], c["plan_count"] = plan.target_amount, plan.target_count
+    rows = [r for r in facts(actor) if pipeline_id is None or r["pipeline_id"] == pipeline_id]
+    for r in rows:
+        if r["status"] == "won" and first <= r["closed_local"].date().replace(day=1) <= last:
+            c = cell(r["closed_local"].date().replace(day=1), r["slices"][by])
+            c["fact_count"] += 1
+            if r["currency"] == base:
+                c["fact_amount"] += Fraction(r["amount"])
+    if first <= current <= last:
+        probability = win_probabilities(actor, pipeline_id)
+        for r in rows:
+            if r["status"] != "open":
+                continue
+            c = cell(current, r["slices"][by])
+            won, closed_n = probability.get(r["stage_id"], (0, 0))
+            p = Fraction(won, closed_n) if closed_n else Fraction(0)
+            amount, count = c["forecast"] or (Fraction(0), Fraction(0))
+            c["forecast"] = (amount + (Fraction(r["amount"]) * p if r["currency"] == base else 0), count + p)
+        for (month, _s), c in cells.items():
+            if month == current and c["forecast"] is None:
+                c["forecast"] = (Fraction(0), Fraction(0))
+    out = []
+    for c in cells.values():
+        row = {k: c[k] for k in ("month", f"{by}_id", by, "plan_amount", "plan_count", "fact_count")}
+        row["fact_amount"] = _half_up(c["fact_amount"], "0.01")
+        row["done_pct"] = (float(_half_up(c["fact_amount"] * 100 / Fraction(c["plan_amount"]), "0.01"))
+                           if c["plan_amount"] else None)
+        row["count_done_pct"] = round(c["fact_count"] * 100 / c["plan_count"], 2) if c["plan_count"] else None
+        if c["forecast"] is None:
+            row["forecast_amount"] = row["forecast_count"] = None
+        else:
+            row["forecast_amount"] = _half_up(c["fact_amount"] + c["forecast"][0], "0.01")
+            row["forecast_count"] = float(_half_up(c["fact_count"] + c["forecast"][1], "0.01"))
+        out.append(row)
+    return out
+
+
+# --- order in the CRM -----------------------------------------------------------------------------------------
+
+def crm_order(actor, by: str, now: dt.datetime, pipeline_id=None):
+    """The four shares per manager (or current team) and the score, from the rows and ``deals.rules``."""
+    from fractions import Fraction
+
+    from voronka.clients.models import QualificationAnswer, Question
+    from voronka.deals.rules import missing_required_fields
+    from voronka.pipelines.models import StageQuestion
+
+    users = {u.pk: u for u in User.objects.all()}
+    teams = {t.pk: t.name for t in Team.objects.all()}
+    today = timezone.localtime(now).date()
+    names = ("open_deals", "with_open_task", "open_tasks", "on_time_tasks", "clients", "qualified_clients",
+             "checked_deals", "complete_deals")
+    rows: dict[tuple, dict[str, Any]] = {}
+
+    def row(user: User) -> dict[str, Any]:
+        ident = ((user.pk, user.get_full_name() or user.username) if by == "manager"
+                 else (user.team_id, teams.get(user.team_id)))
+        return rows.setdefault(ident, {f"{by}_id": ident[0], by: ident[1], **dict.fromkeys(names, 0)})
+
+    open_task_deals = set(Task.objects.filter(status="open", deal__isnull=False).values_list("deal_id", flat=True))
+    for deal in Deal.objects.filter(status="open").select_related("stage", "client"):
+        owner = users[deal.owner_id]
+        if not _visible(actor, owner) or (pipeline_id is not None and deal.pipeline_id != pipeline_id):
+            continue
+        r = row(owner)
+        r["open_deals"] += 1
+        r["checked_deals"] += 1
+        r["with_open_task"] += deal.pk in open_task_deals
+        r["complete_deals"] += not missing_required_fields(deal, deal.stage)
+    for task in Task.objects.filter(status="open").select_related("deal"):
+        assignee = users[task.assignee_id]
+        if not _visible(actor, assignee):
+            continue
+        if pipeline_id is not None and (task.deal is None or task.deal.pipeline_id != pipeline_id):
+            continue
+        r = row(assignee)
+        r["open_tasks"] += 1
+        r["on_time_tasks"] += task.due_date >= today
+    # Clients: the active questions linked to the stages their deals reached (furthest stage from the log).
+    stages_, log, _ordered = _log(0)
+    active = set(Question.objects.filter(is_active=True, question_set__is_active=True).values_list("pk", flat=True))
+    links: dict[int, set[int]] = defaultdict(set)
+    for stage_id, question_id in StageQuestion.objects.values_list("stage_id", "question_id"):
+        if question_id in active:
+            links[stage_id].add(question_id)
+    asked: dict[int, set[int]] = defaultdict(set)
+    for deal in Deal.objects.all():
+        far = _furthest(log[deal.pk], stages_, deal.pipeline_id)
+        for stage in stages_.values():
+            if stage.pipeline_id == deal.pipeline_id and far is not None and stage.position <= far:
+                asked[deal.client_id] |= links[stage.pk]
+    answered: dict[int, set[int]] = defaultdict(set)
+    for client_id, question_id in QualificationAnswer.objects.values_list("client_id", "question_id"):
+        answered[client_id].add(question_id)
+    for client in Client.objects.filter(status__in=("lead", "client"), responsible__isnull=False):
+        responsible = users[client.responsible_id]
+        if asked[client.pk] and _visible(actor, responsible):
+            r = row(responsible)
+            r["clients"] += 1
+            r["qualified_clients"] += asked[client.pk] <= answered[client.pk]
+    out = []
+    for r in rows.values():
+        shares = []
+        for whole, part, pct_key in (("open_deals", "with_open_task", "open_task_pct"),
+                                     ("open_tasks", "on_time_tasks", "on_time_pct"),
+                                     ("clients", "qualified_clients", "qualified_pct"),
+                                     ("checked_deals", "complete_deals", "fields_pct")):
+            r[pct_key] = round(r[part] * 100 / r[whole], 2) if r[whole] else None
+            if r[whole]:
+                shares.append(Fraction(r[part], r[whole]))
+        r["score"] = float(_half_up(sum(shares) * 100 / len(shares), "0.01")) if shares else None
+        out.append(r)
+    scores = sorted((r["score"] for r in out if r["score"] is not None), reverse=True)
+    for r in out:
+        r["rank"] = scores.index(r["score"]) + 1 if r["score"] is not None else None
     return out

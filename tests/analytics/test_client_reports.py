@@ -50,6 +50,7 @@ def test_repeat_equals_plain_python(history, by):
     got = ours(actor, "repeat", by=",".join(by))
     assert got and canon(got) == canon(oracle.repeat(actor, by))
     assert any(r["repeat_buyers"] for r in ours(actor, "repeat"))
+    assert any(r["median_days_to_second"] for r in got)  # the history has repeat buyers with time between
     period = ours(actor, "repeat", by=",".join(by), **{"from": "2026-05-01", "to": "2026-08-31"})
     assert canon(period) == canon(oracle.repeat(actor, by, dt.date(2026, 5, 1), dt.date(2026, 8, 31)))
 

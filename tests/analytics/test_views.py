@@ -120,7 +120,8 @@ def test_csv_and_xlsx_exports_carry_the_parameters(head_client, world):
                                          ("churn", "from=2026-01-01&to=2026-12-31&by1=region"),
                                          ("repeat", "by1=industry"), ("ltv", ""), ("activity", "by1=team"),
                                          ("dips", "mode=month&from=2026-01-01&to=2026-12-31"),
-                                         ("campaigns", "mode=channel")])
+                                         ("campaigns", "mode=channel"), ("plan-fact", ""), ("plan-fact", "by=team"),
+                                         ("crm-order", "by=team")])
 def test_report_pages_run_a_constant_number_of_queries(head_client, world, name, query):
     counts = []
     for n in (3, 10):

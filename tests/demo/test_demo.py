@@ -222,3 +222,22 @@ def test_an_english_demo_writes_english_texts(demo):
     assert "Call back on the request" in titles and "Позвонить по заявке" not in titles
     assert Activity.objects.filter(body__startswith="Deal created at stage").exists()
     assert Deal.objects.filter(pipeline__slug="inbound", status=DealStatus.OPEN).exists()
+
+
+def test_the_demo_plans_every_seller_and_team_for_recent_months(demo):
+    from voronka.analytics.engine import full_scope_actor, run_report
+    from voronka.plans.models import SalesPlan
+
+    current = timezone.localdate().replace(day=1)
+    sellers = User.objects.filter(role__in=(Role.MANAGER, Role.LEAD), team__isnull=False, is_system=False)
+    months = sorted(set(SalesPlan.objects.values_list("month", flat=True)))
+    assert len(months) == 4 and months[-1] == current
+    for month in months:
+        plans = SalesPlan.objects.filter(month=month, pipeline__isnull=True)
+        assert set(plans.filter(user__isnull=False).values_list("user_id", flat=True)) == \
+            set(sellers.values_list("pk", flat=True))
+        assert plans.filter(team__isnull=False).count() == Team.objects.count() == 2
+        assert all(p.target_amount > 0 and p.target_count >= 1 for p in plans)
+    rows = run_report(actor=full_scope_actor(), name="plan-fact",
+                      params={"from": months[0].isoformat(), "to": current.isoformat()}).rows
+    assert {r["month"] for r in rows} == set(months) and all(r["plan_amount"] for r in rows if r["manager_id"])

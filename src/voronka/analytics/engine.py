@@ -94,6 +94,8 @@ class Run:
     params: ReportParams
     alias: str
     now: dt.datetime
+    # What a report adds to the output's ``params`` besides the parameters (e.g. the months it covered).
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def period(self) -> tuple[dt.datetime | None, dt.datetime | None]:
         """The period as ``[start, end)`` instants in the installation's time zone (``to`` is inclusive)."""
@@ -132,26 +134,37 @@ class Run:
                 extra: dict[str, Any] | None = None, base: sl.Base = sl.DEAL_BASE,
                 per: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Group ``qs`` by the chosen slices (plus ``extra`` keys) and return rows with slice columns."""
-        chosen = [sl.SLICES[key] for key in self.params.by]
-        groups: dict[str, Any] = {}
-        for i, slice_ in enumerate(chosen):
-            groups[f"g{i}"] = sl.value_expr(slice_, date_field=date_field or self.report.date_field, base=base)
-            for j, expr in enumerate(sl.label_exprs(slice_, base=base)):
-                groups[f"g{i}_l{j}"] = expr
+        groups = self.group_exprs(date_field=date_field, base=base)
         for key, expr in (extra or {}).items():
             groups[key] = expr
         out = []
         for raw in aggregate(qs, groups=groups, inputs=inputs, aggs=aggs, per=per):
-            row: dict[str, Any] = {}
-            for i, slice_ in enumerate(chosen):
-                labels = [raw[f"g{i}_l{j}"] for j in range(len(slice_.label_fields) if slice_.kind == "ref" else 0)]
-                row.update(sl.compose(slice_, raw[f"g{i}"], labels))
+            row = self.slice_cells(raw)
             for key in extra or {}:
                 row[key] = raw[key]
             for agg in aggs:
                 row[agg.key] = raw[agg.key]
             out.append(row)
         return out
+
+    def group_exprs(self, *, date_field: str | None = None, base: sl.Base = sl.DEAL_BASE) -> dict[str, Any]:
+        """The chosen slices as group expressions ``g<i>`` (value) and ``g<i>_l<j>`` (label parts)."""
+        groups: dict[str, Any] = {}
+        for i, key in enumerate(self.params.by):
+            slice_ = sl.SLICES[key]
+            groups[f"g{i}"] = sl.value_expr(slice_, date_field=date_field or self.report.date_field, base=base)
+            for j, expr in enumerate(sl.label_exprs(slice_, base=base)):
+                groups[f"g{i}_l{j}"] = expr
+        return groups
+
+    def slice_cells(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """The output slice columns of a raw grouped row (keys ``g<i>``, ``g<i>_l<j>``)."""
+        row: dict[str, Any] = {}
+        for i, key in enumerate(self.params.by):
+            slice_ = sl.SLICES[key]
+            labels = [raw[f"g{i}_l{j}"] for j in range(len(slice_.label_fields) if slice_.kind == "ref" else 0)]
+            row.update(sl.compose(slice_, raw[f"g{i}"], labels))
+        return row
 
     def slice_columns(self) -> list[Column]:
         cols = []
@@ -188,12 +201,18 @@ class Report:
     chart: ClassVar[str] = "bar"  # bar, line, funnel, heatmap, none
     chart_value: ClassVar[str] = ""
     columns: ClassVar[tuple[Column, ...]] = ()
+    # (URL name, label, who may follow it: a function of the user) shown on the report page
+    page_links: ClassVar[tuple[tuple[str, Any, Any], ...]] = ()
 
     def rows(self, run: Run) -> list[dict[str, Any]]:
         raise NotImplementedError
 
     def output_columns(self, run: Run) -> list[Column]:
         return [*run.slice_columns(), *self.columns]
+
+    def drill(self, params: ReportParams, row: dict[str, Any]) -> dict[str, str]:
+        """Links from a row's numbers to the lists behind them (column key → URL); none by default."""
+        return {}
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -330,6 +349,7 @@ def run_report(*, actor: User, name: str, params: Mapping[str, Any] | ReportPara
     run = Run(report=report, actor=actor, params=parsed, alias=reporting_db(), now=now or timezone.now())
     rows = report.rows(run)
     extra = {"at": run.now.isoformat()} if not report.period else {}
+    extra.update(run.notes)
     return ReportResult(report=report, params=parsed, actor=actor, columns=report.output_columns(run), rows=rows,
                         extra=extra)
 

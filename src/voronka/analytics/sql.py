@@ -33,10 +33,14 @@ class Seconds(Func):
 
     def as_sql(self, compiler, connection, **extra):
         start, end = (compiler.compile(e) for e in self.get_source_expressions())
-        params = [*start[1], *end[1]]
-        if connection.vendor == "postgresql":
-            return f"ROUND(EXTRACT(EPOCH FROM ({end[0]} - {start[0]})))::float8", params
-        return f"ROUND((julianday({end[0]}) - julianday({start[0]})) * 86400.0)", params
+        return seconds_sql(connection.vendor, start[0], end[0]), [*start[1], *end[1]]
+
+
+def seconds_sql(vendor: str, start: str, end: str) -> str:
+    """SQL for the whole seconds from the instant ``start`` to ``end`` (SQL expressions), as a float."""
+    if vendor == "postgresql":
+        return f"ROUND(EXTRACT(EPOCH FROM ({end} - {start})))::float8"
+    return f"ROUND((julianday({end}) - julianday({start})) * 86400.0)"
 
 
 def _agg_sql(agg: Agg) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
 from voronka.core.errors import DomainError, NotFound
@@ -52,6 +53,8 @@ def report_page(request, name: str):
         "nav": "reports", "report": report, "reports": list_reports(), "raw": raw,
         "pipelines": list(list_pipelines(active_only=False).order_by("sort_order", "name")),
         "slices": [SLICES[k] for k in report.slices],
+        "page_links": [(reverse(url_name), label) for url_name, label, allowed in report.page_links
+                       if allowed(request.user)],
     }
     try:
         result = run_report(actor=request.user, name=name, params=raw)
@@ -62,6 +65,7 @@ def report_page(request, name: str):
     by = list(result.params.by)
     context.update({
         "result": result, "by1": by[0] if by else "", "by2": by[1] if len(by) > 1 else "",
+        "table_rows": [(row, report.drill(result.params, row)) for row in result.rows],
         "query": query, "chart": {"kind": report.chart, "value": report.chart_value, "by": by,
                                   "labels": {c.key: str(c.label) for c in result.columns},
                                   "rows": export.to_jsonable(result)["rows"]},

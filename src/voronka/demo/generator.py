@@ -413,6 +413,9 @@ def build_demo(*, size: str = "small", seed: int = 42, reset: bool = False, lang
             writer.insert(plans, stats)
         made += chunk
         say(f"deals: {made}/{total}")
+    with transaction.atomic():
+        stats_plans = _plans(ctx.users)
+    say(f"sales plans: {stats_plans}")
     if total >= 50_000:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
@@ -520,6 +523,57 @@ def _ensure_users(language: str) -> dict[str, User]:
             team.lead = users[f"lead{number}"]
             team.save(update_fields=["lead"])
     return users
+
+
+# --- sales plans ----------------------------------------------------------------------------------------------
+
+PLAN_MONTHS = 4  # the current month and the three before it
+PLAN_STRETCH = (Decimal("1.00"), Decimal("1.05"), Decimal("1.10"), Decimal("1.15"))  # oldest to current
+
+
+def _month_start(day: dt.date, back: int) -> dt.date:
+    month = day.year * 12 + day.month - 1 - back
+    return dt.date(month // 12, month % 12 + 1, 1)
+
+
+def _plans(users: dict[str, User]) -> int:
+    """Plans for every seller and both teams for the recent months, through ``plans.services.set_plan``:
+    each seller's mean monthly won amount (base currency) and count over the half year before, stretched a
+    little month by month; a team's plan is the sum of its members'. Returns the number of plans set."""
+    from django.db.models import Count, Sum
+
+    from voronka.accounts.services import get_system_actor
+    from voronka.plans.services import set_plan
+
+    system = get_system_actor()
+    current = timezone.localdate().replace(day=1)
+    tz = timezone.get_current_timezone()
+    since = dt.datetime.combine(_month_start(current, 6), dt.time.min, tzinfo=tz)
+    until = dt.datetime.combine(current, dt.time.min, tzinfo=tz)
+    won = {r["owner_id"]: r for r in Deal.objects.filter(
+        status=DealStatus.WON, currency=settings.VORONKA_DEFAULT_CURRENCY, closed_at__gte=since, closed_at__lt=until,
+    ).values("owner_id").annotate(n=Count("pk"), total=Sum("amount"))}
+    sellers = [u for u in users.values() if u.role in (Role.MANAGER, Role.LEAD) and u.team_id]
+    made = 0
+    for back in range(PLAN_MONTHS - 1, -1, -1):
+        month = _month_start(current, back)
+        stretch = PLAN_STRETCH[PLAN_MONTHS - 1 - back]
+        teams: dict[int, list[Decimal | int]] = {}
+        for user in sellers:
+            row = won.get(user.pk) or {"n": 0, "total": Decimal(0)}
+            amount = (Decimal(row["total"] or 0) / 6 * stretch / 10_000).quantize(Decimal(1)) * 10_000
+            count = max(1, round(row["n"] / 6 * float(stretch)))
+            set_plan(actor=system, month=month, user=user, target_amount=max(amount, Decimal(100_000)),
+                     target_count=count)
+            total = teams.setdefault(user.team_id, [Decimal(0), 0])
+            total[0] += max(amount, Decimal(100_000))
+            total[1] += count
+            made += 1
+        for team_id, (amount, count) in teams.items():
+            set_plan(actor=system, month=month, team=Team.objects.get(pk=team_id), target_amount=amount,
+                     target_count=count)
+            made += 1
+    return made
 
 
 # --- the simulation -------------------------------------------------------------------------------------------

@@ -9,13 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from voronka.deals.models import DealStatus
 
+from .. import slices as sl
 from ..engine import Column, Report, Run, register, sort_key
-from ..sql import Agg, as_int, as_money, ratio
+from ..sql import Agg, as_int, as_money, days, inner_sql, outer_aggregate, ratio, seconds_sql
 
 CLIENT_SLICES = ("region", "industry", "target_audience")
 
@@ -65,19 +67,46 @@ class Repeat(Report):
     name = "repeat"
     title = _("Repeat purchases")
     description = _("Clients with two or more won deals over clients with at least one (deals won in the "
-                    "period).")
+                    "period), and the days from a client's first to his second won deal.")
     slices = CLIENT_SLICES
     chart_value = "repeat_rate"
     columns = (Column("buyers", _("clients with a purchase")), Column("repeat_buyers", _("with a repeat")),
-               Column("repeat_rate", _("repeat rate"), "fraction"))
+               Column("repeat_rate", _("repeat rate"), "fraction"),
+               Column("mean_days_to_second", _("to the second purchase, mean days"), "days"),
+               Column("median_days_to_second", _("to the second purchase, median days"), "days"))
 
     def rows(self, run: Run) -> list[dict[str, Any]]:
         qs = _won(run).filter(run.period_q("closed_at"))
         rows = _rows(run, qs, inputs={"n": Value(1, output_field=IntegerField())},
                      aggs=[Agg("buyers", "count"), Agg("repeat_buyers", "count_if", where='"k_n" >= 2')])
-        out = [{**r, "buyers": as_int(r["buyers"]), "repeat_buyers": as_int(r["repeat_buyers"]),
-                "repeat_rate": ratio(as_int(r["repeat_buyers"]), as_int(r["buyers"]))} for r in rows]
+        keys = [k for key in run.params.by for k in sl.SLICES[key].output_keys()]
+        gaps = {tuple(r[k] for k in keys): r for r in self._second_purchase(run, qs)}
+        out = []
+        for r in rows:
+            gap = gaps.get(tuple(r[k] for k in keys), {})
+            out.append({**r, "buyers": as_int(r["buyers"]), "repeat_buyers": as_int(r["repeat_buyers"]),
+                        "repeat_rate": ratio(as_int(r["repeat_buyers"]), as_int(r["buyers"])),
+                        "mean_days_to_second": days(gap.get("mean")),
+                        "median_days_to_second": days(gap.get("median"))})
         return sorted(out, key=lambda r: sort_key(r, run.params.by))
+
+    @staticmethod
+    def _second_purchase(run: Run, qs) -> list[dict[str, Any]]:
+        """Per slice group: mean and median whole seconds from each repeat buyer's first to second won deal
+        (in closing order, ties by id), among the deals of ``qs``; one statement with window functions."""
+        groups = run.group_exprs()
+        sql, params = inner_sql(qs, groups={**groups, "client": F("client_id")},
+                                inputs={"t": F("closed_at"), "id": F("pk")})
+        window = 'PARTITION BY base."k_client" ORDER BY base."k_t", base."k_id"'
+        ranked = (f'SELECT base.*, ROW_NUMBER() OVER ({window}) AS "_n", LAG(base."k_t") OVER ({window}) AS "_prev" '
+                  f"FROM ({sql}) base")
+        cols = "".join(f'r."k_{g}", ' for g in groups)
+        gap = seconds_sql(connections[run.alias].vendor, 'r."_prev"', 'r."k_t"')
+        second = f'SELECT {cols}{gap} AS "k_gap" FROM ({ranked}) r WHERE r."_n" = 2'
+        raw = outer_aggregate(run.alias, second, params, groups=list(groups),
+                              aggs=[Agg("clients", "count"), Agg("mean", "avg", "gap"),
+                                    Agg("median", "median", "gap")])
+        return [{**run.slice_cells(r), "mean": r["mean"], "median": r["median"]} for r in raw]
 
 
 @register

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django import template
 from django.utils.formats import number_format
+from django.utils.html import format_html
 
 register = template.Library()
 DASH = "—"
@@ -31,6 +32,14 @@ def cell(row: dict, column) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+@register.simple_tag
+def drill_cell(row: dict, column, links: dict) -> str:
+    """The cell, linked to the list behind the number when the report gives one."""
+    text = cell(row, column)
+    url = links.get(column.key) if links else None
+    return format_html('<a href="{}" data-drill="{}">{}</a>', url, column.key, text) if url else text
 
 
 @register.filter

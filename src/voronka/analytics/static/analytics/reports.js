@@ -51,6 +51,24 @@
                  data: rows.filter(function (r) { return r[value] !== null; })
                            .map(function (r) { return [xs.indexOf(r.stage), ys.indexOf(r.manager), r[value]]; }) }]
     };
+  } else if (spec.kind === "plan") {
+    // Plan vs fact: plan, fact and (current month) forecast side by side per subject (and month).
+    var months = [];
+    rows.forEach(function (r) { if (months.indexOf(r.month) < 0) { months.push(r.month); } });
+    var subjectKeys = (months.length > 1 ? ["month"] : []).concat(byKeys);
+    var names = rows.map(function (r) { return label(r, subjectKeys); });
+    var measures = ["plan_amount", "fact_amount", "forecast_amount"].filter(function (k) {
+      return rows.some(function (r) { return r[k] !== null && r[k] !== undefined; });
+    });
+    option = {
+      tooltip: { trigger: "axis" }, legend: {},
+      grid: { left: 90, right: 20, bottom: 90 },
+      xAxis: { type: "category", data: names, axisLabel: { interval: 0, rotate: names.length > 6 ? 30 : 0 } },
+      yAxis: { type: "value" },
+      series: measures.map(function (k) {
+        return { name: spec.labels[k] || k, type: "bar", data: rows.map(function (r) { return r[k]; }) };
+      })
+    };
   } else {
     var keys = byKeys.length ? byKeys : ["currency" in (rows[0] || {}) ? "currency" : null].filter(Boolean);
     if (spec.kind === "bar" && rows.length && "reason" in rows[0]) { keys = ["reason", "stage"].concat(byKeys); }
