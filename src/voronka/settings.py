@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "csp",
     "voronka.core",
     "voronka.accounts",
@@ -97,11 +99,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "voronka.accounts.middleware.UserLanguageMiddleware",
     "voronka.accounts.middleware.SessionIdleTimeoutMiddleware",
+    "voronka.accounts.middleware.TwoFactorRequiredMiddleware",
     "voronka.core.middleware.DomainErrorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -171,6 +175,9 @@ LOGOUT_REDIRECT_URL = "web:login"
 # attempts are rows in the database (every web process sees them); an administrator unlocks in the admin
 # (Axes › access attempts: delete the rows) or with `voronka manage axes_reset_username NAME`.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Two-factor sign-in (TOTP, django-otp): optional per user; mandatory for these roles (e.g. "admin,head").
+VORONKA_2FA_REQUIRED_ROLES = env_list("VORONKA_2FA_REQUIRED_ROLES", [])
+OTP_TOTP_ISSUER = env_str("VORONKA_2FA_ISSUER", "Voronka")
 AXES_FAILURE_LIMIT = env_int("VORONKA_LOGIN_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("VORONKA_LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from voronka.accounts.models import Role, Team, User
@@ -76,3 +77,23 @@ class TeamForm(forms.Form):
             kwargs["initial"] = {"name": team.name, "lead": team.lead_id}
         super().__init__(*args, **kwargs)
         self.fields["lead"].queryset = users
+
+
+class SignInForm(AuthenticationForm):
+    """Username and password, and the authenticator code when the user has two-factor sign-in on."""
+
+    otp_token = forms.CharField(label=_("Code from the authenticator app"), required=False, max_length=12,
+                                widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+                                help_text=_("Only if two-factor sign-in is on for you."))
+
+    def clean(self):
+        from voronka.accounts.two_factor import has_two_factor, verify_sign_in
+
+        data = super().clean()
+        user = self.get_user()
+        self.otp_device = None
+        if user is not None and has_two_factor(user):
+            self.otp_device = verify_sign_in(user, data.get("otp_token"))
+            if self.otp_device is None:
+                self.add_error("otp_token", _("Enter the current code from your authenticator app."))
+        return data

@@ -39,3 +39,23 @@ class SessionIdleTimeoutMiddleware:
             if now - int(request.session.get(self.KEY, 0)) >= settings.SESSION_REFRESH_SECONDS:
                 request.session[self.KEY] = now  # modified: the middleware saves it with a fresh expiry
         return self.get_response(request)
+
+
+class TwoFactorRequiredMiddleware:
+    """A user whose role requires two-factor sign-in goes to the enrolment page until he has an app."""
+
+    ALLOWED = ("/account/two-factor/", "/logout/", "/static/", "/language/", "/healthz", "/readyz")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.shortcuts import redirect
+
+        from voronka.accounts.two_factor import has_two_factor, required_for
+
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated and not request.path.startswith(self.ALLOWED)
+                and required_for(user) and not has_two_factor(user)):
+            return redirect("web:two_factor")
+        return self.get_response(request)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("account/two-factor/", views.two_factor, name="two_factor"),
     path("language/", views.set_language, name="language"),
     path("search/", views.search, name="search"),
     path("my-day/", views.my_day, name="my_day"),

@@ -11,7 +11,9 @@ from django.urls import reverse_lazy
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
 
+from voronka.accounts.forms import SignInForm
 from voronka.accounts.models import Scope
 from voronka.accounts.selectors import assignable_users
 from voronka.accounts.services import set_user_language
@@ -29,6 +31,13 @@ def home(request):
 class LoginView(auth_views.LoginView):
     template_name = "web/login.html"
     redirect_authenticated_user = True
+    form_class = SignInForm
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if form.otp_device is not None:
+            otp_login(self.request, form.otp_device)  # this session passed the second factor
+        return response
 
     def get_redirect_url(self):
         url = super().get_redirect_url()
@@ -114,3 +123,44 @@ def search(request):
     if request.htmx and request.htmx.target == "search-dropdown":
         return render(request, "web/_search_dropdown.html", context)
     return render(request, "web/search.html", context)
+
+
+@login_required
+def two_factor(request):
+    """Turn two-factor sign-in on (scan the QR code, confirm a code) or off (with a current code)."""
+    from voronka.accounts.two_factor import (
+        TOKEN_FIELD,
+        confirm_device,
+        disable_two_factor,
+        has_two_factor,
+        pending_device,
+        qr_svg,
+        required_for,
+    )
+
+    enabled, error, status = has_two_factor(request.user), "", 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "disable" and enabled:
+                disable_two_factor(actor=request.user, token=request.POST.get(TOKEN_FIELD))
+                messages.success(request, _("Two-factor sign-in is off."))
+            elif not enabled:
+                device = confirm_device(actor=request.user, device=pending_device(request.user),
+                                        token=request.POST.get(TOKEN_FIELD))
+                otp_login(request, device)
+                messages.success(request, _("Two-factor sign-in is on: sign-in will ask for a code from the app."))
+            return redirect("web:two_factor")
+        except DomainError as exc:
+            error, status = exc.message, 400
+    context = {"enabled": enabled, "required": required_for(request.user), "error": error}
+    if not enabled:
+        device = pending_device(request.user)
+        context.update(qr=qr_svg(device), secret=_base32(device.bin_key))
+    return render(request, "web/two_factor.html", context, status=status)
+
+
+def _base32(key: bytes) -> str:
+    import base64
+
+    text = base64.b32encode(key).decode().rstrip("=")
+    return " ".join(text[i:i + 4] for i in range(0, len(text), 4))
