@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from voronka.accounts.selectors import get_user_for_settings
 from voronka.catalog.selectors import get_dictionary_item
@@ -179,7 +179,7 @@ def clients_create(request: HttpRequest, payload: ClientIn):
     fields = _service_fields(request, {k: v for k, v in data.items() if v is not None})
     client = create_client(actor=request.auth, name=name, allow_duplicate=allow, contacts=contacts,
                            custom=custom, **fields)
-    return 201, client_out(client)
+    return Status(201, client_out(client))
 
 
 @router.patch("/clients/{client_id}", response={200: ClientOut, **ERRORS}, summary="Update a client",
@@ -209,4 +209,4 @@ def contacts_list(request: HttpRequest, client_id: Id, limit: Limit = 50, cursor
 def contacts_create(request: HttpRequest, client_id: Id, payload: ContactIn):
     client = _client(request, client_id)
     contact = add_contact(actor=request.auth, client=client, **payload.model_dump())
-    return 201, contact_out(contact)
+    return Status(201, contact_out(contact))

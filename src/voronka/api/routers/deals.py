@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from voronka.accounts.selectors import get_user_for_settings
 from voronka.catalog.fields import deal_fields
@@ -236,7 +236,7 @@ def deals_create(request: HttpRequest, payload: DealIn):
     deal = create_deal(actor=actor, title=payload.title, pipeline=pipeline, client=client,
                        first_task=task_spec(payload.first_task), stage=_stage(payload.stage), owner=owner,
                        values=_values(payload.values))
-    return 201, deal_detail_out(deal)
+    return Status(201, deal_detail_out(deal))
 
 
 @router.patch("/deals/{deal_id}", response={200: DealDetailOut, **ERRORS}, summary="Update a deal",

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from voronka.activities.selectors import get_task, visible_tasks
 from voronka.activities.services import complete_task, create_task
@@ -141,7 +141,7 @@ def tasks_create(request: HttpRequest, payload: TaskIn):
                                                          client_id=payload.client)
     spec = task_spec(TaskSpec(**payload.model_dump(exclude={"deal", "client"})))
     task = create_task(actor=actor, deal=deal, client=client, **spec)
-    return 201, task_out(task)
+    return Status(201, task_out(task))
 
 
 @router.post("/tasks/{task_id}/complete", response={200: CompleteOut, **ERRORS},
