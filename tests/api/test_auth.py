@@ -37,7 +37,7 @@ def test_bad_tokens_are_401(world, header):
 
 
 def test_token_with_a_wrong_secret_is_401(world, api):
-    token, raw = create_api_token(actor=world.owner, name="x", scope="read")
+    _token, raw = create_api_token(actor=world.owner, name="x", scope="read")
     forged = raw[: raw.rindex("_") + 1] + "A" * 43
     assert_problem(ApiClient(forged).get("clients"), 401)
     assert ApiClient(raw).get("clients").status_code == 200
