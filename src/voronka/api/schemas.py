@@ -15,8 +15,10 @@ from ninja import Field, Schema
 from voronka.core.errors import NotFound
 from voronka.core.params import MAX_ID
 
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-Version = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]  # path and query (text to parse)
+# In JSON bodies an id is a JSON integer: not true (lax mode reads it as 1), not "5", not 5.0.
+RefId = Annotated[int, Field(ge=1, le=MAX_ID, strict=True)]
+Version = Annotated[int, Field(ge=1, le=2**31 - 1, strict=True)]
 Text = Annotated[str, Field(max_length=255)]
 LongText = Annotated[str, Field(max_length=20_000)]
 Limit = Annotated[int, Field(ge=1, le=200)]

@@ -14,7 +14,21 @@ from voronka.clients.selectors import ClientFilter, get_client, list_clients, li
 from voronka.clients.services import add_contact, create_client, update_client
 
 from ..pagination import Page, paginate
-from ..schemas import ERRORS, Cursor, Id, Limit, LongText, Ref, Text, UserRef, Version, ref, resolve, user_ref
+from ..schemas import (
+    ERRORS,
+    Cursor,
+    Id,
+    Limit,
+    LongText,
+    Ref,
+    RefId,
+    Text,
+    UserRef,
+    Version,
+    ref,
+    resolve,
+    user_ref,
+)
 
 router = Router(tags=["clients"])
 
@@ -111,13 +125,13 @@ class ClientFields(Schema):
     requisites: LongText | None = None
     notes: LongText | None = None
     rating: Literal["A", "B", "C", ""] | None = None
-    region: Id | None = None
-    industry: Id | None = None
-    target_audience: Id | None = None
-    source: Id | None = None
-    channel: Id | None = None
-    campaign: Id | None = None
-    responsible: Id | None = None
+    region: RefId | None = None
+    industry: RefId | None = None
+    target_audience: RefId | None = None
+    source: RefId | None = None
+    channel: RefId | None = None
+    campaign: RefId | None = None
+    responsible: RefId | None = None
     custom: dict[str, Any] | None = None
 
 

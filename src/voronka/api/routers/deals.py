@@ -39,6 +39,7 @@ from ..schemas import (
     Limit,
     LongText,
     Ref,
+    RefId,
     Text,
     UserRef,
     Version,
@@ -147,11 +148,11 @@ Values = Annotated[dict[str, Any], Field(max_length=200, description="Field regi
 
 class DealIn(Schema):
     title: Text
-    pipeline: Id
-    client: Id
+    pipeline: RefId
+    client: RefId
     first_task: TaskSpec
-    stage: Id | None = None
-    owner: Id | None = None
+    stage: RefId | None = None
+    owner: RefId | None = None
     values: Values = {}
 
 
@@ -161,7 +162,7 @@ class DealPatch(Schema):
 
 
 class MoveIn(Schema):
-    stage: Id
+    stage: RefId
     version: Version | None = None
     values: Values = {}
 
@@ -173,19 +174,19 @@ class WinIn(Schema):
 
 
 class LoseIn(Schema):
-    lost_reason: Id
+    lost_reason: RefId
     comment: LongText = ""
     version: Version | None = None
 
 
 class ReopenIn(Schema):
     task: TaskSpec
-    stage: Id | None = None
+    stage: RefId | None = None
     version: Version | None = None
 
 
 class ReassignIn(Schema):
-    owner: Id
+    owner: RefId
     version: Version | None = None
 
 

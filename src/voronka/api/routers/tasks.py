@@ -14,7 +14,7 @@ from voronka.clients.selectors import get_client
 from voronka.deals.selectors import get_deal
 
 from ..pagination import Page, paginate
-from ..schemas import ERRORS, Cursor, Id, Limit, LongText, Ref, Text, UserRef, ref, resolve, user_ref
+from ..schemas import ERRORS, Cursor, Id, Limit, LongText, Ref, RefId, Text, UserRef, ref, resolve, user_ref
 
 router = Router(tags=["tasks"])
 
@@ -28,7 +28,7 @@ class TaskSpec(Schema):
     due_date: dt.date
     kind: TaskKindName = "call"
     due_time: dt.time | None = None
-    assignee: Id | None = Field(None, description="A user id; default: the deal's owner (or you).")
+    assignee: RefId | None = Field(None, description="A user id; default: the deal's owner (or you).")
 
 
 def task_spec(spec: TaskSpec | None) -> dict[str, Any] | None:
@@ -75,8 +75,8 @@ class TaskFilters(Schema):
 
 
 class TaskIn(TaskSpec):
-    deal: Id | None = None
-    client: Id | None = None
+    deal: RefId | None = None
+    client: RefId | None = None
 
 
 class CompleteIn(Schema):
@@ -85,7 +85,7 @@ class CompleteIn(Schema):
     next_task: TaskSpec | None = Field(None, description="result: the next task (required when the deal has "
                                                          "no other open task)")
     postpone_to: dt.date | None = Field(None, description="postpone: the new contact date")
-    lost_reason: Id | None = Field(None, description="refusal: the lost reason id")
+    lost_reason: RefId | None = Field(None, description="refusal: the lost reason id")
     lost_comment: LongText = ""
 
 
