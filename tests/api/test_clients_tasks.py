@@ -184,3 +184,35 @@ def test_unknown_outcome_is_a_validation_problem(world, api):
         body = assert_problem(http.post(f"tasks/{task.pk}/complete", {"outcome": "maybe", "comment": "x"}), 422,
                               "validation")
     assert body["errors"][0]["field"] == "outcome"
+
+
+@pytest.mark.parametrize("due_time", ["10:00Z", "10:00:00+03:00", "25:00", "noon"])
+def test_due_time_is_a_local_time(world, api, due_time):
+    deal = make_deal(world.owner, world.pipeline)
+    http = api(world.owner)
+    with unchanged():
+        response = http.post("tasks", {"deal": deal.pk, "title": "x", "due_date": _due(), "due_time": due_time})
+        assert_problem(response, 422, "validation", field="due_time")
+
+
+def test_service_refuses_an_aware_due_time(world):
+    """Found by schemathesis: SQLite cannot store an aware time (a 500); the service refuses it."""
+    from voronka.activities.services import create_task
+    from voronka.core.errors import DomainError
+
+    deal = make_deal(world.owner, world.pipeline)
+    with unchanged(), pytest.raises(DomainError) as exc:
+        create_task(actor=world.owner, deal=deal, title="x", due_date=timezone.localdate(),
+                    due_time=dt.time(10, 0, tzinfo=dt.UTC))
+    assert exc.value.field == "due_time"
+    task = create_task(actor=world.owner, deal=deal, title="x", due_date=timezone.localdate(), due_time="09:30")
+    assert task.due_time == dt.time(9, 30)
+
+
+@pytest.mark.parametrize("due", ["0", "1700000000", "2026-1-1", "01.12.2026"])
+def test_dates_are_iso_text(world, api, due):
+    deal = make_deal(world.owner, world.pipeline)
+    http = api(world.owner)
+    with unchanged():
+        assert_problem(http.post("tasks", {"deal": deal.pk, "title": "x", "due_date": due}), 422, field="due_date")
+    assert_problem(http.get("tasks", {"due_before": due}), 422, field="due_before")

@@ -7,10 +7,12 @@ list page runs a fixed number of queries; the schemas document the shapes in Ope
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any
 
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
+from pydantic import BeforeValidator
 
 from voronka.core.errors import NotFound
 from voronka.core.params import MAX_ID
@@ -23,6 +25,26 @@ Text = Annotated[str, Field(max_length=255)]
 LongText = Annotated[str, Field(max_length=20_000)]
 Limit = Annotated[int, Field(ge=1, le=200)]
 Cursor = Annotated[str, Field(max_length=64)]
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+_ISO_TIME = re.compile(r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?", re.ASCII)
+
+
+def _iso_date(value: Any) -> Any:
+    """Dates are YYYY-MM-DD text (pydantic alone would read 0 or "1700000000" as a Unix time)."""
+    if isinstance(value, dt.date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("a date is YYYY-MM-DD")
+
+
+def _iso_time(value: Any) -> Any:
+    """Times are local wall-clock HH:MM[:SS], without an offset (the installation's time zone)."""
+    if isinstance(value, dt.time) or (isinstance(value, str) and _ISO_TIME.fullmatch(value)):
+        return value
+    raise ValueError("a time is HH:MM or HH:MM:SS, without a time zone")
+
+
+Date = Annotated[dt.date, BeforeValidator(_iso_date)]
+Time = Annotated[dt.time, BeforeValidator(_iso_time)]
 # Amounts are strings ("1200.50", "1 200,50") or numbers; the services' money parser checks them.
 Amount = Annotated[str | int | float, Field(union_mode="left_to_right")]
 

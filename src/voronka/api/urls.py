@@ -12,6 +12,17 @@ from .routers import catalog, clients, deals, people, reports, tasks
 
 
 class VoronkaAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        """Error answers are documented as what they are: ``application/problem+json``."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for methods in schema["paths"].values():
+            for op in methods.values():
+                for status, response in op.get("responses", {}).items():
+                    content = response.get("content") or {}
+                    if str(status).startswith(("4", "5")) and "application/json" in content:
+                        content[errors.PROBLEM_TYPE] = content.pop("application/json")
+        return schema
+
     def create_response(self, request: HttpRequest, data, *, status: int | None = None,
                         temporal_response: HttpResponse | None = None) -> HttpResponse:
         response = super().create_response(request, data, status=status, temporal_response=temporal_response)

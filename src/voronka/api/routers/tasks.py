@@ -14,7 +14,22 @@ from voronka.clients.selectors import get_client
 from voronka.deals.selectors import get_deal
 
 from ..pagination import Page, paginate
-from ..schemas import ERRORS, Cursor, Id, Limit, LongText, Ref, RefId, Text, UserRef, ref, resolve, user_ref
+from ..schemas import (
+    ERRORS,
+    Cursor,
+    Date,
+    Id,
+    Limit,
+    LongText,
+    Ref,
+    RefId,
+    Text,
+    Time,
+    UserRef,
+    ref,
+    resolve,
+    user_ref,
+)
 
 router = Router(tags=["tasks"])
 
@@ -25,9 +40,9 @@ class TaskSpec(Schema):
     """A task to create (a deal's first task, a next task, a reopened deal's task)."""
 
     title: Text
-    due_date: dt.date
+    due_date: Date
     kind: TaskKindName = "call"
-    due_time: dt.time | None = None
+    due_time: Time | None = None
     assignee: RefId | None = Field(None, description="A user id; default: the deal's owner (or you).")
 
 
@@ -43,8 +58,8 @@ class TaskOut(Schema):
     title: str
     kind: str
     status: Literal["open", "done", "cancelled"]
-    due_date: dt.date
-    due_time: dt.time | None
+    due_date: Date
+    due_time: Time | None
     assignee: UserRef
     deal: Ref | None
     client: Ref | None
@@ -69,7 +84,7 @@ class TaskFilters(Schema):
     status: Literal["open", "done", "cancelled", ""] = "open"
     deal: Id | None = None
     client: Id | None = None
-    due_before: dt.date | None = None
+    due_before: Date | None = None
     limit: Limit = 50
     cursor: Cursor | None = None
 
@@ -84,13 +99,13 @@ class CompleteIn(Schema):
     comment: LongText
     next_task: TaskSpec | None = Field(None, description="result: the next task (required when the deal has "
                                                          "no other open task)")
-    postpone_to: dt.date | None = Field(None, description="postpone: the new contact date")
+    postpone_to: Date | None = Field(None, description="postpone: the new contact date")
     lost_reason: RefId | None = Field(None, description="refusal: the lost reason id")
     lost_comment: LongText = ""
 
 
 class PostponeIn(Schema):
-    to: dt.date
+    to: Date
     comment: LongText
 
 
