@@ -216,3 +216,29 @@ def test_dates_are_iso_text(world, api, due):
     with unchanged():
         assert_problem(http.post("tasks", {"deal": deal.pk, "title": "x", "due_date": due}), 422, field="due_date")
     assert_problem(http.get("tasks", {"due_before": due}), 422, field="due_before")
+
+
+def test_timeline_of_a_deal_and_a_client_and_a_new_entry(world, api):
+    deal = make_deal(world.owner, world.pipeline)
+    http = api(world.owner)
+    response = http.post("timeline", {"kind": "call", "body": "Позвонил, заинтересован", "deal": deal.pk})
+    assert response.status_code == 201, response.content
+    assert (response.json()["kind"], response.json()["author"]["username"]) == ("call", "owner")
+    deal_entries = http.get(f"deals/{deal.pk}/timeline").json()["items"]
+    assert deal_entries[0]["body"] == "Позвонил, заинтересован"
+    assert {e["kind"] for e in deal_entries} >= {"call", "system"}
+    client_entries = http.get(f"clients/{deal.client_id}/timeline").json()["items"]
+    assert {e["id"] for e in deal_entries} <= {e["id"] for e in client_entries}
+    with unchanged():
+        assert_problem(http.post("timeline", {"kind": "call", "body": " ", "deal": deal.pk}), 400, field="body")
+        assert_problem(http.post("timeline", {"kind": "stage_change", "body": "x", "deal": deal.pk}), 422,
+                       field="kind")
+
+
+def test_timeline_outside_scope_is_404(world, api):
+    deal = make_deal(world.outsider, world.pipeline)
+    http = api(world.owner)
+    assert_problem(http.get(f"deals/{deal.pk}/timeline"), 404)
+    assert_problem(http.get(f"clients/{deal.client_id}/timeline"), 404)
+    with unchanged():
+        assert_problem(http.post("timeline", {"kind": "note", "body": "x", "deal": deal.pk}), 404, field="deal")

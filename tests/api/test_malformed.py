@@ -119,12 +119,21 @@ def test_json_body_with_wrong_types_names_the_field(world, api, deal):
     assert body["errors"][0]["field"] == "stage"
 
 
-def test_unknown_api_path_is_a_problem(world, api):
-    response = api(world.owner, "read").get("nothing-here")
-    assert response.status_code == 404
+@pytest.mark.parametrize("path", ["/api/v1/nothing-here", "/api/", "/api/v2/deals", "/api/v1/deals/1/x/y"])
+def test_unknown_api_path_is_a_problem(world, api, path):
+    assert_problem(api(world.owner, "read").get(path), 404, "not_found")
 
 
 def test_problem_body_is_json(world, api, deal):
     response = api(world.owner).post(f"deals/{deal.pk}/move", raw="{")
     body = assert_problem(response, 400, "bad_request")
     assert json.loads(response.content) == body
+
+
+@pytest.mark.parametrize("method", ["delete", "put"])
+def test_unsupported_method_is_a_problem(world, api, method):
+    http = api(world.owner)
+    response = getattr(http.http, method)("/api/v1/deals", "{}", content_type="application/json",
+                                          HTTP_AUTHORIZATION=f"Bearer {http.raw}")
+    assert_problem(response, 405, "method_not_allowed")
+    assert "GET" in response["Allow"]

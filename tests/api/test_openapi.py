@@ -21,7 +21,8 @@ def test_openapi_schema_loads_and_every_operation_is_described(world):
                    "/api/v1/deals/{deal_id}/lose", "/api/v1/deals/{deal_id}/reopen",
                    "/api/v1/deals/{deal_id}/reassign", "/api/v1/tasks/{task_id}/complete",
                    "/api/v1/tasks/{task_id}/postpone", "/api/v1/pipelines", "/api/v1/dictionaries/{kind}",
-                   "/api/v1/users", "/api/v1/teams", "/api/v1/reports", "/api/v1/reports/{name}"):
+                   "/api/v1/users", "/api/v1/teams", "/api/v1/reports", "/api/v1/reports/{name}",
+                   "/api/v1/timeline", "/api/v1/deals/{deal_id}/timeline", "/api/v1/clients/{client_id}/timeline"):
         assert needed in paths, needed
     operation_ids = set()
     for path, methods in paths.items():

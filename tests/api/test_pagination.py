@@ -93,3 +93,17 @@ def test_lists_run_a_constant_number_of_queries(world, api, django_assert_max_nu
     assert small == large, (path, small, large)
     if path in ("deals", "clients", "tasks") or path.endswith("contacts"):
         assert rows_large > rows_small
+
+
+def test_timeline_runs_a_constant_number_of_queries(world, api, django_assert_max_num_queries):
+    from voronka.activities.services import add_timeline_entry
+
+    deal = make_deal(world.owner, world.pipeline)
+    http = api(world.owner, "read")
+    http.get("users/me")
+    counts = []
+    for size in (3, 10):
+        while deal.activities.count() < size:
+            add_timeline_entry(actor=world.owner, kind="note", body="заметка", deal=deal)
+        counts.append(_count(django_assert_max_num_queries, http, f"deals/{deal.pk}/timeline", {"limit": 100}, 8))
+    assert counts[0][0] == counts[1][0] and counts[1][1] > counts[0][1]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.http import HttpRequest, HttpResponse
+from django.urls import path, re_path
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Swagger
 
 from . import errors
 from .auth import API_AUTH
 from .idempotency import idempotent, settle
-from .routers import catalog, clients, deals, people, reports, tasks
+from .routers import catalog, clients, deals, people, reports, tasks, timeline
 
 
 class VoronkaAPI(NinjaAPI):
@@ -46,8 +50,33 @@ api = VoronkaAPI(
 )
 errors.install(api)
 api.add_decorator(idempotent)
-for module in (clients, deals, tasks, catalog, people, reports):
+for module in (clients, deals, tasks, timeline, catalog, people, reports):
     api.add_router("/v1/", module.router)
 
-urlpatterns = [*api.urls[0]]
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any other path under /api/: a problem JSON 404, not the HTML page."""
+    return errors.problem_response(status=404, detail=_("No such API endpoint."), code="not_found")
+
+
+def _problem_on_405(view):
+    """ninja answers a method a path does not take with a plain-text 405: make it a problem too."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and not response.get("Content-Type", "").startswith(errors.PROBLEM_TYPE):
+            problem = errors.problem_response(status=405, detail=_("This method is not allowed here."),
+                                              code="method_not_allowed")
+            problem["Allow"] = response.get("Allow", "")
+            return problem
+        return response
+
+    return wrapped
+
+
+urlpatterns = [
+    *(path(str(p.pattern), _problem_on_405(p.callback), name=p.name) for p in api.urls[0] if p.name != "api-root"),
+    path("", not_found, name="api-root"),  # ninja reverses the name for its root path
+    re_path(r"^(?P<rest>.*)$", not_found, name="not_found"),
+]
 app_name = "api"
