@@ -48,7 +48,7 @@ def reports_list(request: HttpRequest):
 @router.get("/reports/{name}", response={200: ReportOut, **ERRORS}, summary="Run a report",
             description="Parameters as the CLI: `from`, `to` (YYYY-MM-DD, inclusive), `pipeline` (slug), "
                         "`by` (up to two slices, comma-separated), `mode` (cohort|flow), and any slice as a "
-                        "filter (`product=3`, `new_client=new`). JSON `{report, params, rows}` as "
+                        "filter (`product=3`, `client_type=new`). JSON `{report, params, rows}` as "
                         "`voronka report NAME --format json`.")
 def reports_run(request: HttpRequest, name: str):
     report = get_report(name[:MAX_PARAM])
