@@ -7,7 +7,9 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -32,6 +34,17 @@ def bearer(world):
 @pytest.fixture(autouse=True)
 def _no_rate_limit(settings):
     settings.VORONKA_API_RATE_PER_MINUTE = 0
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """The WSGI handler closes the connection after each request; the test's transaction lives on it (Django's
+    own test client disconnects the same signal)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()
