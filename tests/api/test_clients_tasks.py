@@ -242,3 +242,13 @@ def test_timeline_outside_scope_is_404(world, api):
     assert_problem(http.get(f"clients/{deal.client_id}/timeline"), 404)
     with unchanged():
         assert_problem(http.post("timeline", {"kind": "note", "body": "x", "deal": deal.pk}), 404, field="deal")
+
+
+def test_another_managers_task_cannot_be_completed_or_postponed(world, api):
+    deal = make_deal(world.teammate, world.pipeline)
+    task = Task.objects.get(deal=deal)
+    http = api(world.owner)
+    with unchanged():
+        assert_problem(http.post(f"tasks/{task.pk}/complete", {"outcome": "refusal", "comment": "x",
+                                                               "lost_reason": world.reason.pk}), 404)
+        assert_problem(http.post(f"tasks/{task.pk}/postpone", {"to": _due(3), "comment": "x"}), 404)

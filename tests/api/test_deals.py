@@ -254,3 +254,16 @@ def test_deal_fields_schema_lists_the_registry(world, api):
     CustomFieldDefinition.objects.create(entity="deal", key="seats", label="Seats", field_type="number")
     schema = api(world.owner, "read").get("deals/fields").json()
     assert {"amount", "source", "cf:seats", "client.region"} <= set(schema["properties"])
+
+
+def test_create_deal_with_product_lines_takes_their_total(world, api):
+    client = make_client(world.owner)
+    response = api(world.owner).post("deals", {
+        "title": "С товарами", "pipeline": world.pipeline.pk, "client": client.pk,
+        "first_task": {"title": "t", "due_date": _due()},
+        "values": {"lines": [{"product": world.product.pk, "quantity": "3", "price": "1000"},
+                             {"product": world.product.pk, "quantity": 1, "price": 500, "discount_pct": 50}]}})
+    assert response.status_code == 201, response.content
+    data = response.json()
+    assert data["amount"] == "3250.00"  # 3 × 1000 + 500 × 50 %
+    assert [line["total"] for line in data["lines"]] == ["3000.00", "250.00"]
