@@ -252,3 +252,31 @@ def test_another_managers_task_cannot_be_completed_or_postponed(world, api):
         assert_problem(http.post(f"tasks/{task.pk}/complete", {"outcome": "refusal", "comment": "x",
                                                                "lost_reason": world.reason.pk}), 404)
         assert_problem(http.post(f"tasks/{task.pk}/postpone", {"to": _due(3), "comment": "x"}), 404)
+
+
+def test_update_and_cancel_a_task(world, api):
+    deal = make_deal(world.owner, world.pipeline)
+    first = Task.objects.get(deal=deal)
+    http = api(world.owner)
+    response = http.patch(f"tasks/{first.pk}", {"title": "Позвонить ещё раз", "due_date": _due(4)})
+    assert response.status_code == 200, response.content
+    assert (response.json()["title"], response.json()["due_date"], response.json()["kind"]) == (
+        "Позвонить ещё раз", _due(4), "call")
+    with unchanged():  # the last open task of an open deal is completed, not cancelled
+        assert_problem(http.post(f"tasks/{first.pk}/cancel", {"comment": "x"}), 400, "last_task")
+        assert_problem(http.patch(f"tasks/{first.pk}", {"assignee": world.teammate.pk}), 403, field="assignee")
+    second = http.post("tasks", {"deal": deal.pk, "title": "Письмо", "due_date": _due(2)}).json()
+    cancelled = http.post(f"tasks/{second['id']}/cancel", {"comment": "не нужно"})
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+
+
+def test_task_patch_refuses_nulls_and_empty_bodies_but_clears_the_time(world, api):
+    deal = make_deal(world.owner, world.pipeline)
+    task = Task.objects.get(deal=deal)
+    http = api(world.owner)
+    assert http.patch(f"tasks/{task.pk}", {"due_time": "10:30"}).json()["due_time"] == "10:30:00"
+    with unchanged():
+        for body in ({}, {"title": None}, {"due_date": None}, {"assignee": None}, {"kind": None}):
+            assert_problem(http.patch(f"tasks/{task.pk}", body), 422, "validation")
+        assert_problem(http.patch(f"tasks/{task.pk}", raw="[]"), 400, "bad_request")
+    assert http.patch(f"tasks/{task.pk}", {"due_time": None}).json()["due_time"] is None

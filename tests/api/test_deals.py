@@ -267,3 +267,19 @@ def test_create_deal_with_product_lines_takes_their_total(world, api):
     data = response.json()
     assert data["amount"] == "3250.00"  # 3 × 1000 + 500 × 50 %
     assert [line["total"] for line in data["lines"]] == ["3000.00", "250.00"]
+
+
+def test_move_to_another_pipeline(world, api):
+    deal = make_deal(world.owner, world.pipeline)
+    http = api(world.owner)
+    letter = world.other_pipeline.stages.get(slug="letter")
+    response = http.post(f"deals/{deal.pk}/pipeline", {"pipeline": world.other_pipeline.pk, "stage": letter.pk,
+                                                        "version": 1})
+    assert response.status_code == 200, response.content
+    assert (response.json()["pipeline"]["id"], response.json()["stage"]["id"]) == (world.other_pipeline.pk,
+                                                                                   letter.pk)
+    assert StageTransition.objects.filter(deal=deal, kind="pipeline_change").count() == 1
+    with unchanged():
+        assert_problem(http.post(f"deals/{deal.pk}/pipeline", {"pipeline": world.other_pipeline.pk}), 409,
+                       "invalid_transition", field="pipeline")
+        assert_problem(http.post(f"deals/{deal.pk}/pipeline", {"pipeline": 999999}), 404, field="pipeline")

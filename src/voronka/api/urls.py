@@ -8,11 +8,22 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path, re_path
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Swagger
+from ninja.parser import Parser
 
 from . import errors
 from .auth import API_AUTH
 from .idempotency import idempotent, settle
 from .routers import catalog, clients, deals, people, reports, tasks, timeline
+
+
+class ObjectParser(Parser):
+    """Request bodies are JSON objects: a list, a string or ``null`` is a 400 (ninja would read some as empty)."""
+
+    def parse_body(self, request: HttpRequest):
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise ValueError("the body must be a JSON object")
+        return data
 
 
 class VoronkaAPI(NinjaAPI):
@@ -42,6 +53,7 @@ api = VoronkaAPI(
                 "› API tokens) or the browser session (writes need `X-CSRFToken`). Errors are RFC 9457 "
                 "problem JSON. See docs/api.md.",
     auth=API_AUTH,
+    parser=ObjectParser(),
     urls_namespace="api",
     openapi_url="/openapi.json",
     docs_url="/docs",
@@ -52,6 +64,7 @@ errors.install(api)
 api.add_decorator(idempotent)
 for module in (clients, deals, tasks, timeline, catalog, people, reports):
     api.add_router("/v1/", module.router)
+
 
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
     """Any other path under /api/: a problem JSON 404, not the HTML page."""

@@ -20,6 +20,7 @@ from voronka.catalog.fields import deal_fields
 from voronka.clients.selectors import get_client
 from voronka.deals.selectors import DealFilter, filter_deals, get_deal, visible_deals
 from voronka.deals.services import (
+    change_deal_pipeline,
     create_deal,
     lose_deal,
     move_deal,
@@ -185,6 +186,13 @@ class ReopenIn(Schema):
     version: Version | None = None
 
 
+class PipelineIn(Schema):
+    pipeline: RefId
+    stage: RefId | None = None
+    version: Version | None = None
+    values: Values = {}
+
+
 class ReassignIn(Schema):
     owner: RefId
     version: Version | None = None
@@ -289,3 +297,15 @@ def deals_reassign(request: HttpRequest, deal_id: Id, payload: ReassignIn):
     return deal_detail_out(deal)
 
 
+
+
+@router.post("/deals/{deal_id}/pipeline", response={200: DealDetailOut, **ERRORS},
+             summary="Move a deal to another pipeline",
+             description="To `stage` (default: its first stage that takes deals); the stages up to it count as "
+                         "passed, so their required fields apply (fill them in `values`).")
+def deals_change_pipeline(request: HttpRequest, deal_id: Id, payload: PipelineIn):
+    pipeline = resolve(get_pipeline, "pipeline", pipeline_id=payload.pipeline)
+    deal = change_deal_pipeline(actor=request.auth, deal=_deal(request, deal_id), pipeline=pipeline,
+                                stage=_stage(payload.stage), values=_values(payload.values),
+                                expected_version=payload.version)
+    return deal_detail_out(deal)

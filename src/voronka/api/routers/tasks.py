@@ -7,9 +7,10 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import model_validator
 
 from voronka.activities.selectors import get_task, visible_tasks
-from voronka.activities.services import complete_task, create_task
+from voronka.activities.services import cancel_task, complete_task, create_task, update_task
 from voronka.clients.selectors import get_client
 from voronka.deals.selectors import get_deal
 
@@ -109,6 +110,27 @@ class PostponeIn(Schema):
     comment: LongText
 
 
+class TaskPatch(Schema):
+    """The fields to change of an open task (the others stay); ``due_time: null`` clears the time."""
+
+    # Not nullable: a title, type, date or assignee cannot be cleared (the default only means "not sent").
+    title: Text = Field(None)
+    kind: TaskKindName = Field(None)
+    due_date: Date = Field(None)
+    due_time: Time | None = None
+    assignee: RefId = Field(None)
+
+    @model_validator(mode="after")
+    def _something(self) -> TaskPatch:
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        return self
+
+
+class CancelIn(Schema):
+    comment: LongText = ""
+
+
 class CompleteOut(Schema):
     task: TaskOut
     follow_up: TaskOut | None
@@ -180,3 +202,18 @@ def tasks_postpone(request: HttpRequest, task_id: Id, payload: PostponeIn):
     return _completed(request, task)
 
 
+
+
+@router.patch("/tasks/{task_id}", response={200: TaskOut, **ERRORS}, summary="Update an open task",
+              description="Title, type, due date and time, assignee (within your scope).")
+def tasks_update(request: HttpRequest, task_id: Id, payload: TaskPatch):
+    changes = payload.model_dump(exclude_unset=True)
+    task = update_task(actor=request.auth, task=_task(request, task_id), **changes)
+    return task_out(task)
+
+
+@router.post("/tasks/{task_id}/cancel", response={200: TaskOut, **ERRORS}, summary="Cancel a task",
+             description="Not the last open task of an open deal: complete that one with an outcome.")
+def tasks_cancel(request: HttpRequest, task_id: Id, payload: CancelIn):
+    task = cancel_task(actor=request.auth, task=_task(request, task_id), comment=payload.comment)
+    return task_out(task)
