@@ -1,5 +1,5 @@
 """A bounded schemathesis run against our own OpenAPI schema, in-process (WSGI): no 5xx, every answer's status,
-content type and body as documented. ``VORONKA_SCHEMATHESIS_EXAMPLES`` (default 10) sets examples per operation."""
+content type and body as documented. ``VORONKA_SCHEMATHESIS_EXAMPLES`` (default 5) sets examples per operation."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 schema = schemathesis.openapi.from_dict(ninja_api.get_openapi_schema())
 schema.app = get_wsgi_application()
-EXAMPLES = int(os.environ.get("VORONKA_SCHEMATHESIS_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("VORONKA_SCHEMATHESIS_EXAMPLES", "5"))
 
 
 @pytest.fixture

@@ -121,7 +121,7 @@ class TaskPatch(Schema):
     assignee: RefId = Field(None)
 
     @model_validator(mode="after")
-    def _something(self) -> TaskPatch:
+    def _not_empty(self) -> TaskPatch:
         if not self.model_fields_set:
             raise ValueError("send at least one field to change")
         return self
@@ -140,7 +140,7 @@ def _task(request: HttpRequest, task_id: int):
     return get_task(actor=request.auth, task_id=task_id)
 
 
-def _completed(request: HttpRequest, task) -> dict[str, Any]:
+def _completed(task) -> dict[str, Any]:
     follow = task.follow_up
     return {"task": task_out(task), "follow_up": task_out(follow) if follow is not None else None}
 
@@ -191,7 +191,7 @@ def tasks_complete(request: HttpRequest, task_id: Id, payload: CompleteIn):
                          comment=payload.comment, next_task=task_spec(payload.next_task),
                          postpone_to=payload.postpone_to, lost_reason=payload.lost_reason,
                          lost_comment=payload.lost_comment)
-    return _completed(request, task)
+    return _completed(task)
 
 
 @router.post("/tasks/{task_id}/postpone", response={200: CompleteOut, **ERRORS}, summary="Postpone a task",
@@ -199,7 +199,7 @@ def tasks_complete(request: HttpRequest, task_id: Id, payload: CompleteIn):
 def tasks_postpone(request: HttpRequest, task_id: Id, payload: PostponeIn):
     task = complete_task(actor=request.auth, task=_task(request, task_id), outcome="postpone",
                          comment=payload.comment, postpone_to=payload.to)
-    return _completed(request, task)
+    return _completed(task)
 
 
 
