@@ -118,12 +118,14 @@ def cmd_pipeline(ns: argparse.Namespace) -> int:
 
 
 def cmd_tick(ns: argparse.Namespace) -> int:
-    """Run what is due at ``--now`` once: today, the retry pass of undispatched domain events."""
+    """Run what is due at ``--now`` once: the retry pass of undispatched domain events, the purge of API
+    idempotency keys older than a day."""
     _setup()
     import datetime as dt
 
     from django.utils import timezone
 
+    from voronka.accounts.services import purge_idempotency_keys
     from voronka.events.dispatch import dispatch_pending
 
     now = timezone.now()
@@ -136,6 +138,7 @@ def cmd_tick(ns: argparse.Namespace) -> int:
         if timezone.is_naive(now):
             now = timezone.make_aware(now)
     print(f"events dispatched: {dispatch_pending(now=now)}")
+    print(f"idempotency keys purged: {purge_idempotency_keys(now=now)}")
     return 0
 
 

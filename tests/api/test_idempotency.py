@@ -107,3 +107,23 @@ def test_get_ignores_the_key(world, api):
     http = api(world.owner, "read")
     assert http.get("clients", headers={"Idempotency-Key": "k"}).status_code == 200
     assert not IdempotencyKey.objects.exists()
+
+
+def test_tick_purges_keys_older_than_a_day(world):
+    from voronka.accounts.services import purge_idempotency_keys
+
+    old = IdempotencyKey.objects.create(user=world.owner, key="old", fingerprint="f" * 64, status=201)
+    IdempotencyKey.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(hours=25))
+    fresh = IdempotencyKey.objects.create(user=world.owner, key="fresh", fingerprint="f" * 64, status=201)
+    assert purge_idempotency_keys() == 1
+    assert list(IdempotencyKey.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert purge_idempotency_keys() == 0
+
+
+def test_a_key_older_than_a_day_may_be_used_afresh(world, api):
+    http = api(world.owner)
+    assert http.post("clients", {"name": "ООО Старый ключ"}, headers={"Idempotency-Key": "daily"}).status_code == 201
+    IdempotencyKey.objects.filter(key="daily").update(created_at=timezone.now() - dt.timedelta(hours=25))
+    again = http.post("clients", {"name": "ООО Новый день", "allow_duplicate": True},
+                      headers={"Idempotency-Key": "daily"})
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again

@@ -315,6 +315,13 @@ def begin_idempotent(*, user: User, key: str, fingerprint: str) -> tuple[Idempot
     return stored, False
 
 
+def purge_idempotency_keys(*, now: dt.datetime | None = None) -> int:
+    """Forget the keys older than a day (``voronka tick``); a second run for the same moment deletes nothing."""
+    cutoff = (now or timezone.now()) - IDEMPOTENCY_TTL
+    deleted, _by_model = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
 def finish_idempotent(*, record: IdempotencyKey, status: int, body: str, content_type: str) -> None:
     """Store the answer a retry will get."""
     IdempotencyKey.objects.filter(pk=record.pk).update(status=status, body=body, content_type=content_type[:100])
