@@ -228,9 +228,16 @@ def test_manager_cannot_reassign_to_a_colleague(world, api):
 
 
 def test_analyst_reads_but_cannot_write(world, api):
+    from django.test import Client as HttpClient
+
     deal = make_deal(world.owner, world.pipeline)
     analyst = api(world.analyst, "read")
     assert analyst.get(f"deals/{deal.pk}").status_code == 200
+    session = HttpClient()
+    session.force_login(world.analyst)  # the session has no token scope: the services refuse the write
+    with unchanged():
+        response = session.post(f"/api/v1/deals/{deal.pk}/win", {"amount": "10"}, content_type="application/json")
+        assert_problem(response, 403, "forbidden")
 
 
 def test_deal_list_filters_match_the_deal_list(world, api):
