@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
+
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from voronka.accounts.models import ApiToken, Role, Scope, Team, User
 from voronka.core.errors import NotFound
+from voronka.core.params import parse_id
 
 
 def assignable_users(*, actor: User) -> QuerySet[User]:
@@ -69,8 +72,6 @@ def list_api_tokens(*, actor: User) -> QuerySet[ApiToken]:
 
 def get_api_token(*, actor: User, token_id) -> ApiToken:
     """One of the actor's tokens (another user's is not found)."""
-    from voronka.core.params import parse_id
-
     pk = parse_id(token_id)
     token = ApiToken.objects.filter(user=actor, pk=pk).first() if pk else None
     if token is None:
@@ -80,8 +81,6 @@ def get_api_token(*, actor: User, token_id) -> ApiToken:
 
 def find_api_token(raw: str) -> ApiToken | None:
     """The active token whose plain text is ``raw`` with an active, non-system user, or None."""
-    import hmac
-
     if not isinstance(raw, str) or not raw.startswith("vrk_") or len(raw) > 200:
         return None
     prefix, sep, _secret = raw[4:].partition("_")
