@@ -133,13 +133,14 @@ def cmd_pipeline(ns: argparse.Namespace) -> int:
 
 
 def cmd_tick(ns: argparse.Namespace) -> int:
-    """Run what is due at ``--now`` once: the retry pass of undispatched domain events, the session purge."""
+    """Run what is due at ``--now`` once: the retry pass of undispatched domain events, the purge of expired
+    sessions and of API idempotency keys older than a day."""
     _setup()
     import datetime as dt
 
     from django.utils import timezone
 
-    from voronka.accounts.services import purge_expired_sessions
+    from voronka.accounts.services import purge_expired_sessions, purge_idempotency_keys
     from voronka.events.dispatch import dispatch_pending
 
     now = timezone.now()
@@ -153,6 +154,7 @@ def cmd_tick(ns: argparse.Namespace) -> int:
             now = timezone.make_aware(now)
     print(f"events dispatched: {dispatch_pending(now=now)}")
     print(f"expired sessions deleted: {purge_expired_sessions(now=now)}")
+    print(f"idempotency keys purged: {purge_idempotency_keys(now=now)}")
     return 0
 
 

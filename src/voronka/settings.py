@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "csp",
+    "ninja",  # its templates and static files: the API docs page is served locally, no CDN
     "voronka.core",
     "voronka.accounts",
     "voronka.catalog",
@@ -295,6 +296,10 @@ if not VORONKA_DEFAULT_CURRENCY:
 VORONKA_OUTBOX_MAX_ATTEMPTS = env_int("VORONKA_OUTBOX_MAX_ATTEMPTS", 10)  # then a row waits for a person
 # Reports: a drop of at least this many percent from one week/month to the next is a dip.
 VORONKA_DIP_THRESHOLD_PCT = env_int("VORONKA_DIP_THRESHOLD_PCT", 30)
+# API: requests per minute per token (or signed-in user); 0 switches the limit off. Use a shared cache
+# (CACHE_URL=redis://...) with several processes, else each process counts on its own.
+VORONKA_API_RATE_PER_MINUTE = env_int("VORONKA_API_RATE_PER_MINUTE", 600)
+VORONKA_API_PAGE_MAX = 200
 
 LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "plain")
 if LOG_FORMAT not in ("plain", "json"):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
+
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from voronka.accounts.models import Role, Scope, Team, User
+from voronka.accounts.models import ApiToken, Role, Scope, Team, User
 from voronka.core.errors import NotFound
+from voronka.core.params import parse_id
 
 
 def assignable_users(*, actor: User) -> QuerySet[User]:
@@ -58,3 +61,40 @@ def active_users(*, actor: User, include: int | None = None) -> QuerySet[User]:
     if include:
         q |= Q(pk=include)
     return User.objects.filter(q, is_system=False).order_by("first_name", "last_name", "username")
+
+
+# --- API tokens and the API's reads of people ---------------------------------------------------------------
+
+def list_api_tokens(*, actor: User) -> QuerySet[ApiToken]:
+    """The actor's own tokens, newest first (active and revoked)."""
+    return ApiToken.objects.filter(user=actor).order_by("revoked_at", "-created_at", "-id")
+
+
+def get_api_token(*, actor: User, token_id) -> ApiToken:
+    """One of the actor's tokens (another user's is not found)."""
+    pk = parse_id(token_id)
+    token = ApiToken.objects.filter(user=actor, pk=pk).first() if pk else None
+    if token is None:
+        raise NotFound(_("Token not found."), field="token")
+    return token
+
+
+def find_api_token(raw: str) -> ApiToken | None:
+    """The active token whose plain text is ``raw`` with an active, non-system user, or None."""
+    if not isinstance(raw, str) or not raw.startswith("vrk_") or len(raw) > 200:
+        return None
+    prefix, sep, _secret = raw[4:].partition("_")
+    if not sep or not prefix or len(prefix) > 16:
+        return None
+    token = (ApiToken.objects.select_related("user", "user__team")
+             .filter(prefix=prefix, revoked_at__isnull=True).first())
+    if token is None or not hmac.compare_digest(token.secret_hash, ApiToken.hash_secret(raw)):
+        return None
+    if not token.user.is_active or token.user.is_system:
+        return None
+    return token
+
+
+def visible_users(*, actor: User) -> QuerySet[User]:
+    """People for the API's user list: everyone but the system actor (names, roles and teams are not secret)."""
+    return User.objects.filter(is_system=False).select_related("team")

@@ -9,12 +9,13 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from voronka.accounts.models import Role, Team, User
+from voronka.accounts.models import ApiToken, IdempotencyKey, Role, Team, TokenScope, User
 from voronka.accounts.permissions import require_perm
 from voronka.audit.services import diff
-from voronka.core.errors import DomainError, NotFound
+from voronka.core.errors import Conflict, DomainError, Forbidden, NotFound
 from voronka.events.services import record_event
 
 
@@ -216,3 +217,124 @@ def purge_expired_sessions(*, now: dt.datetime) -> int:
 
     deleted, _by_model = Session.objects.filter(expire_date__lt=now).delete()
     return deleted
+
+
+# --- personal API tokens ----------------------------------------------------------------------------------
+
+TOKEN_PREFIX = "vrk_"
+TOKEN_NAME_MAX = 100
+TOKENS_PER_USER = 20
+LAST_USED_STEP = dt.timedelta(minutes=1)  # last_used_at is written at most once a minute per token
+
+
+@transaction.atomic
+def create_api_token(*, actor: User, name: str, scope: str = TokenScope.READ) -> tuple[ApiToken, str]:
+    """A new token of the actor; returns it with the plain token, which is never stored nor shown again."""
+    if actor is None or not actor.is_active or actor.is_system:
+        raise Forbidden(_("You must be signed in."))
+    name = " ".join((name or "").split())
+    if not name:
+        raise DomainError(_("Name the token (what uses it)."), field="name")
+    if len(name) > TOKEN_NAME_MAX:
+        raise DomainError(_("At most %(n)s characters.") % {"n": TOKEN_NAME_MAX}, field="name")
+    if scope not in TokenScope.values:
+        raise DomainError(_("Choose read or read-write."), field="scope")
+    if scope == TokenScope.WRITE and actor.is_read_only:
+        raise DomainError(_("Analysts have read-only access: their tokens only read."), field="scope")
+    if ApiToken.objects.filter(user=actor, revoked_at__isnull=True).count() >= TOKENS_PER_USER:
+        raise DomainError(_("At most %(n)s active tokens: revoke one first.") % {"n": TOKENS_PER_USER},
+                          field="name")
+    prefix = secrets.token_hex(4)
+    while ApiToken.objects.filter(prefix=prefix).exists():  # 4 bytes: a clash is rare, never fatal
+        prefix = secrets.token_hex(4)
+    raw = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken.objects.create(user=actor, name=name, prefix=prefix, secret_hash=ApiToken.hash_secret(raw), scope=scope)
+    record_event(actor=actor, verb="api_token.created", target=token, data={"scope": scope, "prefix": prefix})
+    return token, raw
+
+
+@transaction.atomic
+def revoke_api_token(*, actor: User, token: ApiToken) -> ApiToken:
+    """Revoke a token for good (its owner, or an administrator); revoking twice changes nothing."""
+    if actor is None or not actor.is_active:
+        raise Forbidden(_("You must be signed in."))
+    if token.user_id != actor.pk and not actor.can_configure:
+        raise NotFound(_("Token not found."), field="token")
+    if token.revoked_at is not None:
+        return token
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    record_event(actor=actor, verb="api_token.revoked", target=token, changes={"revoked_at": (None, token.revoked_at)},
+                 data={"prefix": token.prefix})
+    return token
+
+
+def mark_token_used(*, token: ApiToken, now: dt.datetime | None = None) -> None:
+    """Note the token's use (at most one write a minute, so a busy integration does not write every call)."""
+    now = now or timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_STEP:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+
+
+# --- idempotent API writes --------------------------------------------------------------------------------
+
+IDEMPOTENCY_KEY_MAX = 255
+IDEMPOTENCY_TTL = dt.timedelta(hours=24)
+
+
+class IdempotencyMismatch(DomainError):
+    """The key was used for another request (another body, method or path)."""
+
+    status = 422
+    default_code = "idempotency_key_reused"
+
+
+class IdempotencyInProgress(Conflict):
+    default_code = "idempotency_in_progress"
+
+
+def begin_idempotent(*, user: User, key: str, fingerprint: str) -> tuple[IdempotencyKey, bool]:
+    """Claim ``key`` for this request: ``(record, True)`` to run it, ``(stored, False)`` to replay its answer.
+
+    The claim is committed before the request runs (no transaction spans the handler), so a concurrent
+    retry finds it and gets ``IdempotencyInProgress`` rather than a second write. Keys older than a day
+    are forgotten.
+    """
+    if not key or len(key) > IDEMPOTENCY_KEY_MAX or not key.isascii() or not key.isprintable():
+        raise DomainError(_("The Idempotency-Key is 1 to %(n)s printable ASCII characters.")
+                          % {"n": IDEMPOTENCY_KEY_MAX}, field="Idempotency-Key", code="invalid_idempotency_key")
+    IdempotencyKey.objects.filter(user=user, key=key, created_at__lt=timezone.now() - IDEMPOTENCY_TTL).delete()
+    try:
+        with transaction.atomic():
+            return IdempotencyKey.objects.create(user=user, key=key, fingerprint=fingerprint), True
+    except IntegrityError:
+        pass
+    stored = IdempotencyKey.objects.filter(user=user, key=key).first()
+    if stored is None:  # the other request failed and let the key go meanwhile
+        raise IdempotencyInProgress(_("A request with this Idempotency-Key is being processed; retry."),
+                                    field="Idempotency-Key")
+    if stored.fingerprint != fingerprint:
+        raise IdempotencyMismatch(_("This Idempotency-Key was used for a different request."),
+                                  field="Idempotency-Key")
+    if stored.status is None:
+        raise IdempotencyInProgress(_("A request with this Idempotency-Key is being processed; retry."),
+                                    field="Idempotency-Key")
+    return stored, False
+
+
+def purge_idempotency_keys(*, now: dt.datetime | None = None) -> int:
+    """Forget the keys older than a day (``voronka tick``); a second run for the same moment deletes nothing."""
+    cutoff = (now or timezone.now()) - IDEMPOTENCY_TTL
+    deleted, _by_model = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+def finish_idempotent(*, record: IdempotencyKey, status: int, body: str, content_type: str) -> None:
+    """Store the answer a retry will get."""
+    IdempotencyKey.objects.filter(pk=record.pk).update(status=status, body=body, content_type=content_type[:100])
+
+
+def abandon_idempotent(*, record: IdempotencyKey) -> None:
+    """The request failed: free the key so that a corrected retry can run."""
+    IdempotencyKey.objects.filter(pk=record.pk, status__isnull=True).delete()

@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from voronka.accounts.forms import PasswordResetForm, TeamForm, UserCreateForm, UserEditForm
+from voronka.accounts.models import TokenScope
 from voronka.accounts.selectors import (
     active_users,
+    get_api_token,
     get_team,
     get_user_for_settings,
+    list_api_tokens,
     list_teams,
     list_teams_for_settings,
     list_users_for_settings,
 )
-from voronka.accounts.services import create_team, create_user, reset_user_password, update_team, update_user
+from voronka.accounts.services import (
+    create_api_token,
+    create_team,
+    create_user,
+    reset_user_password,
+    revoke_api_token,
+    update_team,
+    update_user,
+)
 from voronka.core.errors import DomainError
 from voronka.core.forms import apply_domain_error
 from voronka.core.http import get_or_404
@@ -136,3 +149,35 @@ def team_edit(request, pk):
     return form_response(request, form=form, title=_("Team “%(name)s”") % {"name": team.name},
                          action=reverse("settings:team", args=[team.pk]), cancel_url=reverse("settings:teams"),
                          section="teams", status=400 if form.is_bound else 200)
+
+
+# --- personal API tokens (the user's own page, from the user menu) ------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request):
+    """List the user's tokens; a POST creates one and shows its plain text once, on this answer only."""
+    created = None
+    error = None
+    if request.method == "POST":
+        try:
+            token, raw = create_api_token(actor=request.user, name=request.POST.get("name", ""),
+                                          scope=request.POST.get("scope", "read"))
+        except DomainError as exc:
+            error = exc
+        else:
+            created = {"token": token, "raw": raw}
+    context = {"tokens": list_api_tokens(actor=request.user), "created": created, "error": error,
+               "scopes": TokenScope.choices, "posted": request.POST if error else {}}
+    response = render(request, "accounts/api_tokens.html", context, status=400 if error else 200)
+    response["Cache-Control"] = "no-store"  # the page may carry a plain token
+    return response
+
+
+@login_required
+@require_POST
+def api_token_revoke(request, pk: int):
+    token = get_or_404(get_api_token, actor=request.user, token_id=pk)
+    revoke_api_token(actor=request.user, token=token)
+    messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
+    return redirect("accounts:api_tokens")

@@ -81,8 +81,13 @@ def deal_needs_next_task(*, task: Task) -> bool:
     return not Task.objects.filter(deal_id=deal.pk, status=TaskStatus.OPEN).exclude(pk=task.pk).exists()
 
 
-def timeline_of(*, deal=None, client=None, limit: int = 200) -> list[Activity]:
-    """Timeline entries of a deal (or of a client, with its deals' entries), newest first; the caller has
-    already resolved ``deal``/``client`` through a scoped selector."""
+def timeline_entries(*, deal=None, client=None) -> QuerySet[Activity]:
+    """Timeline entries of a deal (or of a client, with its deals' entries) with their author and deal; the
+    caller has already resolved ``deal``/``client`` through a scoped selector."""
     qs = Activity.objects.filter(deal=deal) if deal is not None else Activity.objects.filter(client=client)
-    return list(qs.select_related("author", "deal").order_by("-at", "-id")[:limit])
+    return qs.select_related("author", "deal")
+
+
+def timeline_of(*, deal=None, client=None, limit: int = 200) -> list[Activity]:
+    """:func:`timeline_entries`, newest first."""
+    return list(timeline_entries(deal=deal, client=client).order_by("-at", "-id")[:limit])

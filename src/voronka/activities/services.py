@@ -70,6 +70,23 @@ def _parse_due(value: Any, field: str) -> dt.date:
         raise DomainError(_("Enter the date as YYYY-MM-DD."), field=field) from exc
 
 
+def _parse_due_time(value: Any, field: str) -> dt.time | None:
+    """A wall-clock time in the installation's time zone (HH:MM[:SS]); an offset ("10:00Z") is refused."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.time):
+        time = value
+    else:
+        try:
+            time = dt.time.fromisoformat(str(value))
+        except ValueError as exc:
+            raise DomainError(_("Enter the time as HH:MM."), field=field) from exc
+    if time.tzinfo is not None:
+        raise DomainError(_("Enter the time without a time zone: it is the installation's local time."),
+                          field=field)
+    return time
+
+
 def _task_target(*, actor: User, deal, client) -> tuple[Any, Any]:
     """The deal and client of a task or timeline entry: the one written to is within the actor's scope
     (``require_perm``), and a client given with a deal must be that deal's client."""
@@ -101,6 +118,7 @@ def build_task(*, actor: User, spec: dict[str, Any], deal=None, client=None, fie
     if kind not in TaskKind.values:
         raise DomainError(_("Unknown task type."), field=f"{field_prefix}kind")
     due_date = _parse_due(spec.get("due_date"), f"{field_prefix}due_date")
+    due_time = _parse_due_time(spec.get("due_time"), f"{field_prefix}due_time")
     assignee = spec.get("assignee")
     if keep_assignee is not None:
         assignee = keep_assignee
@@ -120,7 +138,7 @@ def build_task(*, actor: User, spec: dict[str, Any], deal=None, client=None, fie
     if client is not None and deal is not None and client.pk != deal.client_id:
         raise DomainError(_("The client is not the deal's client."), field=f"{field_prefix}client")
     task = Task(deal=deal, client=client if client is not None else (deal.client if deal else None),
-                assignee=assignee, kind=kind, title=title, due_date=due_date, due_time=spec.get("due_time") or None,
+                assignee=assignee, kind=kind, title=title, due_date=due_date, due_time=due_time,
                 created_by=actor, created_at=timezone.now())
     clean_or_raise(task, exclude=["deal", "client", "assignee", "created_by", "follow_up", "lost_reason",
                                   "completed_by"])

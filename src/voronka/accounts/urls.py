@@ -1,0 +1,12 @@
+"""The user's own account pages (outside the settings, which are for administrators)."""
+
+from django.urls import path
+
+from voronka.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("tokens/", views.api_tokens, name="api_tokens"),
+    path("tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
+]
