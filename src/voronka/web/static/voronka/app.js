@@ -38,6 +38,9 @@
       if (field) { field.value = chip.getAttribute("data-fill-value"); field.dispatchEvent(new Event("change", { bubbles: true })); }
     }
   });
+  document.addEventListener("focusin", function (e) {
+    if (e.target.matches && e.target.matches("input[data-select-on-focus]")) { e.target.select(); }
+  });
   // A timeline entry saved without an error: empty the form for the next one.
   document.addEventListener("htmx:afterRequest", function (e) {
     var form = e.detail.elt;
