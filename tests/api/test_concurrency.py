@@ -3,12 +3,10 @@ from the same version let exactly one through (the other is a 409 problem)."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 
+from tests.concurrency import race
 from tests.factories import make_deal
 from voronka.clients.models import Client
 from voronka.deals.models import StageTransition
@@ -21,35 +19,12 @@ pytestmark = [
 ]
 
 
-def _race(*jobs: Callable[[], object]) -> list[object]:
-    barrier = threading.Barrier(len(jobs))
-    results: list[object] = [None] * len(jobs)
-
-    def run(index: int, job: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = job()
-        except Exception as exc:  # asserted on by the test
-            results[index] = exc
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
-
-
 @pytest.mark.parametrize("round_", range(3))
 def test_the_same_idempotent_post_at_once_creates_one_client(world, api, round_):
     http = api(world.owner)
     body = {"name": f"ООО Гонка {round_}"}
     send = lambda: http.post("clients", body, headers={"Idempotency-Key": f"race-{round_}"})  # noqa: E731
-    responses = _race(send, send)
+    responses = race(send, send)
     statuses = sorted(r.status_code for r in responses)
     assert statuses in ([201, 201], [201, 409]), [r.content[:200] for r in responses]
     assert Client.objects.filter(name=body["name"]).count() == 1
@@ -62,7 +37,7 @@ def test_two_moves_from_the_same_version_let_one_through(world, api):
     qualified = world.pipeline.stages.get(slug="qualified")
     proposal = world.pipeline.stages.get(slug="proposal")
     first, second = api(world.owner), api(world.owner)
-    responses = _race(
+    responses = race(
         lambda: first.post(f"deals/{deal.pk}/move", {"stage": qualified.pk, "version": 1}),
         lambda: second.post(f"deals/{deal.pk}/move", {"stage": proposal.pk, "version": 1,
                                                       "values": {"amount": "10"}}),

@@ -7,13 +7,12 @@ Now it writes only the changed columns, on the version it saw (``StaleClient`` o
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from functools import partial
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 
+from tests.concurrency import race
 from tests.factories import make_client, make_deal
 from voronka.catalog.models import CustomFieldDefinition
 from voronka.clients.models import Client, ClientStatus
@@ -29,30 +28,6 @@ pytestmark = [
 ]
 
 TRIALS = 3
-
-
-def _race(*jobs: Callable[[], object]) -> list[object]:
-    """Run the jobs in threads released together by a barrier; each thread has its own connection."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[object] = [None] * len(jobs)
-
-    def run(index: int, job: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=20)
-            results[index] = job()
-        except Exception as exc:  # recorded and asserted on by the test
-            results[index] = exc
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a writer hung (deadlock?)"
-    return results
 
 
 def _edit_with_retry(actor, client_id: int, **change) -> int:
@@ -83,7 +58,7 @@ def test_twenty_concurrent_edits_of_different_fields_lose_nothing(world):
         jobs = [partial(_edit_with_retry, world.owner, client_id, **{f: v}) for f, v in columns.items()]
         jobs += [partial(_edit_with_retry, world.owner, client_id, custom={k: f"value {k}"}) for k in keys]
         assert len(jobs) == 20
-        results = _race(*jobs)
+        results = race(*jobs)
         assert all(isinstance(r, int) for r in results), results
         stored = Client.objects.get(pk=client_id)
         assert {f: getattr(stored, f) for f in columns} == columns
@@ -96,7 +71,7 @@ def test_concurrent_edits_without_retry_either_apply_or_are_a_conflict(world):
     copies = [Client.objects.get(pk=client.pk) for _ in range(5)]
     fields = ["website", "address", "requisites", "notes", "rating"]
     values = ["site.example", "Тверская 1", "КПП 1", "заметка", "B"]
-    results = _race(*[lambda c=c, f=f, v=v: update_client(actor=world.owner, client=c, **{f: v})
+    results = race(*[lambda c=c, f=f, v=v: update_client(actor=world.owner, client=c, **{f: v})
                       for c, f, v in zip(copies, fields, values, strict=True)])
     winners = [i for i, r in enumerate(results) if isinstance(r, Client)]
     assert all(isinstance(r, Client | StaleClient) for r in results), results
@@ -108,7 +83,7 @@ def test_concurrent_edits_without_retry_either_apply_or_are_a_conflict(world):
 def test_a_deal_won_while_the_client_is_edited_keeps_the_status_client(world):
     for _trial in range(TRIALS * 2):
         deal = make_deal(world.owner, world.pipeline)
-        results = _race(partial(_edit_with_retry, world.owner, deal.client_id, notes="Перезвонить в среду"),
+        results = race(partial(_edit_with_retry, world.owner, deal.client_id, notes="Перезвонить в среду"),
                         partial(_win, world.owner, deal.pk))
         assert isinstance(results[0], int) and isinstance(results[1], Deal), results
         stored = Client.objects.get(pk=deal.client_id)

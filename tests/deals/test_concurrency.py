@@ -6,13 +6,12 @@ the sequential version of these checks (stale copies) lives in test_transitions.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from functools import partial
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 
+from tests.concurrency import race
 from tests.dbstate import stage_of
 from tests.factories import make_deal, task_spec
 from voronka.activities.models import Task
@@ -31,30 +30,6 @@ pytestmark = [
 ROUNDS = 5
 
 
-def _race(*jobs: Callable[[], object]) -> list[object]:
-    """Run the jobs in threads released together; each thread has its own connection."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[object] = [None] * len(jobs)
-
-    def run(index: int, job: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = job()
-        except Exception as exc:  # recorded and asserted on by the test
-            results[index] = exc
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a mover hung (deadlock?)"
-    return results
-
-
 def test_two_concurrent_moves_from_the_same_version_let_exactly_one_win(world):
     qualified = stage_of(world.pipeline, "qualified")
     proposal = stage_of(world.pipeline, "proposal")
@@ -63,7 +38,7 @@ def test_two_concurrent_moves_from_the_same_version_let_exactly_one_win(world):
         copies = [Deal.objects.get(pk=deal.pk), Deal.objects.get(pk=deal.pk)]
         targets = [qualified, proposal]
 
-        results = _race(
+        results = race(
             partial(move_deal, actor=world.owner, deal=copies[0], stage=targets[0]),
             partial(move_deal, actor=world.owner, deal=copies[1], stage=targets[1], values={"amount": "100"}),
         )
@@ -103,7 +78,7 @@ def test_concurrent_movers_that_retry_on_conflict_never_lose_an_update(world):
             return done
         return job
 
-    results = _race(mover(qualified, proposal), mover(proposal, qualified))
+    results = race(mover(qualified, proposal), mover(proposal, qualified))
 
     assert results == [moves_per_thread, moves_per_thread], results
     stored = Deal.objects.get(pk=deal.pk)
@@ -118,7 +93,7 @@ def test_concurrent_result_completions_of_the_last_two_tasks_keep_an_open_task(w
         create_task(actor=world.owner, deal=deal, **task_spec(days=2))
         first, second = Task.objects.filter(deal=deal, status="open").order_by("pk")
 
-        results = _race(
+        results = race(
             partial(complete_task, actor=world.owner, task=first, outcome="result", comment="Созвонились"),
             partial(complete_task, actor=world.owner, task=second, outcome="result", comment="Отправили КП"),
         )
@@ -135,7 +110,7 @@ def test_a_cancel_racing_a_result_completion_keeps_an_open_task(world):
         create_task(actor=world.owner, deal=deal, **task_spec(days=2))
         first, second = Task.objects.filter(deal=deal, status="open").order_by("pk")
 
-        results = _race(
+        results = race(
             partial(complete_task, actor=world.owner, task=first, outcome="result", comment="Созвонились"),
             partial(cancel_task, actor=world.owner, task=second, comment="Не нужна"),
         )
