@@ -146,3 +146,24 @@ def test_the_change_history_opens_and_shows_the_edit(page, live_server, e2e_data
     expect(panel.locator("tr[data-entry]").first).to_be_visible()
     expect(panel).to_contain_text("Ромашка: новое название")
     screenshot(page, "deal-change-history")
+
+
+def test_new_task_from_the_deal_page_opens_creates_and_leaves_the_win_dialog_working(page, live_server, e2e_data):
+    from voronka.activities.models import Task
+
+    deal = e2e_data.deals[0]
+    before = Task.objects.filter(deal=deal).count()
+    login(page, live_server, "manager1")
+    page.goto(deal_url(live_server, deal))
+    page.locator("#deal-tasks button.btn-small, [hx-get*='/tasks/new/']").first.click()
+    dialog = page.locator("dialog.task-dialog")
+    expect(dialog).to_be_visible()
+    dialog.locator("[name=title]").fill("Позвонить ЛПР")
+    dialog.locator(".chip").first.click()  # a quick date (data attribute, no inline handler)
+    dialog.locator("button[type=submit]").click()
+    expect(page.locator("dialog")).to_have_count(0)
+    expect(page.locator("#modal-root")).to_have_count(1)  # the dialog root survives the swap
+    assert Task.objects.filter(deal=deal).count() == before + 1
+    page.get_by_role("button", name="✓ Выиграна").or_(page.locator("button.btn-ok")).first.click()
+    expect(page.locator("dialog.win-dialog")).to_be_visible()
+    screenshot(page, "deal-new-task-then-win")
