@@ -55,10 +55,8 @@ def deal(world):
     return make_deal(world.owner, world.pipeline)
 
 
-@pytest.mark.parametrize(("method", "path"), OPERATIONS)
+@pytest.mark.parametrize(("method", "path"), [op for op in OPERATIONS if "{" in op[1]])
 def test_malformed_ids_in_the_path(world, api, deal, method, path):
-    if "{" not in path:
-        pytest.skip("no path parameter")
     http = api(world.owner)
     with unchanged():
         for bad in BAD_IDS:
