@@ -2,6 +2,8 @@
 
 import time
 
+from django.conf import settings
+from django.shortcuts import redirect
 from django.utils import translation
 
 
@@ -31,8 +33,6 @@ class SessionIdleTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.conf import settings
-
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             now = int(time.time())
@@ -50,8 +50,6 @@ class TwoFactorRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.shortcuts import redirect
-
         from voronka.accounts.two_factor import has_two_factor, required_for
 
         user = getattr(request, "user", None)

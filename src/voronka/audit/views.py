@@ -6,6 +6,7 @@ import csv
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -34,7 +35,7 @@ def _label(obj, entry) -> str:
         return entry.action
     try:
         return str(obj._meta.get_field(entry.field).verbose_name).capitalize()
-    except Exception:  # a custom field key, a registry key: shown as stored
+    except FieldDoesNotExist:  # a custom field key, a registry key: shown as stored
         return entry.field
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -66,8 +67,6 @@ def _error_title(status: int) -> str:
 def client_ip(request: HttpRequest) -> str:
     """The client's address: ``REMOTE_ADDR``, or behind ``VORONKA_PROXY_COUNT`` trusted proxies the address
     the outermost of them saw (``X-Forwarded-For`` counted from the right, so a client cannot forge it)."""
-    from django.conf import settings
-
     remote = request.META.get("REMOTE_ADDR", "") or ""
     proxies = getattr(settings, "VORONKA_PROXY_COUNT", 0)
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
