@@ -1,0 +1,121 @@
+"""The access rule of every route: the authorization matrix refuses a route that has none.
+
+A new URL pattern or API operation fails ``test_every_route_has_an_access_rule`` until it is listed here, so
+nobody adds a page without deciding who may open it.
+
+- ``PUBLIC``: anyone, signed in or not (sign-in, health checks, the API's schema);
+- ``SIGNED_IN``: every signed-in user; what it shows is filtered by the user's scope;
+- ``SELF``: the user's own account (password, two-factor, language, tokens, sign-out): analysts may write it;
+- ``OBJECT``: a page of one deal, client or task (or a write on it): outside the user's scope it is a 404;
+- ``ADMIN``: settings; everybody but administrators is refused and writes nothing.
+"""
+
+from __future__ import annotations
+
+PUBLIC = "public"
+SIGNED_IN = "signed-in"
+SELF = "self"
+OBJECT = "object"
+ADMIN = "admin"
+
+PAGES: dict[str, str] = {
+    "healthz": PUBLIC,
+    "readyz": PUBLIC,
+    "web:login": PUBLIC,
+    "web:language": PUBLIC,
+    "web:home": PUBLIC,  # a redirect to My day, which asks for sign-in
+    "web:my_day": SIGNED_IN,
+    "web:search": SIGNED_IN,
+    "web:logout": SELF,
+    "web:password_change": SELF,
+    "web:two_factor": SELF,
+    "accounts:api_tokens": SELF,
+    "accounts:api_token_revoke": SELF,
+    "activities:list": SIGNED_IN,
+    "activities:create": SIGNED_IN,
+    "activities:timeline_add": SIGNED_IN,
+    "activities:complete": OBJECT,
+    "analytics:index": SIGNED_IN,
+    "analytics:report": SIGNED_IN,
+    "analytics:export": SIGNED_IN,
+    "plans:grid": SIGNED_IN,
+    "audit:client_changes": OBJECT,
+    "audit:deal_changes": OBJECT,
+    "clients:list": SIGNED_IN,
+    "clients:quick_add": SIGNED_IN,
+    "clients:detail": OBJECT,
+    "clients:edit": OBJECT,
+    "clients:contact_add": OBJECT,
+    "clients:qualification": OBJECT,
+    "clients:refuse": OBJECT,
+    "deals:list": SIGNED_IN,
+    "deals:board_default": SIGNED_IN,
+    "deals:board": SIGNED_IN,
+    "deals:board_column": SIGNED_IN,
+    "deals:bulk_reassign": SIGNED_IN,
+    "deals:detail": OBJECT,
+    "deals:field": OBJECT,
+    "deals:lines": OBJECT,
+    "deals:lose": OBJECT,
+    "deals:move": OBJECT,
+    "deals:pipeline_change": OBJECT,
+    "deals:reopen": OBJECT,
+    "deals:tasks": OBJECT,
+    "deals:timeline": OBJECT,
+    "deals:win": OBJECT,
+    **{name: ADMIN for name in (
+        "settings:audit", "settings:dictionaries", "settings:dictionary", "settings:dictionary_item",
+        "settings:dictionary_item_move", "settings:dictionary_item_toggle", "settings:dictionary_reorder",
+        "settings:field", "settings:field_create", "settings:fields", "settings:index", "settings:pipeline",
+        "settings:pipeline_create", "settings:pipeline_install", "settings:pipelines", "settings:question",
+        "settings:question_move", "settings:question_reorder", "settings:question_set",
+        "settings:question_set_edit", "settings:question_set_toggle", "settings:question_sets",
+        "settings:question_toggle", "settings:stage", "settings:stage_add", "settings:stage_archive",
+        "settings:stage_delete", "settings:stage_lint", "settings:stage_move", "settings:stage_reorder",
+        "settings:stage_unarchive", "settings:team", "settings:teams", "settings:user", "settings:user_create",
+        "settings:user_password", "settings:users",
+    )},
+}
+
+# API operations by method and path as the OpenAPI schema lists them. Operations with an object in the path
+# are OBJECT; lists and creates SIGNED_IN (filtered by scope; a create checks every object it is given).
+
+API_RULES: dict[str, str] = {
+    "GET /api/v1/clients": SIGNED_IN,
+    "POST /api/v1/clients": SIGNED_IN,
+    "GET /api/v1/clients/{client_id}": OBJECT,
+    "PATCH /api/v1/clients/{client_id}": OBJECT,
+    "GET /api/v1/clients/{client_id}/contacts": OBJECT,
+    "POST /api/v1/clients/{client_id}/contacts": OBJECT,
+    "GET /api/v1/clients/{client_id}/timeline": OBJECT,
+    "GET /api/v1/deals": SIGNED_IN,
+    "POST /api/v1/deals": SIGNED_IN,
+    "GET /api/v1/deals/fields": SIGNED_IN,
+    "GET /api/v1/deals/{deal_id}": OBJECT,
+    "PATCH /api/v1/deals/{deal_id}": OBJECT,
+    "POST /api/v1/deals/{deal_id}/move": OBJECT,
+    "POST /api/v1/deals/{deal_id}/win": OBJECT,
+    "POST /api/v1/deals/{deal_id}/lose": OBJECT,
+    "POST /api/v1/deals/{deal_id}/reopen": OBJECT,
+    "POST /api/v1/deals/{deal_id}/reassign": OBJECT,
+    "POST /api/v1/deals/{deal_id}/pipeline": OBJECT,
+    "GET /api/v1/deals/{deal_id}/timeline": OBJECT,
+    "GET /api/v1/tasks": SIGNED_IN,
+    "POST /api/v1/tasks": SIGNED_IN,
+    "GET /api/v1/tasks/{task_id}": OBJECT,
+    "PATCH /api/v1/tasks/{task_id}": OBJECT,
+    "POST /api/v1/tasks/{task_id}/complete": OBJECT,
+    "POST /api/v1/tasks/{task_id}/postpone": OBJECT,
+    "POST /api/v1/tasks/{task_id}/cancel": OBJECT,
+    "POST /api/v1/timeline": SIGNED_IN,
+    "GET /api/v1/pipelines": SIGNED_IN,
+    "GET /api/v1/pipelines/{pipeline_id}": SIGNED_IN,
+    "GET /api/v1/dictionaries": SIGNED_IN,
+    "GET /api/v1/dictionaries/{kind}": SIGNED_IN,
+    "GET /api/v1/users": SIGNED_IN,
+    "GET /api/v1/users/me": SELF,
+    "GET /api/v1/users/{user_id}": SIGNED_IN,
+    "GET /api/v1/teams": SIGNED_IN,
+    "GET /api/v1/reports": SIGNED_IN,
+    "GET /api/v1/reports/{name}": SIGNED_IN,
+}
