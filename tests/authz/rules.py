@@ -31,6 +31,8 @@ PAGES: dict[str, str] = {
     "web:two_factor": SELF,
     "accounts:api_tokens": SELF,
     "accounts:api_token_revoke": SELF,
+    "accounts:sessions": SELF,
+    "accounts:session_end": SELF,
     "activities:list": SIGNED_IN,
     "activities:create": SIGNED_IN,
     "activities:timeline_add": SIGNED_IN,
@@ -73,7 +75,7 @@ PAGES: dict[str, str] = {
         "settings:question_toggle", "settings:stage", "settings:stage_add", "settings:stage_archive",
         "settings:stage_delete", "settings:stage_lint", "settings:stage_move", "settings:stage_reorder",
         "settings:stage_unarchive", "settings:team", "settings:teams", "settings:user", "settings:user_create",
-        "settings:user_password", "settings:users",
+        "settings:user_password", "settings:user_deactivate", "settings:users",
     )},
 }
 

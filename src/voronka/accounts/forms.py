@@ -68,6 +68,20 @@ class PasswordResetForm(_PasswordPair):
         return {"password": self.cleaned_data["password"]}
 
 
+class DeactivateForm(forms.Form):
+    """Who takes over the work of a user being deactivated."""
+
+    deals_to = UserChoiceField(label=_("Open deals and tasks go to"), queryset=User.objects.none(), empty_label="—",
+                               error_messages={"required": _("Choose who takes the work over.")})
+    clients_to = UserChoiceField(label=_("Clients go to (empty: the same person)"), required=False,
+                                 queryset=User.objects.none(), empty_label="—")
+
+    def __init__(self, *args, users, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["deals_to"].queryset = users
+        self.fields["clients_to"].queryset = users
+
+
 class TeamForm(forms.Form):
     name = forms.CharField(label=_("Team name"), max_length=120)
     lead = UserChoiceField(label=_("Team lead"), required=False, queryset=User.objects.none(), empty_label="—")

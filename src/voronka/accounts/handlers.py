@@ -10,6 +10,7 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
 from voronka.accounts.middleware import SessionIdleTimeoutMiddleware
+from voronka.accounts.services import register_session
 from voronka.audit.services import record_sign_in_event
 from voronka.core.http import client_ip
 
@@ -23,6 +24,8 @@ def audit_sign_in(sender, request, user, **kwargs) -> None:
     record_sign_in_event(action="auth.signed_in", user=user, ip=_ip(request))
     if request is not None and hasattr(request, "session"):
         request.session[SessionIdleTimeoutMiddleware.KEY] = int(time.time())  # fresh: no refresh write soon
+        register_session(user=user, session_key=request.session.session_key, ip=_ip(request),
+                         user_agent=request.META.get("HTTP_USER_AGENT", ""))
 
 
 @receiver(user_login_failed, dispatch_uid="voronka.audit.sign_in_failed")

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.shortcuts import redirect
 from django.utils import translation
 
+from voronka.accounts.services import touch_session
+
 
 class UserLanguageMiddleware:
     def __init__(self, get_response):
@@ -38,6 +40,7 @@ class SessionIdleTimeoutMiddleware:
             now = int(time.time())
             if now - int(request.session.get(self.KEY, 0)) >= settings.SESSION_REFRESH_SECONDS:
                 request.session[self.KEY] = now  # modified: the middleware saves it with a fresh expiry
+                touch_session(session_key=request.session.session_key)
         return self.get_response(request)
 
 

@@ -165,3 +165,27 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class UserSession(models.Model):
+    """A browser a user is signed in with: listed on his Sessions page, signed out one by one or all at once.
+
+    The row goes with its session (``CASCADE``): sign-out, expiry purge and "sign out everywhere" delete the
+    session, and the listing follows. The session key itself is never shown or put in a URL.
+    """
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="sessions")
+    session = models.OneToOneField("sessions.Session", verbose_name=_("session"), on_delete=models.CASCADE,
+                                   related_name="+")
+    ip = models.CharField(_("IP address"), max_length=45, blank=True, default="")
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True, default="")
+    created_at = models.DateTimeField(_("signed in at"), auto_now_add=True)
+    last_seen_at = models.DateTimeField(_("last seen at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        ordering = ["-last_seen_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.ip}"

@@ -7,7 +7,7 @@ import hmac
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from voronka.accounts.models import ApiToken, Role, Scope, Team, User
+from voronka.accounts.models import ApiToken, Role, Scope, Team, User, UserSession
 from voronka.core.errors import NotFound
 from voronka.core.params import parse_id
 
@@ -68,6 +68,20 @@ def active_users(*, actor: User, include: int | None = None) -> QuerySet[User]:
 def list_api_tokens(*, actor: User) -> QuerySet[ApiToken]:
     """The actor's own tokens, newest first (active and revoked)."""
     return ApiToken.objects.filter(user=actor).order_by("revoked_at", "-created_at", "-id")
+
+
+def list_sessions(*, actor: User) -> list[UserSession]:
+    """The browsers the actor is signed in with, last seen first."""
+    return list(UserSession.objects.filter(user=actor).order_by("-last_seen_at", "-id"))
+
+
+def get_session_entry(*, actor: User, entry_id) -> UserSession:
+    """One of the actor's sessions (another user's is not found)."""
+    pk = parse_id(entry_id)
+    entry = UserSession.objects.filter(user=actor, pk=pk).first() if pk else None
+    if entry is None:
+        raise NotFound(_("Not found: %(field)s.") % {"field": "session"}, field="session")
+    return entry
 
 
 def get_api_token(*, actor: User, token_id) -> ApiToken:

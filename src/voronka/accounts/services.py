@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
+from django.apps import apps
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -12,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from voronka.accounts.models import ApiToken, IdempotencyKey, Role, Team, TokenScope, User
+from voronka.accounts.models import ApiToken, IdempotencyKey, Role, Team, TokenScope, User, UserSession
 from voronka.accounts.permissions import require_perm
 from voronka.audit.services import diff
 from voronka.core.errors import Conflict, DomainError, Forbidden, NotFound
@@ -145,6 +146,26 @@ def _keep_own_access(*, actor: User, user: User, role: str, is_active: bool) -> 
         raise DomainError(_("You cannot take away your own administrator role."), field="role")
 
 
+def open_work_of(user: User) -> dict[str, int]:
+    """What a deactivation must hand over: open deals, open tasks, clients he is responsible for."""
+    # accounts sits below deals, activities and clients (docs/architecture.md): models by the app registry.
+    return {
+        "deals": apps.get_model("deals", "Deal").objects.filter(owner=user, status="open").count(),
+        "tasks": apps.get_model("activities", "Task").objects.filter(assignee=user, status="open").count(),
+        "clients": apps.get_model("clients", "Client").objects.filter(responsible=user).count(),
+    }
+
+
+def _refuse_orphaned_work(user: User) -> None:
+    """Deactivating somebody with open work would leave deals and clients nobody can act on."""
+    work = open_work_of(user)
+    if any(work.values()):
+        raise DomainError(
+            _("%(user)s still has %(deals)s open deals, %(tasks)s open tasks and %(clients)s clients: use "
+              "“Deactivate and hand over” to give them to colleagues first.") % {"user": user, **work},
+            field="is_active")
+
+
 @transaction.atomic
 def create_user(*, actor: User, username: str, password: str, role: str = Role.MANAGER, team: Team | None = None,
                 first_name: str = "", last_name: str = "", email: str = "", language: str = "") -> User:
@@ -167,6 +188,8 @@ def update_user(*, actor: User, user: User, role: str, team: Team | None, is_act
     _person(user, "user")
     role = _check_role(role)
     _keep_own_access(actor=actor, user=user, role=role, is_active=bool(is_active))
+    if user.is_active and not is_active:
+        _refuse_orphaned_work(user)
     fields = ["first_name", "last_name", "email", "role", "team", "is_active"]
     before = {f: getattr(user, f) for f in fields}
     user.first_name = (first_name or "").strip()[:150]
@@ -177,6 +200,9 @@ def update_user(*, actor: User, user: User, role: str, team: Team | None, is_act
     user.is_active = bool(is_active)
     user.save(update_fields=fields)
     record_event(actor=actor, verb="user.updated", target=user, changes=diff(user, before, fields))
+    if before["is_active"] and not user.is_active:
+        end_sessions(actor=actor, user=user)
+        revoke_all_api_tokens(actor=actor, user=user)
     return user
 
 
@@ -211,12 +237,84 @@ def update_team(*, actor: User, team: Team, name: str, lead: User | None = None)
     return team
 
 
+# --- sessions ---------------------------------------------------------------------------------------------
+
+def register_session(*, user: User, session_key: str | None, ip: str = "", user_agent: str = "") -> UserSession | None:
+    """After a sign-in: list the browser on the user's Sessions page (``login()`` has saved the session)."""
+    from django.contrib.sessions.models import Session
+
+    if not session_key or not Session.objects.filter(pk=session_key).exists():
+        return None
+    entry, _created = UserSession.objects.update_or_create(
+        session_id=session_key, defaults={"user": user, "ip": (ip or "")[:45], "user_agent": (user_agent or "")[:300]})
+    return entry
+
+
+def touch_session(*, session_key: str | None, now: dt.datetime | None = None) -> None:
+    """The idle clock moved (at most once a minute): the listing shows when the browser was last seen."""
+    if session_key:
+        UserSession.objects.filter(session_id=session_key).update(last_seen_at=now or timezone.now())
+
+
+def _may_manage_access(actor: User, user: User) -> None:
+    if actor is None or user is None:
+        raise Forbidden(_("You must be signed in."))
+    if actor.pk != user.pk:
+        require_perm(actor, "configure")
+
+
+def _session_keys_of(user: User, *, now: dt.datetime) -> list[str]:
+    """Every live session of the user: the listed ones and, from before the listing existed, the rest."""
+    from django.contrib.sessions.models import Session
+
+    keys = set(UserSession.objects.filter(user=user).values_list("session_id", flat=True))
+    unlisted = Session.objects.filter(expire_date__gt=now).exclude(pk__in=UserSession.objects.values("session_id"))
+    for session in unlisted.iterator():
+        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+            keys.add(session.pk)
+    return sorted(keys)
+
+
+@transaction.atomic
+def end_sessions(*, actor: User, user: User, keep_session_key: str | None = None) -> int:
+    """Sign ``user`` out of every browser (but the one ``keep_session_key`` names); returns how many ended."""
+    from django.contrib.sessions.models import Session
+
+    _may_manage_access(actor, user)
+    keys = [k for k in _session_keys_of(user, now=timezone.now()) if k != keep_session_key]
+    if keys:
+        Session.objects.filter(pk__in=keys).delete()
+        record_event(actor=actor, verb="user.sessions_ended", target=user, data={"count": len(keys)})
+    return len(keys)
+
+
+@transaction.atomic
+def end_session(*, actor: User, entry: UserSession) -> None:
+    """Sign one of the actor's own browsers out."""
+    from django.contrib.sessions.models import Session
+
+    if actor is None or entry.user_id != actor.pk:
+        raise NotFound(_("Not found: %(field)s.") % {"field": "session"}, field="session")
+    Session.objects.filter(pk=entry.session_id).delete()
+    record_event(actor=actor, verb="user.sessions_ended", target=actor, data={"count": 1})
+
+
+@transaction.atomic
+def revoke_all_api_tokens(*, actor: User, user: User) -> int:
+    """Revoke every active token of ``user`` (deactivation, or the user himself)."""
+    _may_manage_access(actor, user)
+    revoked = ApiToken.objects.filter(user=user, revoked_at=None).update(revoked_at=timezone.now())
+    if revoked:
+        record_event(actor=actor, verb="user.tokens_revoked", target=user, data={"count": revoked})
+    return revoked
+
+
 def purge_expired_sessions(*, now: dt.datetime) -> int:
     """Delete the sessions expired at ``now`` (idle or signed out long ago); returns how many went."""
     from django.contrib.sessions.models import Session
 
-    deleted, _by_model = Session.objects.filter(expire_date__lt=now).delete()
-    return deleted
+    _deleted, by_model = Session.objects.filter(expire_date__lt=now).delete()  # their listings go with them
+    return by_model.get("sessions.Session", 0)
 
 
 # --- personal API tokens ----------------------------------------------------------------------------------

@@ -7,16 +7,20 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from voronka.accounts.forms import PasswordResetForm, TeamForm, UserCreateForm, UserEditForm
+from voronka.accounts.forms import DeactivateForm, PasswordResetForm, TeamForm, UserCreateForm, UserEditForm
 from voronka.accounts.models import TokenScope
 from voronka.accounts.selectors import (
     active_users,
+    assignable_users,
     get_api_token,
+    get_session_entry,
     get_team,
     get_user_for_settings,
     list_api_tokens,
+    list_sessions,
     list_teams,
     list_teams_for_settings,
     list_users_for_settings,
@@ -25,6 +29,9 @@ from voronka.accounts.services import (
     create_api_token,
     create_team,
     create_user,
+    end_session,
+    end_sessions,
+    open_work_of,
     reset_user_password,
     revoke_api_token,
     update_team,
@@ -33,6 +40,7 @@ from voronka.accounts.services import (
 from voronka.core.errors import DomainError
 from voronka.core.forms import apply_domain_error
 from voronka.core.http import get_or_404
+from voronka.deals.services import deactivate_user
 from voronka.web.settings_ui import done, form_response
 
 # --- users ------------------------------------------------------------------------------------------------
@@ -83,6 +91,32 @@ def user_edit(request, pk):
     return form_response(request, form=form, title=_("User %(username)s") % {"username": user.username},
                          action=reverse("settings:user", args=[user.pk]), cancel_url=reverse("settings:users"),
                          section="users", extra_template="accounts/_user_links.html", extra={"subject": user},
+                         status=400 if form.is_bound else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def user_deactivate(request, pk):
+    """Deactivate a user and hand his open deals, tasks and clients over: a preview, then one step."""
+    user = get_or_404(get_user_for_settings, actor=request.user, user_id=pk)
+    users = assignable_users(actor=request.user).exclude(pk=user.pk)
+    if request.method == "POST":
+        form = DeactivateForm(request.POST, users=users)
+        if form.is_valid():
+            try:
+                moved = deactivate_user(actor=request.user, user=user, **form.cleaned_data)
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                return done(request, reverse("settings:users"),
+                            _("“%(name)s” deactivated: %(deals)s deals, %(tasks)s tasks and %(clients)s clients "
+                              "handed over; sessions ended, API tokens revoked.") % {"name": user, **moved})
+    else:
+        form = DeactivateForm(users=users)
+    return form_response(request, form=form, title=_("Deactivate %(username)s") % {"username": user.username},
+                         action=reverse("settings:user_deactivate", args=[user.pk]),
+                         cancel_url=reverse("settings:user", args=[user.pk]), section="users",
+                         submit_label=_("Deactivate and hand over"), extra_template="accounts/_handover.html",
+                         extra={"subject": user, "work": open_work_of(user)},
                          status=400 if form.is_bound else 200)
 
 
@@ -181,3 +215,28 @@ def api_token_revoke(request, pk: int):
     revoke_api_token(actor=request.user, token=token)
     messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
     return redirect("accounts:api_tokens")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sessions(request):
+    """The browsers the user is signed in with; a POST signs out all the others."""
+    if request.method == "POST":
+        count = end_sessions(actor=request.user, user=request.user, keep_session_key=request.session.session_key)
+        messages.success(request, ngettext("Signed out of %(n)s other browser.", "Signed out of %(n)s other browsers.",
+                                           count) % {"n": count})
+        return redirect("accounts:sessions")
+    return render(request, "accounts/sessions.html", {"sessions": list_sessions(actor=request.user),
+                                                      "current": request.session.session_key})
+
+
+@login_required
+@require_POST
+def session_end(request, pk: int):
+    entry = get_or_404(get_session_entry, actor=request.user, entry_id=pk)
+    current = entry.session_id == request.session.session_key
+    end_session(actor=request.user, entry=entry)
+    if current:
+        return redirect("web:login")
+    messages.success(request, _("That browser is signed out."))
+    return redirect("accounts:sessions")

@@ -172,6 +172,19 @@ def reassign_open_tasks(*, deal, from_user: User | None, to_user: User) -> int:
     return qs.update(assignee=to_user)
 
 
+def hand_over_open_tasks(*, actor: User, from_user: User, to_user: User) -> int:
+    """Give every open task still assigned to ``from_user`` to ``to_user`` (a deactivation hand-over).
+
+    The caller has checked both people; each task's change is audited.
+    """
+    tasks = list(Task.objects.select_for_update().filter(assignee=from_user, status=TaskStatus.OPEN).order_by("pk"))
+    for task in tasks:
+        task.assignee = to_user
+        task.save(update_fields=["assignee"])
+        record_event(actor=actor, verb="task.reassigned", target=task, changes={"assignee": (from_user, to_user)})
+    return len(tasks)
+
+
 def _lock_deal_of(task: Task) -> None:
     """Lock the task's deal row before the task (``SELECT ... FOR UPDATE``), as the deal services do.
 

@@ -18,10 +18,12 @@ from django.utils.translation import gettext as _
 
 from voronka.accounts.models import User
 from voronka.accounts.permissions import require_assignable, require_perm, require_visible
+from voronka.accounts.services import open_work_of, update_user
 from voronka.activities.models import ActivityKind
 from voronka.activities.services import (
     build_task,
     cancel_open_tasks,
+    hand_over_open_tasks,
     log_activity,
     reassign_open_tasks,
 )
@@ -617,3 +619,43 @@ def refuse_client_with_deals(*, actor: User, client: Client, reason: LostReason 
             lose_deal(actor=actor, deal=deal, reason=reason, comment=comment)
     client.refresh_from_db()
     return refuse_client(actor=actor, client=client, reason=reason, comment=comment, open_deals="keep")
+
+
+# --- deactivation hand-over ---------------------------------------------------------------------------------
+
+@transaction.atomic
+def deactivate_user(*, actor: User, user: User, deals_to: User | None, clients_to: User | None = None
+                    ) -> dict[str, int]:
+    """Deactivate ``user`` and hand his work over in one step, all or nothing.
+
+    His open deals (with their open tasks) and any other open task go to ``deals_to``; the clients he is
+    responsible for go to ``clients_to`` (default: ``deals_to``). Then the account is deactivated, which ends
+    his sessions and revokes his API tokens. Closed deals stay his: they are history.
+    """
+    require_perm(actor, "configure")
+    if user is None or getattr(user, "is_system", False):
+        raise DomainError(_("Choose a user."), field="user")
+    if user.pk == actor.pk:
+        raise DomainError(_("You cannot deactivate your own account."), field="user")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.is_active:
+        raise DomainError(_("This user is already deactivated."), field="user")
+    clients_to = clients_to or deals_to
+    for recipient, field in ((deals_to, "deals_to"), (clients_to, "clients_to")):
+        if recipient is None:
+            raise DomainError(_("Choose who takes the work over."), field=field)
+        if recipient.pk == user.pk:
+            raise DomainError(_("Choose another person than the one deactivated."), field=field)
+        require_assignable(actor, recipient, field=field)
+    deals = list(Deal.objects.select_for_update().filter(owner=user, status=DealStatus.OPEN)
+                 .select_related("owner").order_by("pk"))
+    tasks = open_work_of(user)["tasks"]
+    for deal in deals:
+        reassign_deal(actor=actor, deal=deal, owner=deals_to)
+    hand_over_open_tasks(actor=actor, from_user=user, to_user=deals_to)
+    clients = list(Client.objects.filter(responsible=user).order_by("pk"))
+    for client in clients:
+        update_client(actor=actor, client=client, responsible=clients_to)
+    update_user(actor=actor, user=user, role=user.role, team=user.team, is_active=False,
+                first_name=user.first_name, last_name=user.last_name, email=user.email)
+    return {"deals": len(deals), "tasks": tasks, "clients": len(clients)}
