@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client as HttpClient
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import timezone
 
 from tests.authz import rules
@@ -404,3 +404,39 @@ def test_api_matrix(world, objects, role):
                     failures.append(f"{where} changed the other team's records")
     _report(failures)
     assert requests > 40
+
+
+# -- read-only roles ----------------------------------------------------------------------------------
+
+POST_TARGETS = re.compile(r'<form[^>]*method="post"[^>]*action="([^"]+)"|<form[^>]*action="([^"]+)"[^>]*method="post"'
+                          r'|hx-post="([^"]+)"')
+LINKS = re.compile(r'(?:href|hx-get)="(/[^"#?]*)')
+
+
+def test_read_only_roles_see_no_write_controls(world, objects):
+    """The analyst is shown no form that writes (his own account aside) and no link to a write dialog; the
+    write dialogs themselves answer 403 to him."""
+    http = HttpClient()
+    http.force_login(world.analyst)
+    refused: set[str] = set()
+    pages: dict[str, str] = {}
+    for name, params in _page_routes():
+        if rules.PAGES[name] not in (rules.SIGNED_IN, rules.OBJECT):
+            continue
+        url = reverse(name, kwargs=_route_kwargs(name, params, world, objects, foreign=False))
+        response = http.get(url)
+        if response.status_code == 403:
+            refused.add(url)
+        elif response.status_code == 200 and not getattr(response, "streaming", False):
+            pages[name] = response.content.decode()
+    problems = []
+    for name, html in pages.items():
+        for match in POST_TARGETS.finditer(html):
+            target = next(group for group in match.groups() if group)
+            route = resolve(target.split("?")[0])
+            if rules.PAGES.get(route.view_name) not in (rules.SELF, rules.PUBLIC):
+                problems.append(f"{name} shows the analyst a form posting to {target}")
+        problems += [f"{name} links the analyst to {link}" for link in LINKS.findall(html) if link in refused]
+    assert problems == []
+    assert len(refused) >= 15  # the edit dialogs, the task dialogs, quick add, bulk reassign
+    assert len(pages) >= 12

@@ -1,13 +1,14 @@
 from django.urls import path
 
 from voronka.activities import views
+from voronka.core.http import writers_only
 from voronka.web.views import tasks_redirect
 
 app_name = "activities"
 
 urlpatterns = [
     path("tasks/", tasks_redirect, name="list"),
-    path("tasks/new/", views.create, name="create"),
-    path("tasks/<int:task_id>/complete/", views.complete, name="complete"),
-    path("timeline/add/", views.timeline_add, name="timeline_add"),
+    path("tasks/new/", writers_only(views.create), name="create"),
+    path("tasks/<int:task_id>/complete/", writers_only(views.complete), name="complete"),
+    path("timeline/add/", writers_only(views.timeline_add), name="timeline_add"),
 ]

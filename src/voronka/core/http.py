@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 from http import HTTPStatus
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -17,6 +19,19 @@ T = TypeVar("T")
 
 API_PREFIX = "/api/"
 MESSAGE_TARGET = "#modal-root"  # where htmx shows an error (base.html), whatever the request targeted
+
+
+def writers_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A page that only writes (an edit dialog, a form): read-only users get a 403 instead of a form that every
+    POST would refuse. ``?display=1`` (an inline field's read-only view) stays open to them."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if getattr(request.user, "is_read_only", False) and not (request.method == "GET" and "display" in request.GET):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def get_or_404(selector: Callable[..., T], /, **kwargs: Any) -> T:
