@@ -299,6 +299,8 @@ VORONKA_DIP_THRESHOLD_PCT = env_int("VORONKA_DIP_THRESHOLD_PCT", 30)
 # API: requests per minute per token (or signed-in user); 0 switches the limit off. Use a shared cache
 # (CACHE_URL=redis://...) with several processes, else each process counts on its own.
 VORONKA_API_RATE_PER_MINUTE = env_int("VORONKA_API_RATE_PER_MINUTE", 600)
+# Exact-match lookups that name a colleague's client (search, quick add): per user and hour; 0 = no limit.
+VORONKA_FOREIGN_LOOKUPS_PER_HOUR = env_int("VORONKA_FOREIGN_LOOKUPS_PER_HOUR", 100)
 VORONKA_API_PAGE_MAX = 200
 
 LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "plain")

@@ -216,3 +216,21 @@ def test_an_analyst_cannot_add_a_lead(client, world):
     response = client.post(URL, lead_data(world))
     assert response.status_code == 403
     assert counts() == before
+
+
+def test_quick_add_disclosure_is_audited_and_limited(client, world, settings):
+    from django.core.cache import cache
+
+    from voronka.audit.models import AuditEntry
+
+    cache.clear()
+    settings.VORONKA_FOREIGN_LOOKUPS_PER_HOUR = 1
+    other = make_client(world.outsider, name="ООО Чужая", phone="+79161234567")
+    client.force_login(world.owner)
+    first = client.post(URL, lead_data(world, phone="+7 916 123 45 67")).content.decode()
+    assert "ООО Чужая" in first
+    assert AuditEntry.objects.filter(action="client.disclosed", object_id=str(other.pk), new="quick_add").count() == 1
+    second = client.post(URL, lead_data(world, phone="+7 916 123 45 67")).content.decode()
+    assert "ООО Чужая" not in second and "lookup-withheld" in second
+    assert not Deal.objects.exists()  # still refused as a duplicate: the limit hides the name, not the rule
+    cache.clear()

@@ -161,3 +161,28 @@ def test_query_count_does_not_grow_with_results(client, world, q):
     assert len(response.context["results"].clients) == 10
     assert len(large) == len(small), [x["sql"] for x in large.captured_queries]
     assert len(large) <= 7
+
+
+def test_naming_a_colleagues_client_is_audited_and_limited_per_hour(client, world, data, settings):
+    """The exact-match disclosure stays (nobody must duplicate a colleague's client), but each one is audited
+    and a user who keeps trying numbers is stopped after the hourly limit."""
+    from django.core.cache import cache
+
+    from voronka.audit.models import AuditEntry
+
+    cache.clear()
+    settings.VORONKA_FOREIGN_LOOKUPS_PER_HOUR = 3
+    client.force_login(world.owner)
+    for _ in range(3):
+        results, html = search(client, "hello@vector.ru")
+        assert names(results.elsewhere) == ["АО Вектор"]
+        assert "7709876543" not in html  # no more than the name and the responsible manager
+    entries = AuditEntry.objects.filter(action="client.disclosed", object_id=str(data[1].pk), actor=world.owner)
+    assert entries.count() == 3 and set(entries.values_list("new", flat=True)) == {"search"}
+    results, html = search(client, "hello@vector.ru")
+    assert results.elsewhere == [] and "АО Вектор" not in html
+    assert 'data-testid="lookups-withheld"' in html
+    assert AuditEntry.objects.filter(action="client.disclosed").count() == 3
+    results, _html = search(client, "ромашка")  # his own records are never limited
+    assert names(results.clients) == ["ООО Ромашка"]
+    cache.clear()

@@ -7,10 +7,8 @@ only read (403 on a write); every token has a request budget per minute (429 wit
 from __future__ import annotations
 
 import logging
-import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError
@@ -19,6 +17,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from voronka.accounts.selectors import find_api_token
 from voronka.accounts.services import mark_token_used
 from voronka.core.errors import DomainError, Forbidden
+from voronka.core.ratelimit import count_hit
 
 logger = logging.getLogger(__name__)
 
@@ -39,19 +38,9 @@ def _check_rate(request: HttpRequest, bucket: str) -> None:
     limit = settings.VORONKA_API_RATE_PER_MINUTE
     if limit <= 0:
         return
-    now = time.time()
-    window = int(now // 60)
-    key = f"api-rate:{bucket}:{window}"
-    if cache.add(key, 1, timeout=120):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=120)
-            count = 1
+    count, left = count_hit(f"api:{bucket}", window_seconds=60)
     if count > limit:
-        raise RateLimited(retry_after=max(1, int((window + 1) * 60 - now) + 1))
+        raise RateLimited(retry_after=max(1, int(left) + 1))
 
 
 def _require_write_scope(request: HttpRequest, token) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -12,13 +13,14 @@ from django.utils.translation import gettext as _
 
 from voronka.accounts.models import User
 from voronka.accounts.permissions import require_assignable, require_perm
-from voronka.audit.services import diff
+from voronka.audit.services import diff, record_audit
 from voronka.catalog.models import LostReason
 from voronka.catalog.services import clean_custom_values
 from voronka.clients.models import Client, ClientStatus, Contact, QualificationAnswer, Question, QuestionSet
 from voronka.clients.normalize import normalize_email, normalize_inn, normalize_name, normalize_phone
 from voronka.clients.selectors import find_duplicates, find_question, normalized_question_text
 from voronka.core.errors import Conflict, DomainError
+from voronka.core.ratelimit import count_hit
 from voronka.core.validation import (
     ANSWER_MAX,
     COMMENT_MAX,
@@ -52,10 +54,31 @@ class DuplicateClient(Conflict):
     default_code = "duplicate"
 
     def __init__(self, duplicates: list[Client]) -> None:
-        names = ", ".join(f"{c.name} (#{c.pk}, {c.responsible})" for c in duplicates)
+        names = ", ".join(f"{c.name} ({c.responsible})" for c in duplicates)  # no more than name and manager
         super().__init__(_("A client with the same phone, email, INN or name already exists: %(names)s.")
                          % {"names": names}, field="name")
         self.duplicates = duplicates
+
+
+def disclose_matches(*, actor: User, clients: list[Client], via: str) -> tuple[list[Client], bool]:
+    """Clients outside the actor's scope that match his lookup exactly (phone, email, INN, name).
+
+    They are named to him, with their responsible manager only, so that nobody duplicates a colleague's
+    client; each disclosure is audited (``client.disclosed``, ``via`` the search or quick add), and the
+    lookups that disclose are limited per user and hour (``VORONKA_FOREIGN_LOOKUPS_PER_HOUR``), so the
+    base cannot be harvested by trying numbers. Returns the clients to name, and whether the limit withheld
+    them.
+    """
+    if not clients or actor is None:
+        return [], False
+    limit = settings.VORONKA_FOREIGN_LOOKUPS_PER_HOUR
+    if limit > 0:
+        count, _left = count_hit(f"disclose:{actor.pk}", window_seconds=3600)
+        if count > limit:
+            return [], True
+    for client in clients:
+        record_audit(actor=actor, action="client.disclosed", obj=client, changes={"via": ("", via)})
+    return clients, False
 
 
 def _normalized(fields: dict[str, Any]) -> dict[str, Any]:

@@ -52,6 +52,7 @@ from voronka.clients.services import (
     add_question,
     answer_questions,
     create_question_set,
+    disclose_matches,
     move_question,
     reorder_questions,
     update_client,
@@ -292,7 +293,12 @@ def quick_add(request):
                                        existing_client=existing)
                 except DuplicateClient as exc:
                     visible = visible_client_ids(actor=request.user, ids=[c.pk for c in exc.duplicates])
-                    duplicates = [{"client": c, "visible": c.pk in visible} for c in exc.duplicates]
+                    named, _withheld = disclose_matches(
+                        actor=request.user, clients=[c for c in exc.duplicates if c.pk not in visible],
+                        via="quick_add")
+                    named_ids = {c.pk for c in named}
+                    duplicates = [{"client": c, "visible": c.pk in visible, "named": c.pk in named_ids}
+                                  for c in exc.duplicates]
                 except MissingFields as exc:
                     form.add_error(None, exc.message)
                     for key in exc.fields:

@@ -18,6 +18,7 @@ from voronka.accounts.models import Scope
 from voronka.accounts.selectors import assignable_users
 from voronka.accounts.services import set_user_language
 from voronka.activities.selectors import my_day as my_day_selector
+from voronka.clients.services import disclose_matches
 from voronka.core.errors import DomainError
 from voronka.core.params import parse_id
 from voronka.core.urls import is_safe_path, safe_next
@@ -118,7 +119,8 @@ def search(request):
     named (without a link) so nobody creates a duplicate of a colleague's client."""
     text = request.GET.get("q", "")
     results = global_search(actor=request.user, text=text)
-    context = {"results": results, "q": results.text, "min_length": SEARCH_MIN_LENGTH,
+    results.elsewhere, withheld = disclose_matches(actor=request.user, clients=results.elsewhere, via="search")
+    context = {"results": results, "withheld": withheld, "q": results.text, "min_length": SEARCH_MIN_LENGTH,
                "too_short": 0 < len(results.text) < SEARCH_MIN_LENGTH}
     if request.htmx and request.htmx.target == "search-dropdown":
         return render(request, "web/_search_dropdown.html", context)
