@@ -47,3 +47,17 @@ def outsider(world):
 @pytest.fixture
 def pipeline(world):
     return world.pipeline
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real local SMTP server; Django's mail goes to it for the test."""
+    from tests.support.smtp import SmtpServer
+
+    with SmtpServer() as server:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = server.port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        yield server

@@ -69,7 +69,7 @@ def _kwargs(name: str, params: list[str], world, objects) -> dict:
     pipeline_routes = ("settings:pipeline", "settings:stage_add", "settings:stage_reorder")
     values = {"deal_id": deal.pk, "client_id": deal.client_id, "task_id": objects["task"].pk,
               "stage_id": deal.stage_id, "slug": world.pipeline.slug, "kind": "sources", "key": "title",
-              "name": "funnel", "pipeline_id": world.pipeline.pk, "user_id": world.owner.pk,
+              "name": "funnel", "pipeline_id": world.pipeline.pk, "user_id": world.owner.pk, "uidb64": "MQ", "token": "set-password",
               "pk": by_route.get(name, world.pipeline.pk if name in pipeline_routes
                                  else world.source.pk if "dictionary" in name else deal.stage_id)}
     return {p: values[p] for p in params}

@@ -234,8 +234,19 @@ TASKS = {
     }
 }
 
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Mail (password reset; later notifications): SMTP when EMAIL_HOST is set, else printed to the console.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+                        else "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "voronka@localhost")
+PASSWORD_RESET_TIMEOUT = env_int("VORONKA_PASSWORD_RESET_HOURS", 2) * 3600
+VORONKA_PASSWORD_RESETS_PER_HOUR = env_int("VORONKA_PASSWORD_RESETS_PER_HOUR", 10)  # per IP address
 
 SESSION_COOKIE_HTTPONLY = True
 # Idle timeout: a session ends after this long without a request (accounts.middleware); `voronka tick` purges.

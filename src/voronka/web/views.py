@@ -3,6 +3,7 @@ service or selector, render)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -16,11 +17,14 @@ from django_otp import login as otp_login
 from voronka.accounts.forms import SignInForm
 from voronka.accounts.models import Scope
 from voronka.accounts.selectors import assignable_users
-from voronka.accounts.services import set_user_language
+from voronka.accounts.services import end_sessions, set_user_language
 from voronka.activities.selectors import my_day as my_day_selector
+from voronka.audit.services import record_sign_in_event
 from voronka.clients.services import disclose_matches
 from voronka.core.errors import DomainError
+from voronka.core.http import client_ip
 from voronka.core.params import parse_id
+from voronka.core.ratelimit import count_hit
 from voronka.core.urls import is_safe_path, safe_next
 from voronka.deals.selectors import SEARCH_MIN_LENGTH, global_search
 
@@ -61,6 +65,47 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
+class PasswordResetView(auth_views.PasswordResetView):
+    """"Forgot your password?": a link by email to the active user with that address.
+
+    The answer is the same whether or not the address is known (nothing to enumerate), and requests are
+    limited per IP address and hour (``VORONKA_PASSWORD_RESETS_PER_HOUR``); each one is audited.
+    """
+
+    template_name = "web/password_reset.html"
+    email_template_name = "web/password_reset_email.txt"
+    subject_template_name = "web/password_reset_subject.txt"
+    success_url = reverse_lazy("web:password_reset_done")
+
+    def form_valid(self, form):
+        ip = client_ip(self.request)
+        limit = settings.VORONKA_PASSWORD_RESETS_PER_HOUR
+        if limit > 0 and count_hit(f"password-reset:{ip}", window_seconds=3600)[0] > limit:
+            form.add_error(None, _("Too many reset requests from your address. Try again in an hour."))
+            return self.form_invalid(form)
+        record_sign_in_event(action="auth.password_reset_requested", username=form.cleaned_data["email"][:64], ip=ip)
+        return super().form_valid(form)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "web/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The link from the email: a new password (the validators apply); every session of the user ends."""
+
+    template_name = "web/password_reset_confirm.html"
+    success_url = reverse_lazy("web:login")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user = form.user
+        end_sessions(actor=user, user=user)
+        record_sign_in_event(action="auth.password_reset_done", user=user, ip=client_ip(self.request))
+        messages.success(self.request, _("Your password has been set. Sign in with it."))
+        return response
+
+
 @require_POST
 def set_language(request):
     """Switch the UI language: stored on the user, or in a cookie before sign-in."""
@@ -75,8 +120,6 @@ def set_language(request):
         except DomainError:
             return response
     translation.activate(language)
-    from django.conf import settings
-
     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
     return response
 
