@@ -16,7 +16,7 @@ class _Inbox:
         self.messages: list[Message] = []
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_DATA(self, server, session, envelope):
         with self.lock:
             self.messages.append(email.message_from_bytes(envelope.original_content or envelope.content))
         return "250 OK"
