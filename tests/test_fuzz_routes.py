@@ -65,7 +65,7 @@ def objects(world):
 def _kwargs(name: str, params: list[str], world, objects) -> dict:
     deal = objects["deal"]
     by_route = {"settings:field": objects["definition"].pk, "settings:user": world.owner.pk,
-                "settings:user_password": world.owner.pk, "settings:user_deactivate": world.owner.pk, "settings:team": world.team.pk}
+                "settings:user_password": world.owner.pk, "settings:user_deactivate": world.owner.pk, "settings:user_pipelines": world.owner.pk, "settings:team": world.team.pk}
     pipeline_routes = ("settings:pipeline", "settings:stage_add", "settings:stage_reorder")
     values = {"deal_id": deal.pk, "client_id": deal.client_id, "task_id": objects["task"].pk,
               "stage_id": deal.stage_id, "slug": world.pipeline.slug, "kind": "sources", "key": "title",

@@ -78,7 +78,7 @@ PAGES: dict[str, str] = {
         "settings:question_toggle", "settings:stage", "settings:stage_add", "settings:stage_archive",
         "settings:stage_delete", "settings:stage_lint", "settings:stage_move", "settings:stage_reorder",
         "settings:stage_unarchive", "settings:team", "settings:teams", "settings:user", "settings:user_create",
-        "settings:user_password", "settings:user_deactivate", "settings:users",
+        "settings:user_password", "settings:user_deactivate", "settings:user_pipelines", "settings:users",
     )},
 }
 

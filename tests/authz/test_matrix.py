@@ -127,7 +127,7 @@ def _route_kwargs(name: str, params: list[str], world, objects: Objects, *, fore
     deal = objects.foreign_deal if foreign else objects.mine_deal
     task = objects.foreign_task if foreign else objects.mine_task
     by_route = {"settings:field": objects.definition.pk, "settings:user": world.owner.pk,
-                "settings:user_password": world.owner.pk, "settings:user_deactivate": world.owner.pk, "settings:team": world.team.pk,
+                "settings:user_password": world.owner.pk, "settings:user_deactivate": world.owner.pk, "settings:user_pipelines": world.owner.pk, "settings:team": world.team.pk,
                 "accounts:api_token_revoke": objects.foreign_token.pk}
     pipeline_routes = ("settings:pipeline", "settings:stage_add", "settings:stage_reorder")
     values = {"deal_id": deal.pk, "client_id": deal.client_id, "task_id": task.pk, "stage_id": deal.stage_id,

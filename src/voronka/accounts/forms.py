@@ -82,6 +82,16 @@ class DeactivateForm(forms.Form):
         self.fields["clients_to"].queryset = users
 
 
+class PipelineAccessForm(forms.Form):
+    pipelines = forms.ModelMultipleChoiceField(
+        label=_("Pipelines he may work in"), required=False, queryset=None, widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every pipeline. Boards, lists, search, reports and the API follow this."))
+
+    def __init__(self, *args, pipelines, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pipelines"].queryset = pipelines
+
+
 class TeamForm(forms.Form):
     name = forms.CharField(label=_("Team name"), max_length=120)
     lead = UserChoiceField(label=_("Team lead"), required=False, queryset=User.objects.none(), empty_label="—")

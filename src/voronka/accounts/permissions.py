@@ -63,15 +63,59 @@ def _client_q(actor: User, prefix: str = "") -> Q:
         Exists(_open_deals_of_actor(actor).filter(client_id=OuterRef(pk))))
 
 
+def allowed_pipeline_ids(actor: User) -> frozenset[int] | None:
+    """The pipelines the actor is limited to, or ``None`` for every pipeline (read once per user object)."""
+    if actor is None or actor.is_superuser or getattr(actor, "is_system", False) or actor.pk is None:
+        return None
+    cached = getattr(actor, "_allowed_pipelines", False)
+    if cached is False:
+        # accounts sits below pipelines (docs/architecture.md): the model is named through the app registry.
+        ids = apps.get_model("pipelines", "PipelineAccess").objects.filter(user_id=actor.pk).values_list(
+            "pipeline_id", flat=True)
+        cached = frozenset(ids) or None
+        actor._allowed_pipelines = cached
+    return cached
+
+
+def forget_pipeline_access(actor: User) -> None:
+    """Drop the per-object memo after the actor's pipeline access changed."""
+    actor.__dict__.pop("_allowed_pipelines", None)
+
+
+# The path from a model to the pipeline that limits it; a task without a deal is not limited.
+PIPELINE_PATHS: dict[str, str] = {"deals.Deal": "pipeline_id", "activities.Task": "deal__pipeline_id"}
+
+
+def pipeline_q(actor: User, model_label: str) -> Q:
+    allowed = allowed_pipeline_ids(actor)
+    path = PIPELINE_PATHS.get(model_label)
+    if allowed is None or path is None:
+        return Q()
+    q = Q(**{f"{path}__in": sorted(allowed)})
+    return q | Q(deal__isnull=True) if model_label == "activities.Task" else q
+
+
+def pipeline_allowed(actor: User, pipeline_id: int | None) -> bool:
+    allowed = allowed_pipeline_ids(actor)
+    return allowed is None or pipeline_id is None or pipeline_id in allowed
+
+
+def require_pipeline(actor: User, pipeline, *, field: str = "pipeline") -> None:
+    """A deal may be created in or moved to only a pipeline the actor may work in (else: not found)."""
+    if pipeline is not None and not pipeline_allowed(actor, getattr(pipeline, "pk", pipeline)):
+        raise NotFound(_("Not found: %(field)s.") % {"field": field}, field=field)
+
+
 def scope_q(actor: User, model_label: str) -> Q:
     """A filter that keeps only the rows of ``model_label`` the actor may see."""
+    pipelines = pipeline_q(actor, model_label)
     if actor.scope == Scope.ALL:
-        return Q()
+        return pipelines
     if model_label == "clients.Client":
         return _client_q(actor)
     if model_label in VIA_CLIENT:
         return _client_q(actor, prefix=f"{VIA_CLIENT[model_label]}__")
-    return _people_q(actor, OWNER_FIELDS[model_label])
+    return _people_q(actor, OWNER_FIELDS[model_label]) & pipelines
 
 
 def can_see(actor: User, model_label: str, owner_ids: list[int | None], owner_team_ids: list[int | None]) -> bool:
@@ -97,8 +141,19 @@ def _owners(obj) -> tuple[list[int | None], list[int | None]]:
     return ids, teams
 
 
+def _pipeline_of(obj) -> int | None:
+    label = obj._meta.label
+    if label == "deals.Deal":
+        return obj.pipeline_id
+    if label == "activities.Task" and obj.deal_id is not None:
+        return obj.deal.pipeline_id
+    return None
+
+
 def is_visible(actor: User, obj) -> bool:
     """Whether the actor's scope covers ``obj`` (the object twin of ``scope_q``)."""
+    if obj._meta.label in PIPELINE_PATHS and not pipeline_allowed(actor, _pipeline_of(obj)):
+        return False
     if actor.scope == Scope.ALL:
         return True
     label = obj._meta.label

@@ -10,7 +10,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from voronka.accounts.forms import DeactivateForm, PasswordResetForm, TeamForm, UserCreateForm, UserEditForm
+from voronka.accounts.forms import (
+    DeactivateForm,
+    PasswordResetForm,
+    PipelineAccessForm,
+    TeamForm,
+    UserCreateForm,
+    UserEditForm,
+)
 from voronka.accounts.models import TokenScope
 from voronka.accounts.selectors import (
     active_users,
@@ -41,6 +48,8 @@ from voronka.core.errors import DomainError
 from voronka.core.forms import apply_domain_error
 from voronka.core.http import get_or_404
 from voronka.deals.services import deactivate_user
+from voronka.pipelines.selectors import list_pipelines, pipeline_access_of
+from voronka.pipelines.services import set_pipeline_access
 from voronka.web.settings_ui import done, form_response
 
 # --- users ------------------------------------------------------------------------------------------------
@@ -117,6 +126,29 @@ def user_deactivate(request, pk):
                          cancel_url=reverse("settings:user", args=[user.pk]), section="users",
                          submit_label=_("Deactivate and hand over"), extra_template="accounts/_handover.html",
                          extra={"subject": user, "work": open_work_of(user)},
+                         status=400 if form.is_bound else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def user_pipelines(request, pk):
+    """Limit a user to some pipelines (a renewal manager works in Renewal only)."""
+    user = get_or_404(get_user_for_settings, actor=request.user, user_id=pk)
+    pipelines = list_pipelines(active_only=False).prefetch_related(None).order_by("sort_order", "name")
+    if request.method == "POST":
+        form = PipelineAccessForm(request.POST, pipelines=pipelines)
+        if form.is_valid():
+            try:
+                set_pipeline_access(actor=request.user, user=user, pipelines=list(form.cleaned_data["pipelines"]))
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                return done(request, reverse("settings:user", args=[user.pk]),
+                            _("Pipeline access of “%(name)s” saved.") % {"name": user})
+    else:
+        form = PipelineAccessForm(pipelines=pipelines, initial={"pipelines": pipeline_access_of(user=user)})
+    return form_response(request, form=form, title=_("Pipelines of %(username)s") % {"username": user.username},
+                         action=reverse("settings:user_pipelines", args=[user.pk]),
+                         cancel_url=reverse("settings:user", args=[user.pk]), section="users",
                          status=400 if form.is_bound else 200)
 
 

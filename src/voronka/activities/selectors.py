@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voronka.accounts.models import Scope, User
-from voronka.accounts.permissions import scope_q
+from voronka.accounts.permissions import pipeline_q, scope_q
 from voronka.activities.models import Activity, Task, TaskStatus
 from voronka.core.errors import NotFound
 
@@ -52,7 +52,7 @@ def _assignees_in_scope(actor: User) -> Q:
 def my_day(*, actor: User, assignee: int | None = None, upcoming_days: int = 7, limit: int = 25) -> MyDay:
     """Open tasks of the actor (a lead or head: of the people in scope, optionally one of them)."""
     today = timezone.localdate()
-    qs = Task.objects.filter(_assignees_in_scope(actor), status=TaskStatus.OPEN)
+    qs = Task.objects.filter(_assignees_in_scope(actor), pipeline_q(actor, "activities.Task"), status=TaskStatus.OPEN)
     if assignee and actor.scope != Scope.OWN:
         qs = qs.filter(assignee_id=assignee)
     horizon = today + dt.timedelta(days=upcoming_days)

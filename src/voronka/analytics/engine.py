@@ -6,6 +6,7 @@ Reports read the deals the actor may see (``accounts.permissions.scope_q``) on t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voronka.accounts.models import Role, User
-from voronka.accounts.permissions import scope_q
+from voronka.accounts.permissions import allowed_pipeline_ids, pipeline_allowed, scope_q
 from voronka.core.errors import DomainError, NotFound
 from voronka.core.params import parse_id
 from voronka.deals.models import Deal
@@ -346,6 +347,14 @@ def run_report(*, actor: User, name: str, params: Mapping[str, Any] | ReportPara
         raise DomainError(_("You must be signed in."), field="as")
     report = get_report(name)
     parsed = params if isinstance(params, ReportParams) else parse_params(report, params)
+    if parsed.pipeline is not None and not pipeline_allowed(actor, parsed.pipeline.pk):
+        chosen = not isinstance(params, ReportParams) and (params.get("pipeline") or "").strip()
+        first = Pipeline.objects.filter(is_active=True, pk__in=sorted(allowed_pipeline_ids(actor) or [])).order_by(
+            "sort_order", "name", "id").first()
+        if chosen or first is None:  # a pipeline outside his access is as unknown as a missing one
+            raise DomainError(_("Unknown pipeline “%(slug)s”.") % {"slug": chosen or parsed.pipeline.slug},
+                              field="pipeline")
+        parsed = dataclasses.replace(parsed, pipeline=first)
     run = Run(report=report, actor=actor, params=parsed, alias=reporting_db(), now=now or timezone.now())
     rows = report.rows(run)
     extra = {"at": run.now.isoformat()} if not report.period else {}

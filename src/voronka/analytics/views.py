@@ -51,7 +51,7 @@ def report_page(request, name: str):
         raw.update({"from": (today - dt.timedelta(days=89)).isoformat(), "to": today.isoformat()})
     context: dict[str, Any] = {
         "nav": "reports", "report": report, "reports": list_reports(), "raw": raw,
-        "pipelines": list(list_pipelines(active_only=False).order_by("sort_order", "name")),
+        "pipelines": list(list_pipelines(actor=request.user, active_only=False).order_by("sort_order", "name")),
         "slices": [SLICES[k] for k in report.slices],
         "page_links": [(reverse(url_name), label) for url_name, label, allowed in report.page_links
                        if allowed(request.user)],

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voronka.accounts.models import User
-from voronka.accounts.permissions import require_assignable, require_perm, require_visible
+from voronka.accounts.permissions import require_assignable, require_perm, require_pipeline, require_visible
 from voronka.accounts.services import open_work_of, update_user
 from voronka.activities.models import ActivityKind
 from voronka.activities.services import (
@@ -290,6 +290,7 @@ def create_deal(*, actor: User, title: str, pipeline: Pipeline, client: Client, 
     require_visible(actor, client, field="client")
     if pipeline is None:
         raise DomainError(_("Choose the pipeline."), field="pipeline")
+    require_pipeline(actor, pipeline)
     if stage is None:
         stage = pipeline.stages.filter(is_archived=False).order_by("position", "id").first()
         if stage is None:
@@ -469,6 +470,7 @@ def change_deal_pipeline(*, actor: User, deal: Deal, pipeline: Pipeline, stage: 
     if not deal.is_open:
         raise InvalidTransition(_("The deal is closed; reopen it first."), field="pipeline")
     pipeline = _check_pipeline(pipeline)
+    require_pipeline(actor, pipeline)
     hold_stage_order(pipeline.pk)
     if pipeline.pk == deal.pipeline_id:
         raise InvalidTransition(_("The deal is in this pipeline already; move it to another stage instead."),

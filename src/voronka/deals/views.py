@@ -76,8 +76,8 @@ def _deal(request, deal_id: int) -> Deal:
     return get_or_404(selectors.get_deal, actor=request.user, deal_id=deal_id)
 
 
-def _pipeline(slug: str):
-    return get_or_404(get_pipeline, actor=None, slug=slug)
+def _pipeline(request, slug: str):
+    return get_or_404(get_pipeline, actor=request.user, slug=slug)
 
 
 def _board_filters(params) -> selectors.DealFilter:
@@ -175,7 +175,7 @@ def board_default(request):
 @login_required
 @require_GET
 def board_view(request, slug: str):
-    pipeline = _pipeline(slug)
+    pipeline = _pipeline(request, slug)
     filters = _board_filters(request.GET)
     columns = selectors.board(actor=request.user, pipeline=pipeline, filters=filters)
     if request.session.get(LAST_PIPELINE_KEY) != pipeline.slug:
@@ -194,7 +194,7 @@ def board_view(request, slug: str):
 @require_GET
 def board_column(request, slug: str, stage_id: int):
     """The next cards of one column (infinite scroll): ``?offset=50&<filters>``."""
-    pipeline = _pipeline(slug)
+    pipeline = _pipeline(request, slug)
     stage = next((s for s in ordered_stages(pipeline) if s.pk == stage_id), None)
     if stage is None:
         raise Http404(_("Stage not found."))

@@ -97,3 +97,24 @@ class StageQuestion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stage}: {self.question}"
+
+
+class PipelineAccess(models.Model):
+    """A user limited to some pipelines: one row per pipeline he may work in (no rows: every pipeline).
+
+    Boards, lists, search, counters, reports and the API show such a user only the deals (and their tasks) of
+    his pipelines; he cannot create or move a deal into another one. ``accounts.permissions`` reads it.
+    """
+
+    user = models.ForeignKey("accounts.User", verbose_name=_("user"), on_delete=models.CASCADE,
+                             related_name="pipeline_access")
+    pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.CASCADE,
+                                 related_name="user_access")
+
+    class Meta:
+        verbose_name = _("pipeline access")
+        verbose_name_plural = _("pipeline access")
+        constraints = [models.UniqueConstraint(fields=["user", "pipeline"], name="pipelineaccess_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.pipeline}"

@@ -6,13 +6,18 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q,
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from voronka.accounts.permissions import allowed_pipeline_ids
 from voronka.core.errors import NotFound
 from voronka.pipelines.lint import lint_stage_name
-from voronka.pipelines.models import Pipeline, Stage
+from voronka.pipelines.models import Pipeline, PipelineAccess, Stage
 
 
 def list_pipelines(*, actor=None, active_only: bool = True) -> QuerySet[Pipeline]:
+    """Pipelines for boards and choices: with an actor, only those he may work in (his pipeline access)."""
     qs = Pipeline.objects.all()
+    allowed = allowed_pipeline_ids(actor) if actor is not None else None
+    if allowed is not None:
+        qs = qs.filter(pk__in=sorted(allowed))
     if active_only:
         qs = qs.filter(is_active=True)
     return qs.prefetch_related(Prefetch("stages", queryset=Stage.objects.order_by("position", "id")))
@@ -112,3 +117,8 @@ def required_question_ids(stage: Stage) -> list[int]:
     if not stage.questions_required:
         return []
     return [q.pk for q in asked_questions(stage)]
+
+
+def pipeline_access_of(*, user) -> list[int]:
+    """The ids of the pipelines ``user`` is limited to (empty: every pipeline)."""
+    return list(PipelineAccess.objects.filter(user=user).order_by("pipeline_id").values_list("pipeline_id", flat=True))

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from voronka.accounts.models import User
-from voronka.accounts.permissions import require_perm
+from voronka.accounts.permissions import forget_pipeline_access, require_perm
 from voronka.audit.services import diff
 from voronka.catalog.fields import deal_fields
 from voronka.catalog.models import CustomFieldDefinition
@@ -26,7 +26,7 @@ from voronka.core.errors import DomainError
 from voronka.core.params import parse_id
 from voronka.core.validation import COMMENT_MAX, check_text, clean_or_raise
 from voronka.events.services import record_event
-from voronka.pipelines.models import Pipeline, Stage, StageQuestion
+from voronka.pipelines.models import Pipeline, PipelineAccess, Stage, StageQuestion
 from voronka.pipelines.selectors import furthest_visited_stage
 
 logger = logging.getLogger(__name__)
@@ -410,3 +410,23 @@ def move_stage(*, actor: User, stage: Stage, direction: str) -> list[Stage]:
     if 0 <= j < len(ids):
         ids[i], ids[j] = ids[j], ids[i]
     return reorder_stages(actor=actor, pipeline=stage.pipeline, stage_ids=ids)
+
+
+@transaction.atomic
+def set_pipeline_access(*, actor: User, user: User, pipelines: list[Pipeline]) -> list[int]:
+    """Limit ``user`` to ``pipelines`` (an empty list: every pipeline); audited as old -> new ids."""
+    require_perm(actor, "configure")
+    if user is None or getattr(user, "is_system", False):
+        raise DomainError(_("Choose a user."), field="user")
+    wanted = sorted({p.pk for p in pipelines})
+    if len(wanted) != Pipeline.objects.filter(pk__in=wanted).count():
+        raise DomainError(_("Unknown pipeline."), field="pipelines")
+    before = list(PipelineAccess.objects.filter(user=user).order_by("pipeline_id").values_list("pipeline_id", flat=True))
+    if before == wanted:
+        return wanted
+    PipelineAccess.objects.filter(user=user).exclude(pipeline_id__in=wanted).delete()
+    PipelineAccess.objects.bulk_create([PipelineAccess(user=user, pipeline_id=pk) for pk in wanted if pk not in before])
+    forget_pipeline_access(user)
+    record_event(actor=actor, verb="user.pipelines_changed", target=user,
+                 changes={"pipelines": (",".join(map(str, before)) or "all", ",".join(map(str, wanted)) or "all")})
+    return wanted

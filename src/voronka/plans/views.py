@@ -41,8 +41,8 @@ def plan_grid(request):
     if not can_plan(request.user):
         raise Forbidden(_("Plans are set by team leads, heads of sales and administrators."))
     data = request.POST if request.method == "POST" else request.GET
-    context: dict[str, Any] = {"nav": "reports", "pipelines": list(list_pipelines(active_only=False)
-                                                                   .order_by("sort_order", "name"))}
+    pipelines = list_pipelines(actor=request.user, active_only=False).order_by("sort_order", "name")
+    context: dict[str, Any] = {"nav": "reports", "pipelines": list(pipelines)}
     try:
         month = parse_month(data.get("month") or timezone.localdate())
         pipeline = _pipeline((data.get("pipeline") or "").strip())

@@ -56,6 +56,7 @@ urlpatterns = [
     path("users/<int:pk>/", admin(accounts.user_edit), name="user"),
     path("users/<int:pk>/password/", admin(accounts.user_password), name="user_password"),
     path("users/<int:pk>/deactivate/", admin(accounts.user_deactivate), name="user_deactivate"),
+    path("users/<int:pk>/pipelines/", admin(accounts.user_pipelines), name="user_pipelines"),
     path("teams/", admin(accounts.team_list), name="teams"),
     path("teams/<int:pk>/", admin(accounts.team_edit), name="team"),
     path("audit/", admin(audit.audit_log), name="audit"),
