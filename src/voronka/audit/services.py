@@ -34,6 +34,11 @@ def diff(obj, before: dict[str, Any], fields: Iterable[str]) -> dict[str, tuple[
     return {f: (before.get(f), getattr(obj, f)) for f in fields if before.get(f) != getattr(obj, f)}
 
 
+def record_disclosure(*, actor, obj, via: str) -> None:
+    """A read worth auditing: a record outside the actor's scope was named to him (``client.disclosed``)."""
+    record_audit(actor=actor, action=f"{obj._meta.model_name}.disclosed", obj=obj, changes={"via": ("", via)})
+
+
 def record_sign_in_event(*, action: str, user=None, username: str = "", ip: str = "") -> None:
     """A sign-in, a failed sign-in or a lockout: who (the user, else the name typed), from which address."""
     subject = str(user.pk) if user is not None else (username or "")[:64]

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from voronka.accounts.models import User
 from voronka.accounts.permissions import require_assignable, require_perm
-from voronka.audit.services import diff, record_audit
+from voronka.audit.services import diff, record_disclosure
 from voronka.catalog.models import LostReason
 from voronka.catalog.services import clean_custom_values
 from voronka.clients.models import Client, ClientStatus, Contact, QualificationAnswer, Question, QuestionSet
@@ -77,7 +77,7 @@ def disclose_matches(*, actor: User, clients: list[Client], via: str) -> tuple[l
         if count > limit:
             return [], True
     for client in clients:
-        record_audit(actor=actor, action="client.disclosed", obj=client, changes={"via": ("", via)})
+        record_disclosure(actor=actor, obj=client, via=via)
     return clients, False
 
 
