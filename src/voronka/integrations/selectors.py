@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from voronka.accounts.permissions import require_perm
 from voronka.core.errors import NotFound
-from voronka.integrations.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
+from voronka.integrations.models import WEBHOOK_VERBS, DeliveryStatus, WebhookDelivery, WebhookSubscription
 
 
 def list_subscriptions(*, actor) -> QuerySet[WebhookSubscription]:
@@ -54,3 +54,9 @@ def get_delivery(*, actor, delivery_id, subscription: WebhookSubscription | None
 def active_subscriptions_for(verb: str) -> list[WebhookSubscription]:
     """The active subscriptions that want ``verb`` (the handler's read; no actor: it runs in dispatch)."""
     return [s for s in WebhookSubscription.objects.filter(is_active=True) if s.wants(verb)]
+
+
+def deliverable_verbs(*, actor) -> list[str]:
+    """The event types a subscription may choose (``*`` means all of them)."""
+    require_perm(actor, "configure")
+    return list(WEBHOOK_VERBS)
