@@ -301,6 +301,10 @@ VORONKA_WEBHOOK_TIMEOUT_SECONDS = env_int("VORONKA_WEBHOOK_TIMEOUT_SECONDS", 5)
 VORONKA_WEBHOOK_MAX_ATTEMPTS = env_int("VORONKA_WEBHOOK_MAX_ATTEMPTS", 8)
 VORONKA_WEBHOOK_BACKOFF_CAP_MINUTES = env_int("VORONKA_WEBHOOK_BACKOFF_CAP_MINUTES", 60)
 VORONKA_WEBHOOK_PAUSE_AFTER = env_int("VORONKA_WEBHOOK_PAUSE_AFTER", 10)
+# Public web forms (/forms/<slug>/): posts per IP per minute, seconds a person needs at least, page age limit.
+VORONKA_FORM_RATE_PER_MINUTE = env_int("VORONKA_FORM_RATE_PER_MINUTE", 10)
+VORONKA_FORM_MIN_FILL_SECONDS = env_int("VORONKA_FORM_MIN_FILL_SECONDS", 3)
+VORONKA_FORM_TOKEN_MAX_AGE_SECONDS = env_int("VORONKA_FORM_TOKEN_MAX_AGE_SECONDS", 24 * 3600)
 # Reports: a drop of at least this many percent from one week/month to the next is a dip.
 VORONKA_DIP_THRESHOLD_PCT = env_int("VORONKA_DIP_THRESHOLD_PCT", 30)
 # API: requests per minute per token (or signed-in user); 0 switches the limit off. Use a shared cache

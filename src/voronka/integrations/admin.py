@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from voronka.core.admin import ReadOnlyAdminMixin
-from voronka.integrations.models import WebhookDelivery, WebhookSubscription
+from voronka.integrations.models import FormSubmission, LeadForm, WebhookDelivery, WebhookSubscription
 
 
 @admin.register(WebhookSubscription)
@@ -19,3 +19,19 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "next_attempt_at")
     list_filter = ("status", "event_type")
     list_select_related = ("subscription",)
+
+
+@admin.register(LeadForm)
+class LeadFormAdmin(admin.ModelAdmin):
+    """Web forms are configuration (like pipelines): administrators edit them here."""
+
+    list_display = ("slug", "title", "pipeline", "assign_mode", "assignee", "team", "is_active")
+    list_filter = ("is_active", "assign_mode")
+    list_select_related = ("pipeline", "assignee", "team")
+
+
+@admin.register(FormSubmission)
+class FormSubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("created_at", "form", "status", "reason", "ip", "deal", "existing_client")
+    list_filter = ("status", "reason", "form")
+    list_select_related = ("form", "deal")

@@ -101,3 +101,91 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} #{self.event_id} → {self.subscription_id}"
+
+
+# --- web forms ----------------------------------------------------------------------------------------------
+
+# The fields a web form may ask, and where each one lands (docs/integrations.md).
+FORM_FIELDS: tuple[str, ...] = ("name", "company", "phone", "email", "comment")
+UTM_KEYS: tuple[str, ...] = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+
+
+class AssignMode(models.TextChoices):
+    FIXED = "fixed", _("A fixed manager")
+    ROUND_ROBIN = "round_robin", _("Round-robin within a team")
+
+
+class LeadForm(models.Model):
+    """A public lead form (``/forms/<slug>/``): each accepted submission is a client, a deal on ``pipeline``
+    and its first task, created by the same service as quick add."""
+
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    pipeline = models.ForeignKey("pipelines.Pipeline", verbose_name=_("pipeline"), on_delete=models.PROTECT,
+                                 related_name="+")
+    fields = models.JSONField(_("fields"), default=list, blank=True)
+    source = models.ForeignKey("catalog.Source", verbose_name=_("default source"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    assign_mode = models.CharField(_("assignment"), max_length=16, choices=AssignMode.choices,
+                                   default=AssignMode.FIXED)
+    assignee = models.ForeignKey("accounts.User", verbose_name=_("manager"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    team = models.ForeignKey("accounts.Team", verbose_name=_("team"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="+")
+    last_assigned = models.ForeignKey("accounts.User", verbose_name=_("last assigned"), null=True, blank=True,
+                                      on_delete=models.SET_NULL, related_name="+", editable=False)
+    task_title = models.CharField(_("first task"), max_length=255, blank=True, default="")
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("web form")
+        verbose_name_plural = _("web forms")
+        ordering = ["title", "id"]
+        constraints = [
+            models.CheckConstraint(condition=(models.Q(assign_mode="fixed", assignee__isnull=False)
+                                              | models.Q(assign_mode="round_robin", team__isnull=False)),
+                                   name="leadform_assignment"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SubmissionStatus(models.TextChoices):
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class FormSubmission(models.Model):
+    """Every post to a web form, accepted or not (with the reason), for the spam and lead log."""
+
+    form = models.ForeignKey(LeadForm, verbose_name=_("web form"), on_delete=models.CASCADE,
+                             related_name="submissions")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    status = models.CharField(_("status"), max_length=16, choices=SubmissionStatus.choices)
+    reason = models.CharField(_("reason"), max_length=32, blank=True, default="")
+    detail = models.CharField(_("detail"), max_length=500, blank=True, default="")
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True, default="")
+    referrer = models.CharField(_("referrer"), max_length=1000, blank=True, default="")
+    utm = models.JSONField(_("UTM parameters"), default=dict, blank=True)
+    data = models.JSONField(_("submitted values"), default=dict, blank=True)
+    client = models.ForeignKey("clients.Client", verbose_name=_("client"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    deal = models.ForeignKey("deals.Deal", verbose_name=_("deal"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    existing_client = models.BooleanField(_("known client"), default=False)
+
+    class Meta:
+        verbose_name = _("form submission")
+        verbose_name_plural = _("form submissions")
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=SubmissionStatus.values),
+                                   name="formsubmission_status"),
+        ]
+        indexes = [models.Index(fields=["form", "created_at"], name="formsubmission_form_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.form_id} {self.status} {self.created_at:%Y-%m-%d %H:%M}"
