@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from tests.factories import make_deal
 from voronka.activities.models import Task
 from voronka.catalog.models import CustomFieldDefinition
+from voronka.integrations.leadforms import save_lead_form
 from voronka.integrations.services import create_subscription, send_test_event
 
 pytestmark = pytest.mark.django_db
@@ -62,8 +63,10 @@ def objects(world):
     definition = CustomFieldDefinition.objects.create(entity="deal", key="x", label="X", field_type="number")
     webhook = create_subscription(actor=world.admin, name="W", target_url="http://127.0.0.1:9/", event_types=["*"])
     delivery = send_test_event(actor=world.admin, subscription=webhook)  # sent on commit: never, in a test
+    lead_form = save_lead_form(actor=world.admin, slug="site", title="Site", pipeline=world.pipeline,
+                               assign_mode="fixed", assignee=world.owner)
     return {"deal": deal, "task": Task.objects.get(deal=deal), "definition": definition, "webhook": webhook,
-            "delivery": delivery}
+            "delivery": delivery, "lead_form": lead_form}
 
 
 def _kwargs(name: str, params: list[str], world, objects) -> dict:
@@ -72,9 +75,12 @@ def _kwargs(name: str, params: list[str], world, objects) -> dict:
                 "settings:user_password": world.owner.pk, "settings:team": world.team.pk}
     if name.startswith("settings:webhook"):
         by_route[name] = objects["webhook"].pk
+    if name.startswith("settings:lead_form"):
+        by_route[name] = objects["lead_form"].pk
     pipeline_routes = ("settings:pipeline", "settings:stage_add", "settings:stage_reorder")
     values = {"deal_id": deal.pk, "client_id": deal.client_id, "task_id": objects["task"].pk,
-              "stage_id": deal.stage_id, "slug": world.pipeline.slug, "kind": "sources", "key": "title",
+              "stage_id": deal.stage_id, "slug": "site" if name.startswith("forms:") else world.pipeline.slug,
+              "kind": "sources", "key": "title",
               "name": "funnel", "pipeline_id": world.pipeline.pk, "user_id": world.owner.pk,
               "webhook_id": objects["webhook"].pk, "delivery_id": objects["delivery"].pk,
               "delivery_pk": objects["delivery"].pk,

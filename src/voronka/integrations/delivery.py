@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from voronka.accounts.services import get_system_actor
 from voronka.integrations.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
@@ -103,8 +104,10 @@ def finish(delivery: WebhookDelivery, *, code: int | None, elapsed_ms: int, erro
     that failed ``VORONKA_WEBHOOK_PAUSE_AFTER`` times in a row pauses itself (with an audit entry)."""
     ok = code is not None and 200 <= code < 300 and not error
     with transaction.atomic():
-        subscription = WebhookSubscription.objects.select_for_update().get(pk=delivery.subscription_id)
-        row = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        subscription = WebhookSubscription.objects.select_for_update().filter(pk=delivery.subscription_id).first()
+        row = WebhookDelivery.objects.select_for_update().filter(pk=delivery.pk).first()
+        if subscription is None or row is None:  # deleted while the request was out: nothing to record
+            return delivery
         row.last_status_code, row.last_response_ms, row.claimed_until = code, elapsed_ms, None
         if ok:
             row.status, row.delivered_at, row.last_error, row.next_attempt_at = (
@@ -122,8 +125,9 @@ def finish(delivery: WebhookDelivery, *, code: int | None, elapsed_ms: int, erro
         subscription.save(update_fields=["consecutive_failures"])
         limit = settings.VORONKA_WEBHOOK_PAUSE_AFTER
         if not ok and subscription.is_active and limit > 0 and subscription.consecutive_failures >= limit:
-            pause_subscription(actor=get_system_actor(), subscription=subscription,
-                               reason=f"{subscription.consecutive_failures} failed attempts in a row; last: {error}")
+            reason = _("%(n)s failed attempts in a row; the last one: %(error)s") % {
+                "n": subscription.consecutive_failures, "error": error}
+            pause_subscription(actor=get_system_actor(), subscription=subscription, reason=reason)
     log = logger.info if ok else logger.warning
     log("webhook attempt", extra={"delivery_id": row.pk, "webhook_id": subscription.pk, "status": row.status,
                                   "code": code, "ms": elapsed_ms})

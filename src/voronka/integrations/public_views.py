@@ -3,6 +3,7 @@ posts to it); the spam defences are the honeypot, the signed fill-time stamp and
 
 from __future__ import annotations
 
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -52,3 +53,13 @@ def lead_form_page(request, slug):
                            message="" if errors else exc.message, utm=utm, referrer=referrer)
         return render(request, "integrations/form_page.html", context, status=exc.status)
     return render(request, "integrations/form_thanks.html", {"lead_form": form})
+
+
+@require_http_methods(["GET"])
+def lead_form_token(request, slug):
+    """A fresh fill-time stamp for the embeddable snippet on another site (CORS: any origin may read it)."""
+    form = get_or_404(get_active_form, slug=slug)
+    response = JsonResponse({"token": form_token(form), "field": TOKEN_FIELD})
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = "no-store"
+    return response

@@ -7,7 +7,15 @@ from django.utils.translation import gettext as _
 
 from voronka.accounts.permissions import require_perm
 from voronka.core.errors import NotFound
-from voronka.integrations.models import WEBHOOK_VERBS, DeliveryStatus, WebhookDelivery, WebhookSubscription
+from voronka.integrations.models import (
+    WEBHOOK_VERBS,
+    DeliveryStatus,
+    FormSubmission,
+    LeadForm,
+    SubmissionStatus,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
 
 def list_subscriptions(*, actor) -> QuerySet[WebhookSubscription]:
@@ -60,3 +68,32 @@ def deliverable_verbs(*, actor) -> list[str]:
     """The event types a subscription may choose (``*`` means all of them)."""
     require_perm(actor, "configure")
     return list(WEBHOOK_VERBS)
+
+
+# --- web forms ----------------------------------------------------------------------------------------------
+
+def list_lead_forms(*, actor) -> QuerySet[LeadForm]:
+    """Every web form with its pipeline, assignee, team and submission counts (one query)."""
+    require_perm(actor, "configure")
+    return (LeadForm.objects.select_related("pipeline", "assignee", "team", "source")
+            .annotate(accepted_count=Count("submissions", filter=Q(submissions__status=SubmissionStatus.ACCEPTED)),
+                      rejected_count=Count("submissions", filter=Q(submissions__status=SubmissionStatus.REJECTED)))
+            .order_by("title", "id"))
+
+
+def get_lead_form(*, actor, form_id) -> LeadForm:
+    require_perm(actor, "configure")
+    try:
+        return LeadForm.objects.select_related("pipeline", "assignee", "team", "source").get(pk=form_id)
+    except (LeadForm.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound(_("Web form not found.")) from exc
+
+
+def list_submissions(*, actor, form: LeadForm) -> QuerySet[FormSubmission]:
+    """The log of one form, newest first (the deal and client joined for the links)."""
+    require_perm(actor, "configure")
+    return FormSubmission.objects.filter(form=form).select_related("deal", "client").order_by("-id")
+
+
+def get_lead_form_by_slug(slug: str) -> LeadForm | None:
+    return LeadForm.objects.filter(slug=slug).first()

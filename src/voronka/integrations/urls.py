@@ -1,4 +1,4 @@
-"""Public web forms: ``/forms/<slug>/`` (no sign-in)."""
+"""Public web forms: ``/forms/<slug>/`` (no sign-in) and the fill-time stamp of the embeddable snippet."""
 
 from django.urls import path
 
@@ -8,4 +8,5 @@ app_name = "forms"
 
 urlpatterns = [
     path("<slug:slug>/", public_views.lead_form_page, name="page"),
+    path("<slug:slug>/token", public_views.lead_form_token, name="token"),
 ]

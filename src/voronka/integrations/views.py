@@ -1,5 +1,6 @@
-"""Settings › Webhooks: subscriptions, their delivery log, replay and test events (administrators only;
-``web.settings_urls`` wraps every view in ``admin_required``)."""
+"""Settings › Webhooks (subscriptions, their delivery log, replay and test events) and Settings › Web forms
+(definitions, the submission log, the snippet): administrators only (``web.settings_urls`` wraps every view
+in ``admin_required``)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,18 @@ from voronka.core.errors import DomainError
 from voronka.core.forms import apply_domain_error
 from voronka.core.http import get_or_404
 from voronka.core.params import parse_id
-from voronka.integrations.forms import VERB_LABELS, DeliveryFilterForm, WebhookForm
-from voronka.integrations.selectors import get_delivery, get_subscription, list_deliveries, list_subscriptions
+from voronka.integrations.forms import VERB_LABELS, DeliveryFilterForm, LeadFormForm, WebhookForm
+from voronka.integrations.leadforms import save_lead_form
+from voronka.integrations.selectors import (
+    get_delivery,
+    get_lead_form,
+    get_lead_form_by_slug,
+    get_subscription,
+    list_deliveries,
+    list_lead_forms,
+    list_submissions,
+    list_subscriptions,
+)
 from voronka.integrations.services import (
     create_subscription,
     delete_subscription,
@@ -149,3 +160,65 @@ def delivery_replay(request, pk, delivery_pk):
     except DomainError as exc:
         return done(request, url, exc.message, level=messages.ERROR)
     return done(request, url, _("Delivery #%(id)s queued again.") % {"id": delivery.pk})
+
+
+# --- web forms ----------------------------------------------------------------------------------------------
+
+def _save_form(request, form: LeadFormForm, *, lead_form=None):
+    data = dict(form.cleaned_data)
+    if lead_form is not None:
+        data["slug"] = lead_form.slug
+    return save_lead_form(actor=request.user, **data)
+
+
+@require_GET
+def lead_form_list(request):
+    return render(request, "integrations/lead_form_list.html", {
+        "nav": "settings", "section": "forms", "lead_forms": list_lead_forms(actor=request.user)})
+
+
+@require_http_methods(["GET", "POST"])
+def lead_form_create(request):
+    form = LeadFormForm(request.POST or None, actor=request.user,
+                        **({} if request.method == "POST" else {"initial": {"fields": ["name", "phone", "email"],
+                                                                            "is_active": True}}))
+    if request.method == "POST" and form.is_valid():
+        try:
+            if get_lead_form_by_slug(form.cleaned_data["slug"]):
+                raise DomainError(_("A form with this slug exists already."), field="slug")
+            lead_form = _save_form(request, form)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            return done(request, reverse("settings:lead_form", args=[lead_form.pk]),
+                        _("Web form “%(title)s” added.") % {"title": lead_form.title})
+    return form_response(request, form=form, title=_("New web form"), action=reverse("settings:lead_form_create"),
+                         cancel_url=reverse("settings:lead_forms"), section="forms",
+                         status=400 if form.is_bound else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def lead_form_edit(request, pk):
+    lead_form = get_or_404(get_lead_form, actor=request.user, form_id=pk)
+    form = LeadFormForm(request.POST or None, actor=request.user, lead_form=lead_form)
+    url = reverse("settings:lead_form", args=[lead_form.pk])
+    if request.method == "POST" and form.is_valid():
+        try:
+            _save_form(request, form, lead_form=lead_form)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            return done(request, url, _("Web form “%(title)s” saved.") % {"title": lead_form.title})
+    return form_response(request, form=form, title=_("Web form “%(title)s”") % {"title": lead_form.title},
+                         action=reverse("settings:lead_form_edit", args=[lead_form.pk]), cancel_url=url,
+                         section="forms", status=400 if form.is_bound else 200)
+
+
+@require_GET
+def lead_form_detail(request, pk):
+    lead_form = get_or_404(get_lead_form, actor=request.user, form_id=pk)
+    page_url = request.build_absolute_uri(reverse("forms:page", args=[lead_form.slug]))
+    token_url = request.build_absolute_uri(reverse("forms:token", args=[lead_form.slug]))
+    return render(request, "integrations/lead_form_detail.html", {
+        "nav": "settings", "section": "forms", "lead_form": lead_form, "page_url": page_url, "token_url": token_url,
+        "submissions": list(list_submissions(actor=request.user, form=lead_form)[:LOG_PAGE])})
