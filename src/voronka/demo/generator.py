@@ -483,7 +483,9 @@ def _wipe() -> None:
         if connection.vendor == "postgresql":  # a trigger refuses DELETE on the audit trail; TRUNCATE is the reset
             quote = connection.ops.quote_name
             with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses pending deferred FK checks
                 cursor.execute(f"TRUNCATE {quote(AuditEntry._meta.db_table)}, {quote(OutboxEvent._meta.db_table)}")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         else:
             AuditEntry.objects.all()._raw_delete(AuditEntry.objects.db)
             OutboxEvent.objects.all()._raw_delete(OutboxEvent.objects.db)
