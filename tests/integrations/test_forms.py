@@ -206,3 +206,19 @@ def test_a_submission_is_sent_to_the_form_submitted_webhook(world, form, receive
     deal = Deal.objects.get()
     assert body["object"] == {"type": "deal", "id": deal.pk}
     assert body["data"]["utm"] == {"utm_source": "yandex"} and body["data"]["form"] == "site"
+
+
+def test_least_loaded_gives_the_lead_to_the_member_with_the_fewest_open_deals(world):
+    from tests.factories import make_deal
+
+    for _ in range(2):
+        make_deal(world.owner, world.pipeline)
+    make_deal(world.lead, world.pipeline)
+    save_lead_form(actor=world.admin, slug="ll", title="LL", pipeline=world.pipeline, assign_mode="least_loaded",
+                   team=world.team)
+    http = HttpClient()
+    for n in range(3):
+        _post(http, {"name": f"Клиент {n}", "phone": f"+7916777000{n}"}, slug="ll")
+    new = list(Deal.objects.filter(title__startswith="LL").order_by("id").values_list("owner__username", flat=True))
+    # open deals before: owner 2, lead 1, teammate 0; ties go to the lower id (teammate before lead)
+    assert new == ["teammate", "teammate", "lead"]

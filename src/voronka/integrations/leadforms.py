@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -86,7 +87,7 @@ def save_lead_form(*, actor, slug: str, title: str, pipeline, fields: list[str] 
         if assignee is None or not assignee.is_active or assignee.is_system or assignee.role == Role.ANALYST:
             raise DomainError(_("Choose the manager who gets the leads."), field="assignee")
         team = None
-    elif assign_mode == AssignMode.ROUND_ROBIN:
+    elif assign_mode in (AssignMode.ROUND_ROBIN, AssignMode.LEAST_LOADED):
         if team is None:
             raise DomainError(_("Choose the team whose managers take turns."), field="team")
         assignee = None
@@ -180,11 +181,21 @@ def _marketing(form: LeadForm, utm: dict[str, str]) -> dict[str, Any]:
 
 
 def _assignee(form: LeadForm) -> User:
-    """The fixed manager, or the next active manager of the team after the last one (round-robin)."""
+    """The fixed manager; or, among the team's active managers and lead, the next one after the last
+    (round-robin) or the one with the fewest open deals (least loaded; ties: the longest without a lead)."""
     if form.assign_mode == AssignMode.FIXED:
         return form.assignee
-    members = list(User.objects.filter(team_id=form.team_id, is_active=True, is_system=False,
-                                       role__in=[Role.MANAGER, Role.LEAD]).order_by("id").only("id"))
+    members_qs = User.objects.filter(team_id=form.team_id, is_active=True, is_system=False,
+                                     role__in=[Role.MANAGER, Role.LEAD])
+    if form.assign_mode == AssignMode.LEAST_LOADED:
+        chosen = (members_qs.annotate(open_deals=Count("deals", filter=Q(deals__status="open")))
+                  .order_by("open_deals", "id").first())
+        if chosen is None:
+            raise FormRejected(_("The form has nobody to give the lead to."), code="no_assignee")
+        form.last_assigned_id = chosen.pk
+        form.save(update_fields=["last_assigned"])
+        return User.objects.get(pk=chosen.pk)
+    members = list(members_qs.order_by("id").only("id"))
     if not members:
         raise FormRejected(_("The form has nobody to give the lead to."), code="no_assignee")
     after = [m for m in members if form.last_assigned_id is not None and m.pk > form.last_assigned_id]

@@ -113,6 +113,7 @@ UTM_KEYS: tuple[str, ...] = ("utm_source", "utm_medium", "utm_campaign", "utm_co
 class AssignMode(models.TextChoices):
     FIXED = "fixed", _("A fixed manager")
     ROUND_ROBIN = "round_robin", _("Round-robin within a team")
+    LEAST_LOADED = "least_loaded", _("The least loaded in a team")
 
 
 class LeadForm(models.Model):
@@ -144,7 +145,8 @@ class LeadForm(models.Model):
         ordering = ["title", "id"]
         constraints = [
             models.CheckConstraint(condition=(models.Q(assign_mode="fixed", assignee__isnull=False)
-                                              | models.Q(assign_mode="round_robin", team__isnull=False)),
+                                              | models.Q(assign_mode__in=["round_robin", "least_loaded"],
+                                                         team__isnull=False)),
                                    name="leadform_assignment"),
         ]
 
