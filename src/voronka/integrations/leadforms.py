@@ -182,7 +182,7 @@ def _marketing(form: LeadForm, utm: dict[str, str]) -> dict[str, Any]:
 
 def _assignee(form: LeadForm) -> User:
     """The fixed manager; or, among the team's active managers and lead, the next one after the last
-    (round-robin) or the one with the fewest open deals (least loaded; ties: the longest without a lead)."""
+    (round-robin) or the one with the fewest open deals (least loaded; ties: the lower id)."""
     if form.assign_mode == AssignMode.FIXED:
         return form.assignee
     members_qs = User.objects.filter(team_id=form.team_id, is_active=True, is_system=False,
