@@ -14,6 +14,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from tests.factories import make_deal
 from voronka.activities.models import Task
 from voronka.catalog.models import CustomFieldDefinition
+from voronka.integrations.leadforms import save_lead_form
+from voronka.integrations.services import create_subscription, send_test_event
 
 pytestmark = pytest.mark.django_db
 
@@ -59,17 +61,30 @@ ROUTES = sorted({name: params for name, params in _routes()}.items())
 def objects(world):
     deal = make_deal(world.owner, world.pipeline, values={"amount": "100"})
     definition = CustomFieldDefinition.objects.create(entity="deal", key="x", label="X", field_type="number")
-    return {"deal": deal, "task": Task.objects.get(deal=deal), "definition": definition}
+    webhook = create_subscription(actor=world.admin, name="W", target_url="http://127.0.0.1:9/", event_types=["*"])
+    delivery = send_test_event(actor=world.admin, subscription=webhook)  # sent on commit: never, in a test
+    lead_form = save_lead_form(actor=world.admin, slug="site", title="Site", pipeline=world.pipeline,
+                               assign_mode="fixed", assignee=world.owner)
+    return {"deal": deal, "task": Task.objects.get(deal=deal), "definition": definition, "webhook": webhook,
+            "delivery": delivery, "lead_form": lead_form}
 
 
 def _kwargs(name: str, params: list[str], world, objects) -> dict:
     deal = objects["deal"]
     by_route = {"settings:field": objects["definition"].pk, "settings:user": world.owner.pk,
-                "settings:user_password": world.owner.pk, "settings:user_deactivate": world.owner.pk, "settings:user_pipelines": world.owner.pk, "settings:team": world.team.pk}
+                "settings:user_password": world.owner.pk, "settings:user_deactivate": world.owner.pk,
+                "settings:user_pipelines": world.owner.pk, "settings:team": world.team.pk}
+    if name.startswith("settings:webhook"):
+        by_route[name] = objects["webhook"].pk
+    if name.startswith("settings:lead_form"):
+        by_route[name] = objects["lead_form"].pk
     pipeline_routes = ("settings:pipeline", "settings:stage_add", "settings:stage_reorder")
     values = {"deal_id": deal.pk, "client_id": deal.client_id, "task_id": objects["task"].pk,
-              "stage_id": deal.stage_id, "slug": world.pipeline.slug, "kind": "sources", "key": "title",
-              "name": "funnel", "pipeline_id": world.pipeline.pk, "user_id": world.owner.pk, "uidb64": "MQ", "token": "set-password",
+              "stage_id": deal.stage_id, "slug": "site" if name.startswith("forms:") else world.pipeline.slug,
+              "kind": "sources", "key": "title",
+              "name": "funnel", "pipeline_id": world.pipeline.pk, "user_id": world.owner.pk,
+              "webhook_id": objects["webhook"].pk, "delivery_id": objects["delivery"].pk,
+              "delivery_pk": objects["delivery"].pk, "uidb64": "MQ", "token": "set-password",
               "pk": by_route.get(name, world.pipeline.pk if name in pipeline_routes
                                  else world.source.pk if "dictionary" in name else deal.stage_id)}
     return {p: values[p] for p in params}

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "voronka.plans",
     "voronka.audit",
     "voronka.events",
+    "voronka.integrations",
     "voronka.analytics",
     "voronka.web",
 ]
@@ -305,6 +306,16 @@ VORONKA_DEFAULT_CURRENCY = normalize_currency(env_str("VORONKA_DEFAULT_CURRENCY"
 if not VORONKA_DEFAULT_CURRENCY:
     raise ImproperlyConfigured("VORONKA_DEFAULT_CURRENCY must be an ISO 4217 code such as RUB, USD or EUR")
 VORONKA_OUTBOX_MAX_ATTEMPTS = env_int("VORONKA_OUTBOX_MAX_ATTEMPTS", 10)  # then a row waits for a person
+# Outgoing webhooks (docs/integrations.md): request timeout, attempts before a delivery is dead (backoff 1, 2,
+# 4 ... minutes, capped), consecutive failed attempts before a subscription pauses itself.
+VORONKA_WEBHOOK_TIMEOUT_SECONDS = env_int("VORONKA_WEBHOOK_TIMEOUT_SECONDS", 5)
+VORONKA_WEBHOOK_MAX_ATTEMPTS = env_int("VORONKA_WEBHOOK_MAX_ATTEMPTS", 8)
+VORONKA_WEBHOOK_BACKOFF_CAP_MINUTES = env_int("VORONKA_WEBHOOK_BACKOFF_CAP_MINUTES", 60)
+VORONKA_WEBHOOK_PAUSE_AFTER = env_int("VORONKA_WEBHOOK_PAUSE_AFTER", 10)
+# Public web forms (/forms/<slug>/): posts per IP per minute, seconds a person needs at least, page age limit.
+VORONKA_FORM_RATE_PER_MINUTE = env_int("VORONKA_FORM_RATE_PER_MINUTE", 10)
+VORONKA_FORM_MIN_FILL_SECONDS = env_int("VORONKA_FORM_MIN_FILL_SECONDS", 3)
+VORONKA_FORM_TOKEN_MAX_AGE_SECONDS = env_int("VORONKA_FORM_TOKEN_MAX_AGE_SECONDS", 24 * 3600)
 # Reports: a drop of at least this many percent from one week/month to the next is a dip.
 VORONKA_DIP_THRESHOLD_PCT = env_int("VORONKA_DIP_THRESHOLD_PCT", 30)
 # API: requests per minute per token (or signed-in user); 0 switches the limit off. Use a shared cache

@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("voronka.api.urls")),
     path("settings/", include("voronka.web.settings_urls")),
+    path("forms/", include("voronka.integrations.urls")),
     path("account/", include("voronka.accounts.urls")),
     path("reports/plans/", include("voronka.plans.urls")),
     path("reports/", include("voronka.analytics.urls")),

@@ -241,3 +241,12 @@ def test_the_demo_plans_every_seller_and_team_for_recent_months(demo):
     rows = run_report(actor=full_scope_actor(), name="plan-fact",
                       params={"from": months[0].isoformat(), "to": current.isoformat()}).rows
     assert {r["month"] for r in rows} == set(months) and all(r["plan_amount"] for r in rows if r["manager_id"])
+
+
+def test_the_demo_ships_the_site_form_on_the_inbound_pipeline(demo, client):
+    from voronka.integrations.models import LeadForm
+
+    form = LeadForm.objects.get(slug="site")
+    assert form.pipeline.slug == "inbound" and form.is_active and form.assign_mode == "round_robin"
+    assert form.source is not None
+    assert client.get("/forms/site/").status_code == 200

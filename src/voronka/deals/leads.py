@@ -40,14 +40,16 @@ def _contact(raw: dict[str, Any] | None) -> dict[str, str] | None:
 
 @transaction.atomic
 def create_lead(*, actor: User, client: dict[str, Any], deal: dict[str, Any], task: dict[str, Any],
-                allow_duplicate: bool = False, existing_client: Client | None = None) -> Deal:
+                allow_duplicate: bool = False, existing_client: Client | None = None,
+                owner: User | None = None) -> Deal:
     """Create (or reuse) the client, then the deal on the pipeline's first stage with its first task.
 
     ``client`` holds the fields of ``create_client`` plus an optional ``contact`` dict (name, phone,
     email, position); ``deal`` holds ``pipeline``, ``title`` and optional ``amount``, ``product``,
     ``stage``, ``campaign``; ``task`` is the first task spec. Source and channel of the client are
     also the deal's. With ``existing_client`` the client fields are not written, except that a new
-    contact person is added. Any error rolls everything back (``DuplicateClient`` included).
+    contact person is added. ``owner`` gets the deal (default: the actor; web forms pass the assignee).
+    Any error rolls everything back (``DuplicateClient`` included).
     """
     client = dict(client or {})
     deal = dict(deal or {})
@@ -87,7 +89,7 @@ def create_lead(*, actor: User, client: dict[str, Any], deal: dict[str, Any], ta
     values = {k: v for k, v in values.items() if v not in (None, "")}
     title = (deal.get("title") or "").strip() or target.name
     created = create_deal(actor=actor, title=title, pipeline=deal.get("pipeline"), stage=deal.get("stage"),
-                          client=target, first_task=task, values=values)
+                          client=target, first_task=task, values=values, owner=owner)
     logger.info("lead created", extra={"deal_id": created.pk, "client_id": target.pk,
                                        "existing_client": existing_client is not None})
     return created

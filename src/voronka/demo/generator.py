@@ -35,6 +35,7 @@ from django.utils import timezone
 from faker import Faker
 
 from voronka.accounts.models import Role, Team, User
+from voronka.accounts.services import get_system_actor
 from voronka.activities.models import Activity, ActivityKind, Outcome, Task, TaskKind, TaskStatus
 from voronka.audit.models import AuditEntry
 from voronka.catalog.models import (
@@ -55,6 +56,7 @@ from voronka.clients.normalize import normalize_name
 from voronka.deals.models import Deal, DealLine, DealStatus, StageTransition, TransitionKind
 from voronka.demo.bootstrap import install_defaults
 from voronka.events.models import OutboxEvent
+from voronka.integrations.leadforms import save_lead_form
 from voronka.pipelines.models import Pipeline
 from voronka.pipelines.services import BLUEPRINT_DIR
 
@@ -398,6 +400,7 @@ def build_demo(*, size: str = "small", seed: int = 42, reset: bool = False, lang
     with transaction.atomic():
         ctx.users = _ensure_users(language)
         ctx.load()
+        _site_form(ctx.users, language)
     stats = Stats(users=len(ctx.users))
     say(f"users: {stats.users}; generating {total} deals")
     writer = _Writer()
@@ -480,7 +483,9 @@ def _wipe() -> None:
         if connection.vendor == "postgresql":  # a trigger refuses DELETE on the audit trail; TRUNCATE is the reset
             quote = connection.ops.quote_name
             with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses pending deferred FK checks
                 cursor.execute(f"TRUNCATE {quote(AuditEntry._meta.db_table)}, {quote(OutboxEvent._meta.db_table)}")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         else:
             AuditEntry.objects.all()._raw_delete(AuditEntry.objects.db)
             OutboxEvent.objects.all()._raw_delete(OutboxEvent.objects.db)
@@ -523,6 +528,18 @@ def _ensure_users(language: str) -> dict[str, User]:
             team.lead = users[f"lead{number}"]
             team.save(update_fields=["lead"])
     return users
+
+
+def _site_form(users: dict[str, User], language: str) -> None:
+    """The web form ``site`` (``/forms/site/``) on the Inbound pipeline: the managers of team 1 take turns."""
+    inbound = Pipeline.objects.filter(slug="inbound").first()
+    team = users["manager1"].team
+    if inbound is None or team is None:
+        return
+    source = Source.objects.filter(name__in=["Форма на сайте", "Website form"]).order_by("id").first()
+    save_lead_form(actor=get_system_actor(), slug="site", pipeline=inbound, assign_mode="round_robin", team=team,
+                   title="Заявка с сайта" if language == "ru" else "Request from the website", source=source,
+                   task_title="Связаться с заявкой с сайта" if language == "ru" else "Call back the website request")
 
 
 # --- sales plans ----------------------------------------------------------------------------------------------

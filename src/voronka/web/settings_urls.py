@@ -6,6 +6,7 @@ from voronka.accounts import views as accounts
 from voronka.audit import views as audit
 from voronka.catalog import views as catalog
 from voronka.clients import views as questions
+from voronka.integrations import views as integrations
 from voronka.pipelines import views as pipelines
 from voronka.web.settings_ui import admin_required
 
@@ -60,4 +61,21 @@ urlpatterns = [
     path("teams/", admin(accounts.team_list), name="teams"),
     path("teams/<int:pk>/", admin(accounts.team_edit), name="team"),
     path("audit/", admin(audit.audit_log), name="audit"),
+    # outgoing webhooks
+    path("webhooks/", admin(integrations.webhook_list), name="webhooks"),
+    path("webhooks/new/", admin(integrations.webhook_create), name="webhook_create"),
+    path("webhooks/<int:pk>/", admin(integrations.webhook_detail), name="webhook"),
+    path("webhooks/<int:pk>/edit/", admin(integrations.webhook_edit), name="webhook_edit"),
+    path("webhooks/<int:pk>/pause/", admin(integrations.webhook_pause), name="webhook_pause"),
+    path("webhooks/<int:pk>/resume/", admin(integrations.webhook_resume), name="webhook_resume"),
+    path("webhooks/<int:pk>/rotate/", admin(integrations.webhook_rotate), name="webhook_rotate"),
+    path("webhooks/<int:pk>/test/", admin(integrations.webhook_test), name="webhook_test"),
+    path("webhooks/<int:pk>/delete/", admin(integrations.webhook_delete), name="webhook_delete"),
+    path("webhooks/<int:pk>/deliveries/<int:delivery_pk>/replay/", admin(integrations.delivery_replay),
+         name="webhook_replay"),
+    # web forms
+    path("forms/", admin(integrations.lead_form_list), name="lead_forms"),
+    path("forms/new/", admin(integrations.lead_form_create), name="lead_form_create"),
+    path("forms/<int:pk>/", admin(integrations.lead_form_detail), name="lead_form"),
+    path("forms/<int:pk>/edit/", admin(integrations.lead_form_edit), name="lead_form_edit"),
 ]

@@ -1,0 +1,1 @@
+"""Integrations: outgoing webhooks (and, later, web forms)."""

@@ -1,0 +1,65 @@
+"""The hosted page of a web form: anyone may open it and post (no sign-in, no CSRF cookie: a site elsewhere
+posts to it); the spam defences are the honeypot, the signed fill-time stamp and the rate per IP."""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from voronka.core.http import client_ip, get_or_404
+from voronka.integrations.leadforms import (
+    HONEYPOT,
+    LIMITS,
+    TOKEN_FIELD,
+    FormRejected,
+    form_token,
+    get_active_form,
+    submit_lead_form,
+)
+from voronka.integrations.models import UTM_KEYS
+
+
+def _context(request, form, *, values=None, errors=None, message="", utm=None, referrer=""):
+    labels = {"name": _("Your name"), "company": _("Company"), "phone": _("Phone"), "email": _("Email"),
+              "comment": _("Comment")}
+    return {"lead_form": form, "token": form_token(form), "honeypot": HONEYPOT, "token_field": TOKEN_FIELD,
+            "fields": [{"key": k, "label": labels[k], "value": (values or {}).get(k, ""),
+                        "error": (errors or {}).get(k, ""), "max": LIMITS[k]} for k in form.fields],
+            "message": message, "utm": utm or {}, "referrer": referrer}
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def lead_form_page(request, slug):
+    form = get_or_404(get_active_form, slug=slug)
+    source = request.POST if request.method == "POST" else request.GET
+    utm = {k: source.get(k, "")[:200] for k in UTM_KEYS if source.get(k)}
+    if request.method == "GET":
+        referrer = request.headers.get("Referer", "")[:1000]
+        return render(request, "integrations/form_page.html", _context(request, form, utm=utm, referrer=referrer))
+    referrer = (request.POST.get("referrer") or request.headers.get("Referer", ""))[:1000]
+    meta = {"ip": client_ip(request), "user_agent": request.headers.get("User-Agent", ""), "referrer": referrer,
+            "utm": utm}
+    try:
+        submit_lead_form(form=form, data=request.POST.dict(), meta=meta)
+    except FormRejected as exc:
+        if exc.code == "honeypot":  # tell a bot nothing
+            return render(request, "integrations/form_thanks.html", {"lead_form": form})
+        errors = {exc.field: exc.message} if exc.field in form.fields else {}
+        context = _context(request, form, values=request.POST.dict(), errors=errors,
+                           message="" if errors else exc.message, utm=utm, referrer=referrer)
+        return render(request, "integrations/form_page.html", context, status=exc.status)
+    return render(request, "integrations/form_thanks.html", {"lead_form": form})
+
+
+@require_http_methods(["GET"])
+def lead_form_token(request, slug):
+    """A fresh fill-time stamp for the embeddable snippet on another site (CORS: any origin may read it)."""
+    form = get_or_404(get_active_form, slug=slug)
+    response = JsonResponse({"token": form_token(form), "field": TOKEN_FIELD})
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = "no-store"
+    return response
