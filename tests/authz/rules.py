@@ -23,6 +23,8 @@ PAGES: dict[str, str] = {
     "readyz": PUBLIC,
     "web:login": PUBLIC,
     "web:language": PUBLIC,
+    "forms:page": PUBLIC,  # a web form on the company's site: anyone submits (spam checks inside)
+    "forms:token": PUBLIC,
     "web:home": PUBLIC,  # a redirect to My day, which asks for sign-in
     "web:my_day": SIGNED_IN,
     "web:search": SIGNED_IN,
@@ -82,6 +84,14 @@ PAGES: dict[str, str] = {
     )},
 }
 
+# Every route of a namespace without its own entry above (the settings are all administrators').
+NAMESPACES: dict[str, str] = {"settings": ADMIN}
+
+
+def page_rule(name: str) -> str | None:
+    return PAGES.get(name) or NAMESPACES.get(name.partition(":")[0])
+
+
 # API operations by method and path as the OpenAPI schema lists them. Operations with an object in the path
 # are OBJECT; lists and creates SIGNED_IN (filtered by scope; a create checks every object it is given).
 
@@ -123,4 +133,11 @@ API_RULES: dict[str, str] = {
     "GET /api/v1/teams": SIGNED_IN,
     "GET /api/v1/reports": SIGNED_IN,
     "GET /api/v1/reports/{name}": SIGNED_IN,
+    **{op: ADMIN for op in (
+        "GET /api/v1/webhooks", "POST /api/v1/webhooks", "GET /api/v1/webhooks/events",
+        "GET /api/v1/webhooks/{webhook_id}", "PATCH /api/v1/webhooks/{webhook_id}",
+        "DELETE /api/v1/webhooks/{webhook_id}", "POST /api/v1/webhooks/{webhook_id}/rotate-secret",
+        "POST /api/v1/webhooks/{webhook_id}/test", "GET /api/v1/webhooks/{webhook_id}/deliveries",
+        "POST /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay",
+    )},
 }
