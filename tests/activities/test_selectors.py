@@ -87,6 +87,7 @@ def _make(world, n: int) -> None:
 
 
 def _my_day_queries(actor) -> int:
+    actor = type(actor).objects.get(pk=actor.pk)  # as each request loads him (his scopes are read once)
     with CaptureQueriesContext(connection) as ctx:
         day = my_day(actor=actor)
         for task in (*day.overdue, *day.today, *day.upcoming):

@@ -32,6 +32,23 @@ ROLE_SCOPES: dict[str, str] = {
 }
 
 
+class ObjectType(models.TextChoices):
+    """What a role's scope is set for, separately (Settings › Access)."""
+
+    CLIENTS = "clients", _("Clients and contacts")
+    DEALS = "deals", _("Deals")
+    TASKS = "tasks", _("Tasks")
+    REPORTS = "reports", _("Reports")
+
+
+# The object type of each scoped model; the timeline follows its deal or client.
+MODEL_OBJECT_TYPES: dict[str, str] = {"clients.Client": ObjectType.CLIENTS, "clients.Contact": ObjectType.CLIENTS,
+                                      "deals.Deal": ObjectType.DEALS, "activities.Task": ObjectType.TASKS}
+
+# Administrators see everything (they configure the installation); the other roles are set in Settings › Access.
+CONFIGURABLE_ROLES = (Role.MANAGER, Role.LEAD, Role.HEAD, Role.ANALYST)
+
+
 class Team(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
     lead = models.ForeignKey(
@@ -85,9 +102,18 @@ class User(AbstractUser):
 
     @property
     def scope(self) -> str:
+        """The scope of deals (and of what follows them: assignable people, list filters)."""
+        return self.scope_for(ObjectType.DEALS)
+
+    def scope_for(self, object_type: str) -> str:
+        """The role's scope for one object type: Settings › Access, else the role's default (read once)."""
         if self.is_superuser:
             return Scope.ALL
-        return ROLE_SCOPES.get(self.role, Scope.OWN)
+        configured = self.__dict__.get("_role_scopes")
+        if configured is None:
+            configured = dict(RoleScope.objects.filter(role=self.role).values_list("object_type", "scope"))
+            self.__dict__["_role_scopes"] = configured
+        return configured.get(object_type) or ROLE_SCOPES.get(self.role, Scope.OWN)
 
     @property
     def is_read_only(self) -> bool:
@@ -189,3 +215,25 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.ip}"
+
+
+class RoleScope(models.Model):
+    """A role's scope for one object type, set in Settings › Access (no row: the role's default scope)."""
+
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    object_type = models.CharField(_("object type"), max_length=16, choices=ObjectType.choices)
+    scope = models.CharField(_("scope"), max_length=8, choices=Scope.choices)
+
+    class Meta:
+        verbose_name = _("role scope")
+        verbose_name_plural = _("role scopes")
+        constraints = [
+            models.UniqueConstraint(fields=["role", "object_type"], name="rolescope_unique"),
+            models.CheckConstraint(condition=models.Q(role__in=[r.value for r in Role]), name="rolescope_role_valid"),
+            models.CheckConstraint(condition=models.Q(object_type__in=[t.value for t in ObjectType]),
+                                   name="rolescope_type_valid"),
+            models.CheckConstraint(condition=models.Q(scope__in=[s.value for s in Scope]), name="rolescope_scope_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} {self.object_type}: {self.scope}"

@@ -20,7 +20,7 @@ from django.apps import apps
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
-from voronka.accounts.models import Role, Scope
+from voronka.accounts.models import MODEL_OBJECT_TYPES, ObjectType, Role, Scope
 from voronka.core.errors import DomainError, Forbidden, NotFound
 
 if TYPE_CHECKING:
@@ -38,9 +38,14 @@ VIA_CLIENT: dict[str, str] = {"clients.Contact": "client"}
 CONFIG_PERMS = {"configure"}
 
 
-def _people_q(actor: User, fields: tuple[str, ...], prefix: str = "") -> Q:
+def scope_of(actor: User, model_label: str) -> str:
+    """The actor's scope for the records of ``model_label`` (Settings › Access, per object type)."""
+    return actor.scope_for(MODEL_OBJECT_TYPES.get(model_label, ObjectType.DEALS))
+
+
+def _people_q(actor: User, fields: tuple[str, ...], prefix: str = "", *, scope: str) -> Q:
     q = Q()
-    if actor.scope == Scope.TEAM and actor.team_id:
+    if scope == Scope.TEAM and actor.team_id:
         for field in fields:
             q |= Q(**{f"{prefix}{field}__team_id": actor.team_id})
     for field in fields:
@@ -48,19 +53,19 @@ def _people_q(actor: User, fields: tuple[str, ...], prefix: str = "") -> Q:
     return q
 
 
-def _open_deals_of_actor(actor: User):
+def _open_deals_of_actor(actor: User, scope: str):
     """Open deals owned by the actor (team scope: by anyone of his team), for client visibility."""
     # accounts sits below deals (docs/architecture.md): the model is named through the app registry.
     deals = apps.get_model("deals", "Deal").objects.filter(status="open")
-    if actor.scope == Scope.TEAM and actor.team_id:
+    if scope == Scope.TEAM and actor.team_id:
         return deals.filter(Q(owner_id=actor.pk) | Q(owner__team_id=actor.team_id))
     return deals.filter(owner_id=actor.pk)
 
 
-def _client_q(actor: User, prefix: str = "") -> Q:
+def _client_q(actor: User, prefix: str = "", *, scope: str) -> Q:
     pk = f"{prefix}id" if prefix else "pk"
-    return _people_q(actor, OWNER_FIELDS["clients.Client"], prefix) | Q(
-        Exists(_open_deals_of_actor(actor).filter(client_id=OuterRef(pk))))
+    return _people_q(actor, OWNER_FIELDS["clients.Client"], prefix, scope=scope) | Q(
+        Exists(_open_deals_of_actor(actor, scope).filter(client_id=OuterRef(pk))))
 
 
 def allowed_pipeline_ids(actor: User) -> frozenset[int] | None:
@@ -106,20 +111,24 @@ def require_pipeline(actor: User, pipeline, *, field: str = "pipeline") -> None:
         raise NotFound(_("Not found: %(field)s.") % {"field": field}, field=field)
 
 
-def scope_q(actor: User, model_label: str) -> Q:
-    """A filter that keeps only the rows of ``model_label`` the actor may see."""
+def scope_q(actor: User, model_label: str, *, scope: str | None = None) -> Q:
+    """A filter that keeps only the rows of ``model_label`` the actor may see.
+
+    ``scope`` overrides the object type's scope (reports read deals with the role's report scope).
+    """
     pipelines = pipeline_q(actor, model_label)
-    if actor.scope == Scope.ALL:
+    scope = scope or scope_of(actor, model_label)
+    if scope == Scope.ALL:
         return pipelines
     if model_label == "clients.Client":
-        return _client_q(actor)
+        return _client_q(actor, scope=scope)
     if model_label in VIA_CLIENT:
-        return _client_q(actor, prefix=f"{VIA_CLIENT[model_label]}__")
-    return _people_q(actor, OWNER_FIELDS[model_label]) & pipelines
+        return _client_q(actor, prefix=f"{VIA_CLIENT[model_label]}__", scope=scope)
+    return _people_q(actor, OWNER_FIELDS[model_label], scope=scope) & pipelines
 
 
 def can_see(actor: User, model_label: str, owner_ids: list[int | None], owner_team_ids: list[int | None]) -> bool:
-    scope = actor.scope
+    scope = scope_of(actor, model_label)
     if scope == Scope.ALL:
         return True
     if actor.pk in owner_ids:
@@ -154,9 +163,9 @@ def is_visible(actor: User, obj) -> bool:
     """Whether the actor's scope covers ``obj`` (the object twin of ``scope_q``)."""
     if obj._meta.label in PIPELINE_PATHS and not pipeline_allowed(actor, _pipeline_of(obj)):
         return False
-    if actor.scope == Scope.ALL:
-        return True
     label = obj._meta.label
+    if label not in VIA_CLIENT and scope_of(actor, label) == Scope.ALL:
+        return True
     if label in VIA_CLIENT:
         client = getattr(obj, VIA_CLIENT[label])
         return client is not None and is_visible(actor, client)
@@ -166,7 +175,7 @@ def is_visible(actor: User, obj) -> bool:
     if ids and can_see(actor, label, ids, teams):
         return True
     if label == "clients.Client" and obj.pk is not None:
-        return _open_deals_of_actor(actor).filter(client_id=obj.pk).exists()
+        return _open_deals_of_actor(actor, scope_of(actor, label)).filter(client_id=obj.pk).exists()
     return False
 
 

@@ -7,7 +7,18 @@ import hmac
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from voronka.accounts.models import ApiToken, Role, Scope, Team, User, UserSession
+from voronka.accounts.models import (
+    CONFIGURABLE_ROLES,
+    ROLE_SCOPES,
+    ApiToken,
+    ObjectType,
+    Role,
+    RoleScope,
+    Scope,
+    Team,
+    User,
+    UserSession,
+)
 from voronka.core.errors import NotFound
 from voronka.core.params import parse_id
 
@@ -112,3 +123,12 @@ def find_api_token(raw: str) -> ApiToken | None:
 def visible_users(*, actor: User) -> QuerySet[User]:
     """People for the API's user list: everyone but the system actor (names, roles and teams are not secret)."""
     return User.objects.filter(is_system=False).select_related("team")
+
+
+def role_scope_grid() -> list[dict]:
+    """Each configurable role with its scope per object type (configured, else the role's default)."""
+    configured = {(r.role, r.object_type): r.scope for r in RoleScope.objects.all()}
+    return [{"role": role, "label": Role(role).label,
+             "cells": [{"object_type": t.value, "label": t.label, "default": ROLE_SCOPES[role],
+                        "scope": configured.get((role, t.value), ROLE_SCOPES[role])} for t in ObjectType]}
+            for role in CONFIGURABLE_ROLES]

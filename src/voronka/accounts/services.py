@@ -13,7 +13,20 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from voronka.accounts.models import ApiToken, IdempotencyKey, Role, Team, TokenScope, User, UserSession
+from voronka.accounts.models import (
+    CONFIGURABLE_ROLES,
+    ROLE_SCOPES,
+    ApiToken,
+    IdempotencyKey,
+    ObjectType,
+    Role,
+    RoleScope,
+    Scope,
+    Team,
+    TokenScope,
+    User,
+    UserSession,
+)
 from voronka.accounts.permissions import require_perm
 from voronka.audit.services import diff
 from voronka.core.errors import Conflict, DomainError, Forbidden, NotFound
@@ -235,6 +248,44 @@ def update_team(*, actor: User, team: Team, name: str, lead: User | None = None)
     team.save(update_fields=["name", "lead"])
     record_event(actor=actor, verb="team.updated", target=team, changes=diff(team, before, ["name", "lead"]))
     return team
+
+
+# --- access per role and object type -----------------------------------------------------------------------
+
+@transaction.atomic
+def set_role_scopes(*, actor: User, scopes: dict[tuple[str, str], str]) -> int:
+    """Set the scope of (role, object type) pairs; a value equal to the role's default removes the row.
+
+    Every value is checked (a known role that may be configured, a known object type, own / team / all);
+    each change is audited as old -> new. Returns how many pairs changed.
+    """
+    require_perm(actor, "configure")
+    current = {(r.role, r.object_type): r for r in RoleScope.objects.select_for_update()}
+    changed = 0
+    for (role, object_type), scope in scopes.items():
+        if role not in CONFIGURABLE_ROLES:
+            raise DomainError(_("The scope of this role cannot be changed."), field=f"{role}-{object_type}")
+        if object_type not in ObjectType.values:
+            raise DomainError(_("Unknown object type."), field=f"{role}-{object_type}")
+        if scope not in Scope.values:
+            raise DomainError(_("Choose own, team or all records."), field=f"{role}-{object_type}")
+        row = current.get((role, object_type))
+        before = row.scope if row else ROLE_SCOPES[role]
+        if before == scope:
+            continue
+        if scope == ROLE_SCOPES[role]:
+            row.delete()
+            target = RoleScope(pk=row.pk, role=role, object_type=object_type, scope=scope)
+        elif row:
+            row.scope = scope
+            row.save(update_fields=["scope"])
+            target = row
+        else:
+            target = RoleScope.objects.create(role=role, object_type=object_type, scope=scope)
+        record_event(actor=actor, verb="access.scope_changed", target=target, changes={"scope": (before, scope)},
+                     data={"role": role, "object_type": object_type})
+        changed += 1
+    return changed
 
 
 # --- sessions ---------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from voronka.accounts.forms import (
     UserCreateForm,
     UserEditForm,
 )
-from voronka.accounts.models import TokenScope
+from voronka.accounts.models import Scope, TokenScope
 from voronka.accounts.selectors import (
     active_users,
     assignable_users,
@@ -31,6 +31,7 @@ from voronka.accounts.selectors import (
     list_teams,
     list_teams_for_settings,
     list_users_for_settings,
+    role_scope_grid,
 )
 from voronka.accounts.services import (
     create_api_token,
@@ -41,6 +42,7 @@ from voronka.accounts.services import (
     open_work_of,
     reset_user_password,
     revoke_api_token,
+    set_role_scopes,
     update_team,
     update_user,
 )
@@ -171,6 +173,27 @@ def user_password(request, pk):
                          action=reverse("settings:user_password", args=[user.pk]),
                          cancel_url=reverse("settings:users"), section="users", submit_label=_("Set password"),
                          status=400 if form.is_bound else 200)
+
+
+# --- access --------------------------------------------------------------------------------------------------
+
+@require_http_methods(["GET", "POST"])
+def access(request):
+    """Which records each role sees, per object type: own, the team's or all (the defaults until changed)."""
+    error = None
+    if request.method == "POST":
+        scopes = {(row["role"], cell["object_type"]): request.POST.get(f'{row["role"]}-{cell["object_type"]}', "")
+                  for row in role_scope_grid() for cell in row["cells"]}
+        try:
+            changed = set_role_scopes(actor=request.user, scopes=scopes)
+        except DomainError as exc:
+            error = exc
+        else:
+            messages.success(request, ngettext("%(n)s scope changed.", "%(n)s scopes changed.", changed) % {"n": changed})
+            return redirect("settings:access")
+    return render(request, "accounts/access.html", {
+        "nav": "settings", "section": "access", "grid": role_scope_grid(), "scopes": Scope.choices, "error": error,
+    }, status=400 if error else 200)
 
 
 # --- teams ------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from voronka.accounts.models import Scope, User
+from voronka.accounts.models import ObjectType, Scope, User
 from voronka.accounts.permissions import pipeline_q, scope_q
 from voronka.activities.models import Activity, Task, TaskStatus
 from voronka.core.errors import NotFound
@@ -41,9 +41,10 @@ def _assignees_in_scope(actor: User) -> Q:
     Filtering on the assignee alone (not on the deal owner as ``visible_tasks`` does) lets the database
     use the (assignee, status, due_date) index: My day is about who has to do the work.
     """
-    if actor.scope == Scope.ALL:
+    scope = actor.scope_for(ObjectType.TASKS)
+    if scope == Scope.ALL:
         return Q()
-    if actor.scope == Scope.TEAM and actor.team_id:
+    if scope == Scope.TEAM and actor.team_id:
         team = User.objects.filter(team_id=actor.team_id).values("pk")
         return Q(assignee_id__in=team) | Q(assignee_id=actor.pk)
     return Q(assignee_id=actor.pk)
@@ -53,7 +54,7 @@ def my_day(*, actor: User, assignee: int | None = None, upcoming_days: int = 7, 
     """Open tasks of the actor (a lead or head: of the people in scope, optionally one of them)."""
     today = timezone.localdate()
     qs = Task.objects.filter(_assignees_in_scope(actor), pipeline_q(actor, "activities.Task"), status=TaskStatus.OPEN)
-    if assignee and actor.scope != Scope.OWN:
+    if assignee and actor.scope_for(ObjectType.TASKS) != Scope.OWN:
         qs = qs.filter(assignee_id=assignee)
     horizon = today + dt.timedelta(days=upcoming_days)
     counts = qs.aggregate(

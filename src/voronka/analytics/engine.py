@@ -18,7 +18,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from voronka.accounts.models import Role, User
+from voronka.accounts.models import ObjectType, Role, User
 from voronka.accounts.permissions import allowed_pipeline_ids, pipeline_allowed, scope_q
 from voronka.core.errors import DomainError, NotFound
 from voronka.core.params import parse_id
@@ -98,6 +98,10 @@ class Run:
     # What a report adds to the output's ``params`` besides the parameters (e.g. the months it covered).
     notes: dict[str, Any] = field(default_factory=dict)
 
+    def scope(self, model_label: str) -> Q:
+        """The rows of ``model_label`` the actor's role may report on (its report scope, Settings › Access)."""
+        return scope_q(self.actor, model_label, scope=self.actor.scope_for(ObjectType.REPORTS))
+
     def period(self) -> tuple[dt.datetime | None, dt.datetime | None]:
         """The period as ``[start, end)`` instants in the installation's time zone (``to`` is inclusive)."""
         tz = timezone.get_current_timezone()
@@ -117,7 +121,7 @@ class Run:
 
     def scoped_deals(self) -> QuerySet[Deal]:
         """The deals the actor sees, on the reporting database, with the slice filters (any pipeline)."""
-        return self.filtered(Deal.objects.using(self.alias).filter(scope_q(self.actor, "deals.Deal")))
+        return self.filtered(Deal.objects.using(self.alias).filter(self.scope("deals.Deal")))
 
     def deals(self) -> QuerySet[Deal]:
         """:meth:`scoped_deals` now in the chosen pipeline."""

@@ -59,6 +59,7 @@ urlpatterns = [
     path("users/<int:pk>/deactivate/", admin(accounts.user_deactivate), name="user_deactivate"),
     path("users/<int:pk>/pipelines/", admin(accounts.user_pipelines), name="user_pipelines"),
     path("teams/", admin(accounts.team_list), name="teams"),
+    path("access/", admin(accounts.access), name="access"),
     path("teams/<int:pk>/", admin(accounts.team_edit), name="team"),
     path("audit/", admin(audit.audit_log), name="audit"),
     # outgoing webhooks

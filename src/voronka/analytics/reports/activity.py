@@ -7,7 +7,6 @@ from typing import Any
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from voronka.accounts.permissions import scope_q
 from voronka.activities.models import Activity, ActivityKind, Task, TaskStatus
 from voronka.clients.models import Client
 from voronka.deals.models import Deal
@@ -38,18 +37,18 @@ class ActivityReport(Report):
         return [*run.slice_columns(), *self.columns]
 
     def rows(self, run: Run) -> list[dict[str, Any]]:
-        tasks = Task.objects.using(run.alias).filter(scope_q(run.actor, "activities.Task"), run.period_q("completed_at"),
+        tasks = Task.objects.using(run.alias).filter(run.scope("activities.Task"), run.period_q("completed_at"),
                                                      status=TaskStatus.DONE)
         if run.params.pipeline is not None:
             tasks = tasks.filter(deal__pipeline_id=run.params.pipeline.pk)
         done = run.grouped(tasks, inputs={}, extra={"kind": F("kind")}, base=TASKS, date_field="completed_at",
                            aggs=[Agg("done_tasks", "count")])
-        deals = Deal.objects.using(run.alias).filter(scope_q(run.actor, "deals.Deal"))
+        deals = Deal.objects.using(run.alias).filter(run.scope("deals.Deal"))
         if run.params.pipeline is not None:
             deals = deals.filter(pipeline_id=run.params.pipeline.pk)
             visible = Q(deal__in=deals.values("pk"))
         else:
-            clients = Client.objects.using(run.alias).filter(scope_q(run.actor, "clients.Client"))
+            clients = Client.objects.using(run.alias).filter(run.scope("clients.Client"))
             visible = Q(deal__in=deals.values("pk")) | Q(deal__isnull=True, client__in=clients.values("pk"))
         entries = Activity.objects.using(run.alias).filter(visible, run.period_q("at"), kind__in=LOGGED,
                                                            author__isnull=False)

@@ -14,7 +14,6 @@ from django.conf import settings
 from django.db.models import Case, DecimalField, F, When
 from django.utils.translation import gettext_lazy as _
 
-from voronka.accounts.permissions import scope_q
 from voronka.catalog.models import Campaign
 from voronka.clients.models import Client
 from voronka.deals.models import DealStatus
@@ -66,7 +65,7 @@ class Campaigns(Report):
         amount = Case(When(currency=base, then=F("amount")), default=None, output_field=DecimalField())
         merge(self._agg(run, won, group, {"amt": amount}, [Agg("n", "count"), Agg("revenue", "sum", "amt")]),
               won="n", revenue="revenue")
-        clients = Client.objects.using(run.alias).filter(scope_q(run.actor, "clients.Client"),
+        clients = Client.objects.using(run.alias).filter(run.scope("clients.Client"),
                                                           run.period_q("created_at"), campaign__isnull=False)
         merge(self._agg(run, clients, {"gid": F(f"{client_path}_id"), "gname": F(f"{client_path}__name")}, {},
                         [Agg("n", "count")]), leads="n")

@@ -42,8 +42,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from voronka.accounts.models import Scope, User
-from voronka.accounts.permissions import scope_q
+from voronka.accounts.models import ObjectType, Scope, User
 from voronka.activities.models import Task, TaskStatus
 from voronka.catalog.fields import (
     ContactSpec,
@@ -76,10 +75,11 @@ PARTS = (("open_deals", "with_open_task", "open_task_pct"), ("open_tasks", "on_t
 
 def people_q(actor: User, field: str) -> Q:
     """Rows whose person ``field`` (an assignee, a responsible manager) is in the actor's scope."""
-    if actor.scope == Scope.ALL:
+    scope = actor.scope_for(ObjectType.REPORTS)
+    if scope == Scope.ALL:
         return Q()
     q = Q(**{f"{field}_id": actor.pk})
-    if actor.scope == Scope.TEAM and actor.team_id:
+    if scope == Scope.TEAM and actor.team_id:
         q |= Q(**{f"{field}__team_id": actor.team_id})
     return q
 
@@ -231,7 +231,7 @@ class CrmOrder(Report):
         # Deals: parts 1 and 4 in one grouped scan of the open deals.
         complete = complete_expr(run)
         has_task = Exists(Task.objects.filter(deal_id=OuterRef("pk"), status=TaskStatus.OPEN))
-        deals = run.filtered(Deal.objects.using(run.alias).filter(scope_q(run.actor, "deals.Deal"),
+        deals = run.filtered(Deal.objects.using(run.alias).filter(run.scope("deals.Deal"),
                                                                   status=DealStatus.OPEN), base=DEAL_PEOPLE)
         if run.params.pipeline is not None:
             deals = deals.filter(pipeline_id=run.params.pipeline.pk)

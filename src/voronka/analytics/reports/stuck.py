@@ -9,7 +9,6 @@ from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from voronka.accounts.permissions import scope_q
 from voronka.activities.models import Task, TaskStatus
 from voronka.deals.models import DealStatus
 
@@ -45,7 +44,7 @@ class Stuck(Report):
         deal_rows = run.grouped(deals, inputs={"past": past, "no_task": no_task}, base=DEAL_PEOPLE,
                                 aggs=[Agg("open_deals", "count"), Agg("past_max_days", "sum", "past"),
                                       Agg("no_open_task", "sum", "no_task")])
-        tasks = Task.objects.using(run.alias).filter(scope_q(run.actor, "activities.Task"), status=TaskStatus.OPEN,
+        tasks = Task.objects.using(run.alias).filter(run.scope("activities.Task"), status=TaskStatus.OPEN,
                                                      due_date__lt=timezone.localdate(run.now))
         if run.params.pipeline is not None:
             tasks = tasks.filter(deal__pipeline_id=run.params.pipeline.pk)
