@@ -83,3 +83,26 @@ def test_serve_starts_on_a_migrated_database(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                    "LOCATION": "redis://127.0.0.1:6379/15"}}
     assert _serve_refusal(4) is None
+
+
+def _production_env(tmp_path, **extra):
+    return _env(tmp_path, VORONKA_ENV="production", SECRET_KEY="x" * 20 + "-Production-Secret-Key-0123456789",
+                ALLOWED_HOSTS="crm.example.com", DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+                USE_X_FORWARDED_PROTO="1", CACHE_URL="locmem://", **extra)
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    """The documented production settings pass Django's deployment checklist and ours without a warning."""
+    check = subprocess.run([str(VORONKA), "check", "--deploy"], env=_production_env(tmp_path), capture_output=True,
+                           text=True, timeout=120)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "System check identified no issues" in check.stdout + check.stderr
+    assert "WARNINGS" not in check.stdout + check.stderr
+
+
+def test_check_reports_an_unreachable_database_without_a_traceback(tmp_path):
+    env = _production_env(tmp_path)
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path}/missing/dir/db.sqlite3"
+    check = subprocess.run([str(VORONKA), "check"], env=env, capture_output=True, text=True, timeout=120)
+    assert check.returncode == 1
+    assert "database: sqlite unreachable" in check.stderr and "Traceback" not in check.stderr

@@ -106,10 +106,14 @@ def cmd_createadmin(ns: argparse.Namespace) -> int:
 def cmd_check(ns: argparse.Namespace) -> int:
     _setup()
     _manage("check", "--deploy" if ns.deploy else "--fail-level=ERROR")
-    from django.db import connection
+    from django.db import DatabaseError, connection
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as exc:
+        print(f"database: {connection.vendor} unreachable: {exc}", file=sys.stderr)
+        return 1
     print(f"database: {connection.vendor} ok")
     return 0
 

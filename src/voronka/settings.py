@@ -298,6 +298,10 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Subdomains and the preload list are the domain owner's decision, not the CRM's: off unless set, and
+# ``voronka check --deploy`` does not nag about them (docs/deployment.md, HTTPS).
+SILENCED_SYSTEM_CHECKS = [check for check, chosen in (("security.W005", SECURE_HSTS_INCLUDE_SUBDOMAINS),
+                                                      ("security.W021", SECURE_HSTS_PRELOAD)) if not chosen]
 
 # Business settings.
 VORONKA_WON_REQUIRES_AMOUNT = env_bool("VORONKA_WON_REQUIRES_AMOUNT", True)
