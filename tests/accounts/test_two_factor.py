@@ -79,3 +79,24 @@ def test_a_required_role_is_sent_to_set_it_up_and_cannot_turn_it_off(settings, w
     other = HttpClient()
     other.force_login(world.teammate)  # same role, no device: sent to set-up too
     assert other.get(reverse("deals:list")).status_code == 302
+
+
+def test_an_administrator_makes_it_mandatory_in_settings(world):
+    admin = HttpClient()
+    admin.force_login(world.admin)
+    url = reverse("settings:access")
+    head = HttpClient()
+    head.force_login(world.head)
+    assert head.get(reverse("web:my_day")).status_code == 200
+    assert admin.post(url, {"form": "two_factor", "two_factor_roles": ["head"]}).status_code == 302
+    response = head.get(reverse("web:my_day"))
+    assert response.status_code == 302 and response["Location"] == reverse("web:two_factor")
+    entry = AuditEntry.objects.get(action="access.two_factor_roles_changed")
+    assert (entry.old, entry.new) == ("—", "head")
+    assert admin.post(url, {"form": "two_factor", "two_factor_roles": ["king"]}).status_code == 400
+    assert admin.post(url, {"form": "two_factor"}).status_code == 302  # none ticked: optional again
+    assert head.get(reverse("web:my_day")).status_code == 200
+    manager = HttpClient()
+    manager.force_login(world.owner)
+    assert manager.post(url, {"form": "two_factor", "two_factor_roles": ["manager"]}).status_code in (403, 404)
+    assert manager.get(reverse("web:my_day")).status_code == 200

@@ -237,3 +237,18 @@ class RoleScope(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} {self.object_type}: {self.scope}"
+
+
+class TwoFactorRequirement(models.Model):
+    """A role whose users must sign in with an authenticator app (Settings › Access); one row per role."""
+
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, unique=True)
+
+    class Meta:
+        verbose_name = _("two-factor requirement")
+        verbose_name_plural = _("two-factor requirements")
+        constraints = [models.CheckConstraint(condition=models.Q(role__in=[r.value for r in Role]),
+                                              name="twofactorrequirement_role_valid")]
+
+    def __str__(self) -> str:
+        return self.role

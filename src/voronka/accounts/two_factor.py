@@ -1,8 +1,8 @@
 """Two-factor sign-in with a TOTP authenticator app (django-otp): enrol, confirm, disable, verify.
 
-A user turns it on for himself (Settings › Two-factor sign-in); ``VORONKA_2FA_REQUIRED_ROLES`` makes it
-mandatory for roles (e.g. ``admin,head``): such a user is sent to the enrolment page until he has confirmed
-a device. Sign-in asks for the code only when the user has a confirmed device.
+A user turns it on for himself (Settings › Two-factor sign-in); an administrator makes it mandatory for
+roles in Settings › Access (or ``VORONKA_2FA_REQUIRED_ROLES``, e.g. ``admin,head``): such a user is sent to
+the enrolment page until he has confirmed a device. Sign-in asks for the code only when the user has a confirmed device.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from django_otp import devices_for_user
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from voronka.accounts.models import User
+from voronka.accounts.models import Role, TwoFactorRequirement, User
+from voronka.accounts.permissions import require_perm
 from voronka.core.errors import DomainError
 from voronka.events.services import record_event
 
@@ -25,8 +26,21 @@ def has_two_factor(user: User) -> bool:
     return any(True for _device in devices_for_user(user, confirmed=True))
 
 
+def required_roles(user: User | None = None) -> set[str]:
+    """Roles that must use two-factor sign-in: Settings › Access plus ``VORONKA_2FA_REQUIRED_ROLES``.
+
+    Read once per user object (the middleware asks on every request of a signed-in user)."""
+    cached = user.__dict__.get("_2fa_roles") if user is not None else None
+    if cached is None:
+        cached = {r.strip() for r in settings.VORONKA_2FA_REQUIRED_ROLES if r.strip()}
+        cached |= set(TwoFactorRequirement.objects.values_list("role", flat=True))
+        if user is not None:
+            user.__dict__["_2fa_roles"] = cached
+    return cached
+
+
 def required_for(user: User) -> bool:
-    roles = {r.strip() for r in settings.VORONKA_2FA_REQUIRED_ROLES if r.strip()}
+    roles = required_roles(user)
     return bool(roles) and (user.role in roles or (user.is_superuser and "admin" in roles))
 
 
@@ -81,3 +95,22 @@ def verify_sign_in(user: User, token) -> TOTPDevice | None:
     except DomainError:
         return None
     return next((d for d in devices_for_user(user, confirmed=True) if d.verify_token(code)), None)
+
+
+@transaction.atomic
+def set_two_factor_roles(*, actor: User, roles: list[str]) -> list[str]:
+    """Make two-factor sign-in mandatory for exactly ``roles`` (besides the environment's); audited."""
+    require_perm(actor, "configure")
+    wanted = sorted(set(roles))
+    unknown = [r for r in wanted if r not in Role.values]
+    if unknown:
+        raise DomainError(_("Unknown role: %(role)s.") % {"role": ", ".join(unknown)}, field="two_factor_roles")
+    before = sorted(TwoFactorRequirement.objects.select_for_update().values_list("role", flat=True))
+    if before == wanted:
+        return wanted
+    TwoFactorRequirement.objects.exclude(role__in=wanted).delete()
+    for role in wanted:
+        TwoFactorRequirement.objects.get_or_create(role=role)
+    record_event(actor=actor, verb="access.two_factor_roles_changed", target=actor,
+                 changes={"two_factor_roles": (",".join(before) or "—", ",".join(wanted) or "—")})
+    return wanted

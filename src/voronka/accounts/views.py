@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -18,7 +19,7 @@ from voronka.accounts.forms import (
     UserCreateForm,
     UserEditForm,
 )
-from voronka.accounts.models import Scope, TokenScope
+from voronka.accounts.models import Role, Scope, TokenScope
 from voronka.accounts.selectors import (
     active_users,
     assignable_users,
@@ -46,6 +47,7 @@ from voronka.accounts.services import (
     update_team,
     update_user,
 )
+from voronka.accounts.two_factor import required_roles, set_two_factor_roles
 from voronka.core.errors import DomainError
 from voronka.core.forms import apply_domain_error
 from voronka.core.http import get_or_404
@@ -181,7 +183,15 @@ def user_password(request, pk):
 def access(request):
     """Which records each role sees, per object type: own, the team's or all (the defaults until changed)."""
     error = None
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("form") == "two_factor":
+        try:
+            set_two_factor_roles(actor=request.user, roles=request.POST.getlist("two_factor_roles"))
+        except DomainError as exc:
+            error = exc
+        else:
+            messages.success(request, _("Two-factor requirement saved."))
+            return redirect("settings:access")
+    elif request.method == "POST":
         scopes = {(row["role"], cell["object_type"]): request.POST.get(f'{row["role"]}-{cell["object_type"]}', "")
                   for row in role_scope_grid() for cell in row["cells"]}
         try:
@@ -193,6 +203,8 @@ def access(request):
             return redirect("settings:access")
     return render(request, "accounts/access.html", {
         "nav": "settings", "section": "access", "grid": role_scope_grid(), "scopes": Scope.choices, "error": error,
+        "roles": Role.choices, "two_factor_roles": required_roles(),
+        "from_environment": set(settings.VORONKA_2FA_REQUIRED_ROLES),
     }, status=400 if error else 200)
 
 
