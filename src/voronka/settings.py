@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "voronka.audit",
     "voronka.events",
     "voronka.analytics",
+    "voronka.imports",
     "voronka.web",
 ]
 
