@@ -15,13 +15,14 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, models
+from django.db import IntegrityError, connections, models, router
 from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -89,7 +90,8 @@ class ImportContext:
         self.created_names: dict[str, list[str]] = {}
         self.value_maps: dict[str, Counter] = {}
         self.warnings: dict[str, dict[str, Any]] = {}
-        self.pending_tags: list[models.Model] = []
+        self.pending_tags: list[dict[str, Any]] = []
+        self._types: dict[type[models.Model], int] = {}
         self._dictionaries: dict[str, dict[str, models.Model]] = {}
         self._custom: dict[tuple[str, str], CustomFieldDefinition] = {}
         self._current_row = 0
@@ -131,8 +133,9 @@ class ImportContext:
                     self.value_maps.setdefault(name, Counter())[f"{key} → {mapped}"] += 1
                 raw = mapped
         if _empty(raw) and fm.if_empty is not None:
-            self.warn(f"empty_{name}", _("Empty “%(col)s”: %(field)s set to %(default)s (the mapping's if_empty).")
-                      % {"col": fm.column or name, "field": name, "default": fm.if_empty})
+            self.warn(f"empty_{name}", lambda: _("Empty “%(col)s”: %(field)s set to %(default)s (the mapping's "
+                                                 "if_empty).") % {"col": fm.column or name, "field": name,
+                                                                  "default": fm.if_empty})
             return fm.if_empty
         return raw
 
@@ -154,8 +157,11 @@ class ImportContext:
             self.errors.append({"row": row, "column": column, "value": "" if value is None else str(value)[:200],
                                 "message": str(message)})
 
-    def warn(self, code: str, message: str) -> None:
-        entry = self.warnings.setdefault(code, {"code": code, "message": message, "count": 0, "rows": []})
+    def warn(self, code: str, message: str | Callable[[], str]) -> None:
+        entry = self.warnings.get(code)
+        if entry is None:
+            text = message() if callable(message) else message
+            entry = self.warnings[code] = {"code": code, "message": text, "count": 0, "rows": []}
         entry["count"] += 1
         if len(entry["rows"]) < SAMPLE_ROWS and self._current_row:
             entry["rows"].append(self._current_row)
@@ -194,18 +200,27 @@ class ImportContext:
     # --- tagging ------------------------------------------------------------------------------------------
 
     def tag(self, *objects: models.Model) -> None:
-        self.pending_tags.extend(objects)
+        for o in objects:
+            self.tag_ids(type(o), [o.pk])
+
+    def tag_ids(self, model: type[models.Model], ids: list[int]) -> None:
+        ct = self._types.get(model)
+        if ct is None:
+            ct = self._types[model] = ContentType.objects.get_for_model(model, for_concrete_model=True).pk
+        batch = self.batch.pk
+        self.pending_tags.extend({"batch_id": batch, "content_type_id": ct, "object_id": pk} for pk in ids)
         if len(self.pending_tags) >= CHUNK:
             self.flush_tags()
 
     def flush_tags(self) -> None:
         if not self.pending_tags:
             return
-        rows = [ImportedRow(batch=self.batch, object_id=o.pk,
-                            content_type=ContentType.objects.get_for_model(o, for_concrete_model=True))
-                for o in self.pending_tags]
-        ImportedRow.objects.bulk_create(rows, batch_size=CHUNK)
+        insert_rows(ImportedRow, self.pending_tags)
         self.pending_tags = []
+
+    def created_ids(self, label: str, model: type[models.Model], ids: list[int]) -> None:
+        self.count("created", label, len(ids))
+        self.tag_ids(model, ids)
 
     def created(self, label: str, *objects: models.Model) -> None:
         self.count("created", label, len(objects))
@@ -294,6 +309,89 @@ class ImportContext:
         if user is None:
             raise RowError(_("No user “%(v)s” (by username, email or full name).") % {"v": value}, field=field)
         return user
+
+
+_CONVERTED = ("DateTimeField", "DateField", "TimeField", "DecimalField", "JSONField")
+
+
+def _memo(convert: Any) -> Any:
+    """Dates and moments repeat a lot in a history (one per day): convert each distinct value once."""
+    cache: dict[Any, Any] = {}
+
+    def converted(value: Any) -> Any:
+        try:
+            return cache[value]
+        except KeyError:
+            result = cache[value] = convert(value)
+            return result
+
+    return converted
+
+
+def _plan(model: type[models.Model]) -> tuple[Any, list[models.Field], list[Any], dict[str, Any]]:
+    """The real connection, the insertable fields, a converter per field (``None``: the value goes as it is)
+    and the defaults."""
+    conn = connections[router.db_for_write(model)]
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    converters: list[Any] = []
+    for f in fields:
+        kind = f.get_internal_type()
+        convert = partial(f.get_db_prep_save, connection=conn) if kind in _CONVERTED else None
+        converters.append(_memo(convert) if convert is not None and kind != "JSONField" else convert)
+    return conn, fields, converters, {f.attname: f.get_default() for f in fields}
+
+
+def _params(rows: list[dict[str, Any]], fields: list[models.Field], converters: list[Any],
+            defaults: dict[str, Any]) -> list[list[Any]]:
+    names = [f.attname for f in fields]
+    out = []
+    for row in rows:
+        values = [row.get(name, defaults[name]) for name in names]
+        for i, convert in enumerate(converters):
+            if convert is not None:
+                values[i] = convert(values[i])
+        out.append(values)
+    return out
+
+
+def insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+    """INSERT plain rows (``attname -> value``, defaults for the rest) with one ``executemany``: no model
+    instances, for the tables whose ids nobody reads back (the stage log, first tasks, batch tags)."""
+    if not rows:
+        return
+    conn, fields, converters, defaults = _plan(model)
+    qn = conn.ops.quote_name
+    sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    with conn.cursor() as cursor:
+        cursor.executemany(sql, _params(rows, fields, converters, defaults))
+
+
+def insert_returning(model: type[models.Model], rows: list[dict[str, Any]]) -> list[int]:
+    """INSERT rows with multi-row ``VALUES ... RETURNING id`` (SQLite ≥ 3.35, PostgreSQL), the new ids in row
+    order, as ``bulk_create`` does but without building and preparing model instances."""
+    if not rows:
+        return []
+    conn, fields, converters, defaults = _plan(model)
+    qn = conn.ops.quote_name
+    limit = conn.features.max_query_params
+    if conn.vendor == "sqlite":
+        import sqlite3
+
+        limit = conn.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if conn.connection else limit
+    per_statement = max(1, min(CHUNK, (limit or 65535) // len(fields)))
+    head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "
+    one = f"({', '.join(['%s'] * len(fields))})"
+    pk = qn(model._meta.pk.column)
+    ids: list[int] = []
+    params = _params(rows, fields, converters, defaults)
+    with conn.cursor() as cursor:
+        for start in range(0, len(params), per_statement):
+            part = params[start:start + per_statement]
+            cursor.execute(head + ", ".join([one] * len(part)) + f" RETURNING {pk}",
+                           [v for values in part for v in values])
+            ids.extend(r[0] for r in cursor.fetchall())
+    return ids
 
 
 # --- parsing helpers -------------------------------------------------------------------------------------------
@@ -432,7 +530,7 @@ class UsersImporter(Importer):
                          _("Team “%(t)s” is led by %(a)s; %(b)s is named as lead too: %(b)s joins the team with "
                            "the team lead role, the team keeps one lead.") % {"t": team.name, "a": team.lead,
                                                                               "b": lead})
-        user, created = self.ensure_user(name=name, username=username, email=email, role=role, team=team,
+        _user, created = self.ensure_user(name=name, username=username, email=email, role=role, team=team,
                                          phone=text_of(ctx.get(values, "phone"), field="phone", limit=32),
                                          first=first, last=last)
         if not created:
@@ -605,7 +703,7 @@ class DealsImporter(Importer):
                                 "due_time": probe.due_time}
         self.touched_clients: set[int] = set()
         self.deal_range: list[int] = []
-        self.pending: list[tuple[Deal, list[StageTransition], Task | None]] = []
+        self.pending: list[tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None]] = []
         self.won_clients: set[int] = set()
         self.currency = settings.VORONKA_DEFAULT_CURRENCY
 
@@ -653,8 +751,8 @@ class DealsImporter(Importer):
             placeholder = fm.if_empty.get("placeholder") if isinstance(fm.if_empty, dict) else None
             if not placeholder:
                 raise RowError(_("The client is empty."), field="client")
-            ctx.warn("placeholder_client", _("No client in the row: the deal goes to the placeholder client "
-                                             "“%(p)s” (the mapping's if_empty).") % {"p": placeholder})
+            ctx.warn("placeholder_client", lambda: _("No client in the row: the deal goes to the placeholder "
+                                                     "client “%(p)s” (the mapping's if_empty).") % {"p": placeholder})
             return self._placeholder(str(placeholder), owner)
         normalized = normalize_name(str(value))
         pk = self.clients.get(normalized)
@@ -735,29 +833,32 @@ class DealsImporter(Importer):
                 if lost_reason is None:
                     raise RowError(_("A lost deal needs a lost reason."), field="lost_reason")
         expected = parse_when(ctx.get(values, "expected_close_date"), field="expected_close_date")
-        deal = Deal(title=title, pipeline=pipeline, stage=stage, furthest_stage=stage, client_id=client_id,
-                    owner=owner, owner_team_id=owner.team_id, amount=amount, currency=currency, status=status,
-                    product=ctx.dictionary("product", ctx.get(values, "product")),
-                    source=ctx.dictionary("source", ctx.get(values, "source")),
-                    channel=ctx.dictionary("channel", ctx.get(values, "channel")),
-                    campaign=ctx.dictionary("campaign", ctx.get(values, "campaign")),
-                    expected_close_date=expected.date() if expected else None, lost_reason=lost_reason,
-                    lost_comment=text_of(ctx.get(values, "lost_comment"), field="lost_comment", limit=4000),
-                    closed_at=closed_at, stage_entered_at=created_at, created_at=created_at,
-                    custom=ctx.custom_values(values, "deal", "cf:"))
-        log = [StageTransition(pipeline=pipeline, kind=TransitionKind.CREATED, from_stage=None, to_stage=stage,
-                               by_user=ctx.actor if ctx.actor.pk else None, at=created_at)]
+        deal = {"title": title, "pipeline_id": pipeline.pk, "stage_id": stage.pk, "furthest_stage_id": stage.pk,
+                "client_id": client_id, "owner_id": owner.pk, "owner_team_id": owner.team_id, "amount": amount,
+                "currency": currency, "status": status,
+                "product_id": self._pk(ctx.dictionary("product", ctx.get(values, "product"))),
+                "source_id": self._pk(ctx.dictionary("source", ctx.get(values, "source"))),
+                "channel_id": self._pk(ctx.dictionary("channel", ctx.get(values, "channel"))),
+                "campaign_id": self._pk(ctx.dictionary("campaign", ctx.get(values, "campaign"))),
+                "expected_close_date": expected.date() if expected else None,
+                "lost_reason_id": self._pk(lost_reason),
+                "lost_comment": text_of(ctx.get(values, "lost_comment"), field="lost_comment", limit=4000),
+                "closed_at": closed_at, "stage_entered_at": created_at, "created_at": created_at,
+                "updated_at": ctx.now, "version": 1, "is_new_client": True,
+                "custom": ctx.custom_values(values, "deal", "cf:")}
+        by = ctx.actor.pk
+        log = [{"pipeline_id": pipeline.pk, "kind": TransitionKind.CREATED, "from_stage_id": None,
+                "to_stage_id": stage.pk, "by_user_id": by, "at": created_at, "seconds_in_from_stage": 0}]
         if status != DealStatus.OPEN:
-            log.append(StageTransition(pipeline=pipeline, kind=status, from_stage=stage, to_stage=None,
-                                       by_user=ctx.actor if ctx.actor.pk else None, at=closed_at,
-                                       seconds_in_from_stage=int((closed_at - created_at).total_seconds())))
+            log.append({"pipeline_id": pipeline.pk, "kind": status, "from_stage_id": stage.pk, "to_stage_id": None,
+                        "by_user_id": by, "at": closed_at,
+                        "seconds_in_from_stage": int((closed_at - created_at).total_seconds())})
             if status == DealStatus.WON:
                 self.won_clients.add(client_id)
         task = None
         if status == DealStatus.OPEN and self.task_spec:
-            task = Task(assignee=owner, client_id=client_id, created_by=ctx.actor if ctx.actor.pk else None,
-                        created_at=ctx.now,
-                        status=TaskStatus.OPEN, **self.task_fields)
+            task = {"assignee_id": owner.pk, "client_id": client_id, "created_by_id": by, "created_at": ctx.now,
+                    "status": TaskStatus.OPEN, **self.task_fields}
         self.touched_clients.add(client_id)
         self.pending.append((deal, log, task))
         if len(self.pending) >= CHUNK and not ctx.errors:
@@ -765,27 +866,35 @@ class DealsImporter(Importer):
         elif ctx.errors:
             self.pending = []
 
+    @staticmethod
+    def _pk(obj: models.Model | None) -> int | None:
+        return obj.pk if obj is not None else None
+
     def flush(self) -> None:
         if not self.pending:
             return
-        deals = Deal.objects.bulk_create([d for d, _log, _task in self.pending], batch_size=CHUNK)
-        log: list[StageTransition] = []
-        tasks: list[Task] = []
-        for deal, transitions, task in self.pending:
+        ids = insert_returning(Deal, [d for d, _log, _task in self.pending])
+        log: list[dict[str, Any]] = []
+        tasks: list[dict[str, Any]] = []
+        for deal_id, (_deal, transitions, task) in zip(ids, self.pending, strict=True):
             for t in transitions:
-                t.deal = deal
+                t["deal_id"] = deal_id
                 log.append(t)
             if task is not None:
-                task.deal = deal
+                task["deal_id"] = deal_id
                 tasks.append(task)
-        StageTransition.objects.bulk_create(log, batch_size=CHUNK)
-        Task.objects.bulk_create(tasks, batch_size=CHUNK)
-        self.ctx.created("deals", *deals)
-        self.deal_range = [min([*self.deal_range, deals[0].pk]), max([*self.deal_range, deals[-1].pk])]
+
+        insert_rows(StageTransition, log)
+        first_task = Task.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        insert_rows(Task, tasks)
+        self.ctx.created_ids("deals", Deal, ids)
+        self.deal_range = [min([*self.deal_range, ids[0]]), max([*self.deal_range, ids[-1]])]
         # The log rows go with their deal (cascade); undo checks the deal's version instead of tagging them.
         self.ctx.count("created", "stage transitions", len(log))
-        if tasks:
-            self.ctx.created("tasks", *tasks)
+        if tasks:  # the first tasks are tagged too: undo must tell them from tasks added later
+            new_tasks = list(Task.objects.filter(pk__gt=first_task, deal_id__gte=ids[0], deal_id__lte=ids[-1])
+                             .values_list("pk", flat=True))
+            self.ctx.created_ids("tasks", Task, new_tasks)
         self.pending = []
 
     def finish(self) -> None:

@@ -13,7 +13,6 @@ import io
 import logging
 import time
 from pathlib import Path
-from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, IntegrityError, models, transaction
@@ -232,4 +231,4 @@ def undo_import(*, actor: User, batch: ImportBatch) -> dict[str, int]:
     return counts
 
 
-__all__ = ["errors_csv", "require_importer", "run_import", "undo_import", "ERROR_COLUMNS"]
+__all__ = ["ERROR_COLUMNS", "errors_csv", "require_importer", "run_import", "undo_import"]
