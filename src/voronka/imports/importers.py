@@ -59,6 +59,7 @@ from voronka.pipelines.models import Pipeline, Stage
 from voronka.pipelines.services import add_stage, create_pipeline
 
 MAX_ERRORS = 1000
+_STATUSES = frozenset(DealStatus.values)
 SAMPLE_ROWS = 20  # rows listed per warning
 CHUNK = 1000
 
@@ -396,10 +397,27 @@ def insert_returning(model: type[models.Model], rows: list[dict[str, Any]]) -> l
 
 # --- parsing helpers -------------------------------------------------------------------------------------------
 
+_MOMENTS: dict[tuple[str, str, str], dt.datetime] = {}
+
+
 def parse_when(value: Any, *, field: str, fmt: str = "") -> dt.datetime | None:
-    """A moment from a date or date-time cell (ISO or Russian), aware in the project's time zone."""
+    """A moment from a date or date-time cell (ISO or Russian), aware in the project's time zone (each
+    distinct text parsed once: a history repeats its dates)."""
     if _empty(value):
         return None
+    if isinstance(value, str):
+        key = (value, fmt, timezone.get_current_timezone_name())
+        found = _MOMENTS.get(key)
+        if found is None:
+            found = _parse_when(value, field=field, fmt=fmt)
+            if len(_MOMENTS) > 100_000:
+                _MOMENTS.clear()
+            _MOMENTS[key] = found
+        return found
+    return _parse_when(value, field=field, fmt=fmt)
+
+
+def _parse_when(value: Any, *, field: str, fmt: str = "") -> dt.datetime:
     try:
         moment = parse_moment(value, fmt=fmt)
     except (ValueError, OverflowError) as exc:
@@ -680,7 +698,7 @@ class DealsImporter(Importer):
         self.clients: dict[str, int] = {}
         for pk, normalized in Client.objects.order_by("pk").values_list("pk", "name_normalized"):
             self.clients.setdefault(normalized, pk)
-        self.client_owner: dict[int, int] = {}
+        self.by_text: dict[str, int] = {}  # the cell's text -> client id, so each name is normalised once
         self.placeholders: dict[str, int] = {}
         self.ctx.user_index()
         self.task_spec = self.mapping.option("open_deal_task", {"title": _("Imported deal: plan the next step")})
@@ -754,8 +772,14 @@ class DealsImporter(Importer):
             ctx.warn("placeholder_client", lambda: _("No client in the row: the deal goes to the placeholder "
                                                      "client “%(p)s” (the mapping's if_empty).") % {"p": placeholder})
             return self._placeholder(str(placeholder), owner)
-        normalized = normalize_name(str(value))
+        text = str(value)
+        pk = self.by_text.get(text)
+        if pk is not None:
+            return pk
+        normalized = normalize_name(text)
         pk = self.clients.get(normalized)
+        if pk is not None:
+            self.by_text[text] = pk
         if pk is None:
             if not fm.create:
                 raise RowError(_("No client “%(v)s” (import the clients first, or set create: true).")
@@ -793,7 +817,7 @@ class DealsImporter(Importer):
             raise RowError(_("No stage “%(s)s” in pipeline “%(p)s”.") % {"s": stage_name, "p": pipeline.name},
                            field="stage")
         status = str(ctx.get(values, "status", default=DealStatus.OPEN) or DealStatus.OPEN).strip().lower()
-        if status not in DealStatus.values:
+        if status not in _STATUSES:
             raise RowError(_("The status is open, won or lost (map other values with “values”)."), field="status")
         owner = ctx.find_user(ctx.get(values, "owner"), "owner")
         if owner is None:
