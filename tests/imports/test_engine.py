@@ -1,6 +1,7 @@
 """Import engine: readers, mappings, all-or-nothing batches, dry runs, undo, permissions."""
 
 import pytest
+from django.utils import translation
 from django.utils.timezone import localdate
 
 from tests.factories import make_user
@@ -19,6 +20,12 @@ DEALS = {"kind": "deals", "pipeline": {"name": "Imported", "slug": "imported", "
          "fields": {"title": "title", "client": {"column": "client", "create": True}, "owner": "owner",
                     "stage": "stage", "status": {"column": "status", "values": {"Won": "won", "Open": "open"}},
                     "created_at": "created", "closed_at": "closed", "amount": "amount"}}
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -145,3 +152,11 @@ def test_undo_refuses_when_later_data_depends(tmp_path, admin):
     with pytest.raises(DomainError, match="changed"):
         undo_import(actor=admin, batch=batch)
     assert Deal.objects.count() == 1
+
+
+def test_messages_are_in_russian_by_default(tmp_path, admin):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    with translation.override("ru"):
+        batch = run_import(actor=admin, kind="clients", path=path, mapping=CLIENTS)
+    assert batch.errors[0]["message"] == "Файл пустой."
