@@ -1,5 +1,5 @@
 """The ``voronka`` command: serve, worker, migrate, demo, createadmin, check, pipeline lint, backup, restore, tick,
-report, import, manage."""
+report, import, export, manage."""
 
 from __future__ import annotations
 
@@ -307,6 +307,37 @@ def cmd_import(ns: argparse.Namespace) -> int:
     return 0 if batch.status in ("applied", "dry_run") else 1
 
 
+def cmd_export(ns: argparse.Namespace) -> int:
+    """``voronka export KIND [--format csv|xlsx|json] [--as USERNAME] [--output FILE]``: within the user's
+    scope (default: the system actor, everything)."""
+    _setup()
+    from voronka.core.errors import DomainError
+    from voronka.imports.exports import write_export
+
+    def fail(message: str) -> int:
+        print(f"voronka export: error: {message}", file=sys.stderr)
+        return 2
+
+    actor = _import_actor(ns.as_user)
+    if actor is None:
+        return fail(f"no active user “{ns.as_user}”")
+    if ns.format == "xlsx" and not ns.output:
+        return fail("--format xlsx needs --output FILE")
+    try:
+        if ns.format == "xlsx":
+            write_export(actor=actor, kind=ns.kind, fmt="xlsx", path=ns.output)
+        elif ns.output:
+            with open(ns.output, "w", encoding="utf-8", newline="") as handle:
+                write_export(actor=actor, kind=ns.kind, fmt=ns.format, out=handle)
+        else:
+            write_export(actor=actor, kind=ns.kind, fmt=ns.format, out=sys.stdout)
+    except DomainError as exc:
+        return fail(exc.message)
+    except OSError as exc:
+        return fail(f"cannot write {ns.output}: {exc.strerror}")
+    return 0
+
+
 def cmd_manage(ns: argparse.Namespace) -> int:
     _setup()
     from django.core.management import execute_from_command_line
@@ -396,6 +427,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="import as this user (default: the system actor)")
     p.add_argument("--errors-csv", metavar="FILE", help="write the row errors as CSV")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("export", help="export deals, clients or tasks within a user's scope")
+    p.add_argument("kind", choices=["deals", "clients", "tasks"])
+    p.add_argument("--format", choices=["csv", "xlsx", "json"], default="csv")
+    p.add_argument("--as", dest="as_user", default="", metavar="USERNAME",
+                   help="export what this user sees (default: the system actor, everything)")
+    p.add_argument("--output", metavar="FILE")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("manage", help="run a Django management command")
     p.add_argument("args", nargs=argparse.REMAINDER)

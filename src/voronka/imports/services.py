@@ -65,6 +65,9 @@ def mapping_for(kind: str, mapping: Mapping | dict | str | Path) -> Mapping:
 def run_import(*, actor: User, kind: str, path: str | Path, mapping: Mapping | dict | str | Path,
                dry_run: bool = False) -> ImportBatch:
     """Import ``path`` as ``kind``; returns the batch (status applied, dry_run or failed, with its report)."""
+    if kind not in IMPORTERS:
+        raise DomainError(_("Unknown import kind “%(k)s”; one of: %(all)s.")
+                          % {"k": kind, "all": ", ".join(IMPORTERS)}, field="kind")
     require_importer(actor, kind)
     path = Path(path)
     batch = ImportBatch.objects.create(kind=kind, file_name=path.name[:255], dry_run=dry_run,
