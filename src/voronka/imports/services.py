@@ -11,8 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import time
 from pathlib import Path
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, IntegrityError, models, transaction
@@ -234,4 +236,85 @@ def undo_import(*, actor: User, batch: ImportBatch) -> dict[str, int]:
     return counts
 
 
-__all__ = ["ERROR_COLUMNS", "errors_csv", "require_importer", "run_import", "undo_import"]
+
+
+# --- uploads (the settings screen) ----------------------------------------------------------------------------
+
+UPLOAD_MAX_BYTES = 200 * 1024 * 1024
+_UPLOAD_NAME = re.compile(r"[0-9a-f]{32}\.(csv|txt|tsv|xlsx)")
+
+
+def upload_dir() -> Path:
+    from django.conf import settings
+
+    folder = Path(settings.DATA_DIR) / "imports"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
+def save_upload(*, actor: User, name: str, chunks) -> str:
+    """Store an uploaded file under the data directory; returns its token (a random file name)."""
+    import secrets
+
+    require_perm(actor, "configure")
+    suffix = Path(name or "").suffix.lower().lstrip(".")
+    if suffix not in ("csv", "txt", "tsv", "xlsx"):
+        raise DomainError(_("Upload a CSV or XLSX file."), field="file")
+    token = f"{secrets.token_hex(16)}.{suffix}"
+    size = 0
+    with open(upload_dir() / token, "wb") as handle:
+        for chunk in chunks:
+            size += len(chunk)
+            if size > UPLOAD_MAX_BYTES:
+                handle.close()
+                (upload_dir() / token).unlink(missing_ok=True)
+                raise DomainError(_("The file is larger than 200 MB."), field="file")
+            handle.write(chunk)
+    return token
+
+
+def upload_path(token: str) -> Path:
+    if not _UPLOAD_NAME.fullmatch(token or ""):
+        raise DomainError(_("The uploaded file is gone; upload it again."), field="file")
+    path = upload_dir() / token
+    if not path.is_file():
+        raise DomainError(_("The uploaded file is gone; upload it again."), field="file")
+    return path
+
+
+def preview(token: str, *, rows: int = 5) -> dict[str, Any]:
+    """The header and the first rows of an uploaded file (with the detected encoding and delimiter)."""
+    table = open_table(upload_path(token))
+    first = []
+    for _number, values in table.rows:
+        first.append([str(v) for v in values[:len(table.header)]])
+        if len(first) >= rows:
+            break
+    table.rows.close()
+    return {"header": table.header, "rows": first, "encoding": table.encoding,
+            "delimiter": {"\t": "tab", "": ""}.get(table.delimiter, table.delimiter)}
+
+
+def mapping_skeleton(kind: str, header: list[str]) -> str:
+    """A starting mapping: every column whose name is a field of ``kind`` mapped to it, the rest commented."""
+    import yaml
+
+    fields = set(IMPORTERS[kind].FIELDS) if kind in IMPORTERS else set()
+    mapped = {c.strip().lower(): c for c in header if c.strip().lower() in fields}
+    text = yaml.safe_dump({"kind": kind, "fields": mapped or {"name": header[0] if header else ""}},
+                          allow_unicode=True, sort_keys=False)
+    rest = [c for c in header if c and c not in mapped.values()]
+    if rest:
+        text += "# other columns: " + ", ".join(rest) + "\n"
+    text += "# fields of " + kind + ": " + ", ".join(IMPORTERS[kind].FIELDS if kind in IMPORTERS else ()) + "\n"
+    return text
+
+
+def mapping_from_text(kind: str, text: str) -> Mapping:
+    import yaml
+
+    try:
+        data = yaml.safe_load(text or "")
+    except yaml.YAMLError as exc:
+        raise MappingError(_("The mapping file is not valid YAML: %(e)s") % {"e": exc}, field="mapping") from exc
+    return mapping_for(kind, data if isinstance(data, dict) else {})

@@ -6,6 +6,7 @@ from voronka.accounts import views as accounts
 from voronka.audit import views as audit
 from voronka.catalog import views as catalog
 from voronka.clients import views as questions
+from voronka.imports import views as imports
 from voronka.pipelines import views as pipelines
 from voronka.web.settings_ui import admin_required
 
@@ -58,4 +59,9 @@ urlpatterns = [
     path("teams/", admin(accounts.team_list), name="teams"),
     path("teams/<int:pk>/", admin(accounts.team_edit), name="team"),
     path("audit/", admin(audit.audit_log), name="audit"),
+    # import
+    path("import/", admin(imports.import_index), name="import"),
+    path("import/<int:pk>/", admin(imports.batch_detail), name="import_batch"),
+    path("import/<int:pk>/errors.csv", admin(imports.batch_errors), name="import_errors"),
+    path("import/<int:pk>/undo/", admin(imports.batch_undo), name="import_undo"),
 ]
