@@ -96,6 +96,7 @@ class ImportContext:
         self._dictionaries: dict[str, dict[str, models.Model]] = {}
         self._custom: dict[tuple[str, str], CustomFieldDefinition] = {}
         self._current_row = 0
+        self.last_row = 0
 
     # --- reading values -------------------------------------------------------------------------------------
 
@@ -171,7 +172,7 @@ class ImportContext:
         self.counts[what][label] = self.counts[what].get(label, 0) + n
 
     def row(self, number: int, values: list[Any], process: Callable[[int, list[Any]], None]) -> None:
-        self._current_row = number
+        self._current_row = self.last_row = number
         try:
             process(number, values)
         except DomainError as exc:

@@ -104,6 +104,12 @@ def run_import(*, actor: User, kind: str, path: str | Path, mapping: Mapping | d
     except (FileError, MappingError, DomainError) as exc:
         batch.status = BatchStatus.FAILED
         batch.errors = [{"row": None, "column": exc.field or "", "value": "", "message": exc.message}]
+    except (IntegrityError, DatabaseError) as exc:  # a constraint the checks above missed: still nothing written
+        logger.exception("import refused by the database", extra={"batch_id": batch.pk})
+        batch.status = BatchStatus.FAILED
+        batch.errors = [{"row": (ctx.last_row or None) if ctx else None, "column": "", "value": "",
+                         "message": _("The database refused the batch: %(e)s") % {"e": exc}}]
+        ctx = None
     if ctx is not None:
         batch.rows_total = ctx.rows_total
         batch.counts = ctx.counts
