@@ -362,6 +362,9 @@ def insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     conn, fields, converters, defaults = _plan(model)
+    if conn.vendor != "sqlite":  # one round trip per statement, not per row
+        _insert_values(model, rows, returning=False)
+        return
     qn = conn.ops.quote_name
     sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
            f"VALUES ({', '.join(['%s'] * len(fields))})")
@@ -372,6 +375,10 @@ def insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
 def insert_returning(model: type[models.Model], rows: list[dict[str, Any]]) -> list[int]:
     """INSERT rows with multi-row ``VALUES ... RETURNING id`` (SQLite ≥ 3.35, PostgreSQL), the new ids in row
     order, as ``bulk_create`` does but without building and preparing model instances."""
+    return _insert_values(model, rows, returning=True)
+
+
+def _insert_values(model: type[models.Model], rows: list[dict[str, Any]], *, returning: bool) -> list[int]:
     if not rows:
         return []
     conn, fields, converters, defaults = _plan(model)
@@ -390,9 +397,10 @@ def insert_returning(model: type[models.Model], rows: list[dict[str, Any]]) -> l
     with conn.cursor() as cursor:
         for start in range(0, len(params), per_statement):
             part = params[start:start + per_statement]
-            cursor.execute(head + ", ".join([one] * len(part)) + f" RETURNING {pk}",
+            cursor.execute(head + ", ".join([one] * len(part)) + (f" RETURNING {pk}" if returning else ""),
                            [v for values in part for v in values])
-            ids.extend(r[0] for r in cursor.fetchall())
+            if returning:
+                ids.extend(r[0] for r in cursor.fetchall())
     return ids
 
 
