@@ -711,7 +711,7 @@ class DealsImporter(Importer):
         self.placeholders: dict[str, int] = {}
         self.ctx.user_index()
         self.task_spec = self.mapping.option("open_deal_task", {"title": _("Imported deal: plan the next step")})
-        if not isinstance(self.task_spec, dict):
+        if not isinstance(self.task_spec, dict) or not self.task_spec:  # invariant 1: no open deal without one
             raise MappingError(_("options.open_deal_task is a dictionary (title, kind, due_in_days)."),
                                field="open_deal_task")
         try:
@@ -719,15 +719,12 @@ class DealsImporter(Importer):
         except (TypeError, ValueError) as exc:
             raise MappingError(_("options.open_deal_task.due_in_days is a number of days."),
                                field="open_deal_task") from exc
-        self.task_fields: dict[str, Any] = {}
-        if self.task_spec:
-            spec = {k: v for k, v in self.task_spec.items() if k != "due_in_days"}
-            spec["due_date"] = timezone.localdate() + dt.timedelta(days=days)
-            # Validated once by the activities service (title, kind, date); every open deal gets this task.
-            probe = build_task(actor=self.ctx.actor, spec=spec, client=Client(pk=0),
-                               keep_assignee=self.ctx.actor)
-            self.task_fields = {"title": probe.title, "kind": probe.kind, "due_date": probe.due_date,
-                                "due_time": probe.due_time}
+        spec = {k: v for k, v in self.task_spec.items() if k != "due_in_days"}
+        spec["due_date"] = timezone.localdate() + dt.timedelta(days=days)
+        # Validated once by the activities service (title, kind, date); every open deal gets this task.
+        probe = build_task(actor=self.ctx.actor, spec=spec, client=Client(pk=0), keep_assignee=self.ctx.actor)
+        self.task_fields: dict[str, Any] = {"title": probe.title, "kind": probe.kind, "due_date": probe.due_date,
+                                            "due_time": probe.due_time}
         self.touched_clients: set[int] = set()
         self.deal_range: list[int] = []
         self.pending: list[tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None]] = []
@@ -889,7 +886,7 @@ class DealsImporter(Importer):
             if status == DealStatus.WON:
                 self.won_clients.add(client_id)
         task = None
-        if status == DealStatus.OPEN and self.task_spec:
+        if status == DealStatus.OPEN:
             task = {"assignee_id": owner.pk, "client_id": client_id, "created_by_id": by, "created_at": ctx.now,
                     "status": TaskStatus.OPEN, **self.task_fields}
         self.touched_clients.add(client_id)
