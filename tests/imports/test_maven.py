@@ -90,6 +90,14 @@ def test_the_whole_set_imports_with_its_quirks_reported(capsys):
     assert warnings["empty_created_at"]["count"] == sum(not r["engage_date"] for r in pipeline)
     assert Deal.objects.filter(client__name="Maven: no account in source").count() == sum(
         not r["account"] for r in pipeline)
+    # new vs current client (DESIGN §5): created after the account's first win = a current client's deal
+    first_win = {}
+    for r in pipeline:
+        if r["deal_stage"] == "Won":
+            first_win[r["account"]] = min(first_win.get(r["account"], "9999"), r["close_date"])
+    current = sum(1 for r in pipeline if r["account"] in first_win
+                  and (r["engage_date"] or "9999-12-31") > first_win[r["account"]])
+    assert Deal.objects.filter(is_new_client=False).count() == current
     # invariant 1: every open deal has an open task
     assert not Deal.objects.filter(status="open").exclude(tasks__status="open").exists()
 

@@ -362,6 +362,9 @@ def insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     conn, fields, converters, defaults = _plan(model)
+    if conn.vendor == "postgresql":  # COPY: one stream, no statement to parse
+        _copy(conn, model, fields, _params(rows, fields, converters, defaults))
+        return
     if conn.vendor != "sqlite":  # one round trip per statement, not per row
         _insert_values(model, rows, returning=False)
         return
@@ -378,9 +381,29 @@ def insert_returning(model: type[models.Model], rows: list[dict[str, Any]]) -> l
     return _insert_values(model, rows, returning=True)
 
 
+def _copy(conn: Any, model: type[models.Model], fields: list[models.Field], params: list[list[Any]],
+          ids: list[int] | None = None) -> None:
+    """PostgreSQL ``COPY ... FROM STDIN`` of prepared rows (with explicit ids when given)."""
+    qn = conn.ops.quote_name
+    columns = [f.column for f in fields] if ids is None else [model._meta.pk.column, *(f.column for f in fields)]
+    sql = f"COPY {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
+    with conn.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for i, values in enumerate(params):
+            copy.write_row(values if ids is None else [ids[i], *values])
+
+
 def _insert_values(model: type[models.Model], rows: list[dict[str, Any]], *, returning: bool) -> list[int]:
     if not rows:
         return []
+    if returning and connections[router.db_for_write(model)].vendor == "postgresql":
+        conn, fields, converters, defaults = _plan(model)
+        qn = conn.ops.quote_name
+        with conn.cursor() as cursor:  # ids reserved from the sequence (safe with concurrent writers), then COPY
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                           [qn(model._meta.db_table), model._meta.pk.column, len(rows)])
+            ids = [r[0] for r in cursor.fetchall()]
+        _copy(conn, model, fields, _params(rows, fields, converters, defaults), ids=ids)
+        return ids
     conn, fields, converters, defaults = _plan(model)
     qn = conn.ops.quote_name
     limit = conn.features.max_query_params
@@ -918,11 +941,12 @@ class DealsImporter(Importer):
         first_task = Task.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         insert_rows(Task, tasks)
         self.ctx.created_ids("deals", Deal, ids)
-        self.deal_range = [min([*self.deal_range, ids[0]]), max([*self.deal_range, ids[-1]])]
+        low, high = min(ids), max(ids)
+        self.deal_range = [min([*self.deal_range, low]), max([*self.deal_range, high])]
         # The log rows go with their deal (cascade); undo checks the deal's version instead of tagging them.
         self.ctx.count("created", "stage transitions", len(log))
         if tasks:  # the first tasks are tagged too: undo must tell them from tasks added later
-            new_tasks = list(Task.objects.filter(pk__gt=first_task, deal_id__gte=ids[0], deal_id__lte=ids[-1])
+            new_tasks = list(Task.objects.filter(pk__gt=first_task, deal_id__gte=low, deal_id__lte=high)
                              .values_list("pk", flat=True))
             self.ctx.created_ids("tasks", Task, new_tasks)
         self.pending = []
@@ -944,9 +968,23 @@ class DealsImporter(Importer):
         for start in range(0, len(clients), 500):
             first_wins = (Deal.objects.filter(client_id__in=clients[start:start + 500], status=DealStatus.WON)
                           .values("client_id").annotate(first=Min("closed_at")).values_list("client_id", "first"))
-            for client_id, first in first_wins:
-                (Deal.objects.filter(client_id=client_id, pk__gte=low, pk__lte=high, created_at__gt=first)
-                 .update(is_new_client=False))
+            pairs = list(first_wins)
+            if not pairs:
+                continue
+            conn = connections[router.db_for_write(Deal)]
+            qn, table = conn.ops.quote_name, conn.ops.quote_name(Deal._meta.db_table)
+            cast = "CAST(%s AS timestamptz)" if conn.vendor == "postgresql" else "%s"
+            values = ", ".join([f"(%s, {cast})"] * len(pairs))
+            params: list[Any] = []
+            for client_id, first in pairs:
+                params += [client_id, conn.ops.adapt_datetimefield_value(first)]
+            # One UPDATE ... FROM (VALUES ...) per 500 clients (SQLite ≥ 3.33 and PostgreSQL), not one per client.
+            with conn.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} SET {qn('is_new_client')} = %s FROM (SELECT column1 AS client_id, column2 AS first "
+                    f"FROM (VALUES {values}) AS v) AS w "
+                    f"WHERE {table}.{qn('client_id')} = w.client_id AND {table}.{qn('created_at')} > w.first "
+                    f"AND {table}.{qn('id')} BETWEEN %s AND %s", [False, *params, low, high])
 
 
 IMPORTERS: dict[str, type[Importer]] = {

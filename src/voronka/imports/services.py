@@ -109,6 +109,8 @@ def run_import(*, actor: User, kind: str, path: str | Path, mapping: Mapping | d
         batch.status = BatchStatus.FAILED
         batch.errors = [{"row": (ctx.last_row or None) if ctx else None, "column": "", "value": "",
                          "message": _("The database refused the batch: %(e)s") % {"e": exc}}]
+        if ctx is not None:
+            batch.rows_total = ctx.rows_total
         ctx = None
     if ctx is not None:
         batch.rows_total = ctx.rows_total
