@@ -160,3 +160,21 @@ def test_messages_are_in_russian_by_default(tmp_path, admin):
     with translation.override("ru"):
         batch = run_import(actor=admin, kind="clients", path=path, mapping=CLIENTS)
     assert batch.errors[0]["message"] == "Файл пустой."
+
+
+def test_undo_refuses_when_a_task_was_added_to_an_imported_deal(tmp_path, admin):
+    from tests.factories import task_spec
+    from voronka.activities.services import create_task
+
+    make_user("ivan")
+    path = _deals_csv(tmp_path, ["A,Альфа,ivan,New,Open,2024-05-01,,10", "B,Альфа,ivan,New,Won,2024-05-01,"
+                                 "2024-06-01,10"])
+    batch = run_import(actor=admin, kind="deals", path=path, mapping=DEALS)
+    deal = Deal.objects.get(title="A")
+    extra = create_task(actor=admin, deal=deal, **task_spec())
+    with pytest.raises(DomainError, match="depends"):
+        undo_import(actor=admin, batch=batch)
+    assert Deal.objects.count() == 2
+    extra.delete()
+    assert undo_import(actor=admin, batch=batch)["activities.Task"] == 1
+    assert Deal.objects.count() == 0 and Client.objects.count() == 0

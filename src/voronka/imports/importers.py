@@ -92,6 +92,7 @@ class ImportContext:
         self.value_maps: dict[str, Counter] = {}
         self.warnings: dict[str, dict[str, Any]] = {}
         self.pending_tags: list[dict[str, Any]] = []
+        self.versions: dict[str, dict[str, int]] = {}
         self._types: dict[type[models.Model], int] = {}
         self._dictionaries: dict[str, dict[str, models.Model]] = {}
         self._custom: dict[tuple[str, str], CustomFieldDefinition] = {}
@@ -197,6 +198,7 @@ class ImportContext:
             "value_maps": {k: dict(v) for k, v in self.value_maps.items()},
             "warnings": list(self.warnings.values()),
             "errors_total": self.error_count,
+            **({"versions": self.versions} if self.versions else {}),
         }
 
     # --- tagging ------------------------------------------------------------------------------------------
@@ -732,6 +734,7 @@ class DealsImporter(Importer):
             self.clients.setdefault(normalized, pk)
         self.by_text: dict[str, int] = {}  # the cell's text -> client id, so each name is normalised once
         self.placeholders: dict[str, int] = {}
+        self.new_clients: list[int] = []
         self.ctx.user_index()
         self.task_spec = self.mapping.option("open_deal_task", {"title": _("Imported deal: plan the next step")})
         if not isinstance(self.task_spec, dict) or not self.task_spec:  # invariant 1: no open deal without one
@@ -818,6 +821,7 @@ class DealsImporter(Importer):
             ctx.created("clients", client)
             ctx.created_names.setdefault("client", []).append(client.name)
             pk = self.clients[normalized] = client.pk
+            self.new_clients.append(pk)
         return pk
 
     def _placeholder(self, name: str, owner: User) -> int:
@@ -830,6 +834,7 @@ class DealsImporter(Importer):
             self.ctx.created("clients", client)
             self.ctx.created_names.setdefault("client", []).append(name)
             pk = client.pk
+            self.new_clients.append(pk)
             self.clients[client.name_normalized] = pk
         self.placeholders[name] = pk
         return pk
@@ -938,17 +943,14 @@ class DealsImporter(Importer):
                 tasks.append(task)
 
         insert_rows(StageTransition, log)
-        first_task = Task.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         insert_rows(Task, tasks)
         self.ctx.created_ids("deals", Deal, ids)
         low, high = min(ids), max(ids)
         self.deal_range = [min([*self.deal_range, low]), max([*self.deal_range, high])]
-        # The log rows go with their deal (cascade); undo checks the deal's version instead of tagging them.
+        # The log rows and first tasks go with their deal (cascade) and are not tagged: undo tells them from
+        # later ones (the deal's version for moves, the task's creation time for tasks).
         self.ctx.count("created", "stage transitions", len(log))
-        if tasks:  # the first tasks are tagged too: undo must tell them from tasks added later
-            new_tasks = list(Task.objects.filter(pk__gt=first_task, deal_id__gte=low, deal_id__lte=high)
-                             .values_list("pk", flat=True))
-            self.ctx.created_ids("tasks", Task, new_tasks)
+        self.ctx.count("created", "tasks", len(tasks))
         self.pending = []
 
     def finish(self) -> None:
@@ -958,6 +960,9 @@ class DealsImporter(Importer):
             self._mark_current_clients()
         for client in Client.objects.filter(pk__in=self.won_clients).exclude(status=ClientStatus.CLIENT):
             mark_client_won(client=client)
+        if self.new_clients:  # their version as the batch leaves them: undo compares with it, not with 1
+            self.ctx.versions["clients.Client"] = {
+                str(pk): v for pk, v in Client.objects.filter(pk__in=self.new_clients).values_list("pk", "version")}
 
 
     def _mark_current_clients(self) -> None:

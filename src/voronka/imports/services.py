@@ -169,8 +169,8 @@ def _undo_order(model: type[models.Model]) -> int:
     return UNDO_ORDER.index(label) if label in UNDO_ORDER else UNDO_ORDER.index("catalog.CustomFieldDefinition")
 
 
-def _delete_ours(model: type[models.Model], objs: list[models.Model], ours: set, deal_ids: set[int]
-                 ) -> dict[str, int]:
+def _delete_ours(model: type[models.Model], objs: list[models.Model], ours: set, deal_ids: set[int],
+                 finished_at) -> dict[str, int]:
     """Delete ``objs``; refuse when the deletion would take or touch anything the batch did not create (the
     stage log of an imported, unchanged deal is the deal's own)."""
     collector = Collector(using="default", origin=model)
@@ -186,6 +186,8 @@ def _delete_ours(model: type[models.Model], objs: list[models.Model], ours: set,
         concrete = instance._meta.concrete_model
         if concrete._meta.label == "deals.StageTransition":
             return instance.deal_id not in deal_ids
+        if concrete._meta.label == "activities.Task" and instance.deal_id in deal_ids:
+            return finished_at is None or instance.created_at > finished_at  # a first task, or one added later
         return (concrete, instance.pk) not in ours
 
     others: list[models.Model] = []
@@ -225,7 +227,12 @@ def undo_import(*, actor: User, batch: ImportBatch) -> dict[str, int]:
     created = _created_objects(batch)
     ours = {(m._meta.concrete_model, o.pk) for m, objs in created.items() for o in objs}
     deal_ids = {o.pk for m, objs in created.items() if m._meta.label == "deals.Deal" for o in objs}
-    changed = [o for objs in created.values() for o in objs if getattr(o, "version", 1) > 1]
+    versions = (batch.report or {}).get("versions", {})
+
+    def expected(obj: models.Model) -> int:
+        return int(versions.get(obj._meta.label, {}).get(str(obj.pk), 1))
+
+    changed = [o for objs in created.values() for o in objs if getattr(o, "version", 1) > expected(o)]
     if changed:
         raise DomainError(_("%(n)s imported records were changed after the import (e.g. %(obj)s); the import "
                             "cannot be undone.") % {"n": len(changed), "obj": changed[0]}, field="batch",
@@ -234,7 +241,7 @@ def undo_import(*, actor: User, batch: ImportBatch) -> dict[str, int]:
     for model in sorted(created, key=_undo_order):
         objs = created[model]
         if objs:
-            for label, n in _delete_ours(model, objs, ours, deal_ids).items():
+            for label, n in _delete_ours(model, objs, ours, deal_ids, batch.finished_at).items():
                 per_model[label] = per_model.get(label, 0) + n
     batch.status = BatchStatus.UNDONE
     batch.undone_at = timezone.now()
