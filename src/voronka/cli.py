@@ -1,5 +1,5 @@
 """The ``voronka`` command: serve, worker, migrate, demo, createadmin, check, pipeline lint, backup, restore, tick,
-report, manage."""
+report, import, export, manage."""
 
 from __future__ import annotations
 
@@ -261,6 +261,90 @@ def cmd_report(ns: argparse.Namespace) -> int:
     return 0
 
 
+def _import_actor(username: str):
+    from voronka.accounts.models import User
+    from voronka.accounts.services import get_system_actor
+
+    if not username:
+        return get_system_actor()
+    return User.objects.filter(username=username, is_active=True).first()
+
+
+def _print_batch(batch) -> None:
+    import json
+
+    print(json.dumps({"batch": batch.pk, "kind": batch.kind, "file": batch.file_name, "status": batch.status,
+                      "rows": batch.rows_total, "seconds": batch.seconds, "counts": batch.counts,
+                      "report": batch.report, "errors": batch.errors[:20],
+                      "errors_total": len(batch.errors)}, ensure_ascii=False, indent=2))
+
+
+def cmd_import(ns: argparse.Namespace) -> int:
+    """``voronka import KIND FILE --mapping M [--dry-run]`` or ``voronka import --undo BATCH``: exit 0 when
+    applied (or a clean dry run), 1 with row errors (nothing written), 2 on bad arguments."""
+    _setup()
+    from voronka.core.errors import DomainError
+    from voronka.imports.selectors import get_batch
+    from voronka.imports.services import errors_csv, run_import, undo_import
+
+    def fail(message: str) -> int:
+        print(f"voronka import: error: {message}", file=sys.stderr)
+        return 2
+
+    actor = _import_actor(ns.as_user)
+    if actor is None:
+        return fail(f"no active user “{ns.as_user}”")
+    if ns.undo is not None:
+        try:
+            counts = undo_import(actor=actor, batch=get_batch(ns.undo))
+        except DomainError as exc:
+            return fail(exc.message)
+        print(f"batch {ns.undo} undone: " + (", ".join(f"{k}: {v}" for k, v in counts.items()) or "nothing"))
+        return 0
+    if not ns.kind or not ns.file or not ns.mapping:
+        return fail("give KIND FILE --mapping FILE.yaml (or --undo BATCH_ID)")
+    try:
+        batch = run_import(actor=actor, kind=ns.kind, path=ns.file, mapping=ns.mapping, dry_run=ns.dry_run)
+    except DomainError as exc:
+        return fail(exc.message)
+    _print_batch(batch)
+    if batch.errors and ns.errors_csv:
+        with open(ns.errors_csv, "w", encoding="utf-8", newline="") as handle:
+            handle.write(errors_csv(batch))
+    return 0 if batch.status in ("applied", "dry_run") else 1
+
+
+def cmd_export(ns: argparse.Namespace) -> int:
+    """``voronka export KIND [--format csv|xlsx|json] [--as USERNAME] [--output FILE]``: within the user's
+    scope (default: the system actor, everything)."""
+    _setup()
+    from voronka.core.errors import DomainError
+    from voronka.imports.exports import write_export
+
+    def fail(message: str) -> int:
+        print(f"voronka export: error: {message}", file=sys.stderr)
+        return 2
+
+    actor = _import_actor(ns.as_user)
+    if actor is None:
+        return fail(f"no active user “{ns.as_user}”")
+    if ns.format == "xlsx" and not ns.output:
+        return fail("--format xlsx needs --output FILE")
+    try:
+        if ns.format == "xlsx":
+            write_export(actor=actor, kind=ns.kind, fmt="xlsx", path=ns.output)
+        elif ns.output:
+            with open(ns.output, "w", encoding="utf-8", newline="") as handle:
+                write_export(actor=actor, kind=ns.kind, fmt=ns.format, out=handle)
+        else:
+            write_export(actor=actor, kind=ns.kind, fmt=ns.format, out=sys.stdout)
+    except DomainError as exc:
+        return fail(exc.message)
+    except OSError as exc:
+        return fail(f"cannot write {ns.output}: {exc.strerror}")
+    return 0
+
+
 def cmd_manage(ns: argparse.Namespace) -> int:
     _setup()
     from django.core.management import execute_from_command_line
@@ -339,6 +423,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["json", "csv", "xlsx"], default="json")
     p.add_argument("--output", metavar="FILE")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("import", help="import users, products, clients or deals from CSV/XLSX with a mapping")
+    p.add_argument("kind", nargs="?", choices=["users", "products", "clients", "deals"])
+    p.add_argument("file", nargs="?")
+    p.add_argument("--mapping", metavar="FILE.yaml")
+    p.add_argument("--dry-run", action="store_true", help="do everything, then roll back; report what would happen")
+    p.add_argument("--undo", type=int, metavar="BATCH_ID", help="delete what an applied batch created")
+    p.add_argument("--as", dest="as_user", default="", metavar="USERNAME",
+                   help="import as this user (default: the system actor)")
+    p.add_argument("--errors-csv", metavar="FILE", help="write the row errors as CSV")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("export", help="export deals, clients or tasks within a user's scope")
+    p.add_argument("kind", choices=["deals", "clients", "tasks"])
+    p.add_argument("--format", choices=["csv", "xlsx", "json"], default="csv")
+    p.add_argument("--as", dest="as_user", default="", metavar="USERNAME",
+                   help="export what this user sees (default: the system actor, everything)")
+    p.add_argument("--output", metavar="FILE")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("manage", help="run a Django management command")
     p.add_argument("args", nargs=argparse.REMAINDER)

@@ -7,6 +7,7 @@ from voronka.audit import views as audit
 from voronka.catalog import views as catalog
 from voronka.clients import views as questions
 from voronka.integrations import views as integrations
+from voronka.imports import views as imports
 from voronka.pipelines import views as pipelines
 from voronka.web.settings_ui import admin_required
 
@@ -79,4 +80,9 @@ urlpatterns = [
     path("forms/new/", admin(integrations.lead_form_create), name="lead_form_create"),
     path("forms/<int:pk>/", admin(integrations.lead_form_detail), name="lead_form"),
     path("forms/<int:pk>/edit/", admin(integrations.lead_form_edit), name="lead_form_edit"),
+    # import
+    path("import/", admin(imports.import_index), name="import"),
+    path("import/<int:pk>/", admin(imports.batch_detail), name="import_batch"),
+    path("import/<int:pk>/errors.csv", admin(imports.batch_errors), name="import_errors"),
+    path("import/<int:pk>/undo/", admin(imports.batch_undo), name="import_undo"),
 ]
