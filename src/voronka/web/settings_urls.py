@@ -6,8 +6,8 @@ from voronka.accounts import views as accounts
 from voronka.audit import views as audit
 from voronka.catalog import views as catalog
 from voronka.clients import views as questions
-from voronka.integrations import views as integrations
 from voronka.imports import views as imports
+from voronka.integrations import views as integrations
 from voronka.pipelines import views as pipelines
 from voronka.web.settings_ui import admin_required
 
