@@ -16,7 +16,13 @@ def _migrate(deals_target):
     """Every other app at its latest migration, deals at ``deals_target``; the models of that state."""
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
-    targets = [n for n in executor.loader.graph.leaf_nodes() if n[0] != "deals"] + [deals_target]
+    graph = executor.loader.graph
+    deals_state = set(graph.forwards_plan(deals_target))
+
+    def needs_later_deals(leaf) -> bool:  # an app above deals (integrations, imports) waits at its start
+        return any(n[0] == "deals" and n not in deals_state for n in graph.forwards_plan(leaf))
+
+    targets = [n for n in graph.leaf_nodes() if n[0] != "deals" and not needs_later_deals(n)] + [deals_target]
     executor.migrate(targets)
     return executor.loader.project_state(targets).apps
 

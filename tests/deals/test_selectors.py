@@ -87,6 +87,7 @@ def _evaluate_cards(cards) -> list[tuple]:
 
 
 def _board_queries(actor, pipeline) -> int:
+    actor = type(actor).objects.get(pk=actor.pk)  # as each request loads him (his access is read once)
     with CaptureQueriesContext(connection) as ctx:
         for column in board(actor=actor, pipeline=pipeline):
             _evaluate_cards(column.cards)
@@ -94,6 +95,7 @@ def _board_queries(actor, pipeline) -> int:
 
 
 def _list_queries(actor) -> int:
+    actor = type(actor).objects.get(pk=actor.pk)  # as each request loads him (his access is read once)
     with CaptureQueriesContext(connection) as ctx:
         deals = list(_list(actor=actor))
         _evaluate_cards(deals)

@@ -354,4 +354,4 @@ def test_board_column_query_count_does_not_grow_with_deals(client_owner, world):
     small = _count(client_owner, url, offset=0)
     _spread(world, 7)
     assert _count(client_owner, url, offset=0) == small
-    assert small <= 6
+    assert small <= 8  # 2 of them read the user's access (role scopes, pipeline access) once per request
