@@ -55,6 +55,7 @@ PAGES: dict[str, str] = {
     "clients:contact_add": OBJECT,
     "clients:qualification": OBJECT,
     "clients:refuse": OBJECT,
+    "clients:archive": OBJECT,
     "deals:list": SIGNED_IN,
     "deals:board_default": SIGNED_IN,
     "deals:board": SIGNED_IN,
@@ -70,6 +71,7 @@ PAGES: dict[str, str] = {
     "deals:tasks": OBJECT,
     "deals:timeline": OBJECT,
     "deals:win": OBJECT,
+    "deals:archive": OBJECT,
     **{name: ADMIN for name in (
         "settings:audit", "settings:dictionaries", "settings:dictionary", "settings:dictionary_item",
         "settings:dictionary_item_move", "settings:dictionary_item_toggle", "settings:dictionary_reorder",

@@ -121,7 +121,7 @@ class Run:
 
     def scoped_deals(self) -> QuerySet[Deal]:
         """The deals the actor sees, on the reporting database, with the slice filters (any pipeline)."""
-        return self.filtered(Deal.objects.using(self.alias).filter(self.scope("deals.Deal")))
+        return self.filtered(Deal.objects.using(self.alias).filter(self.scope("deals.Deal"), is_archived=False))
 
     def deals(self) -> QuerySet[Deal]:
         """:meth:`scoped_deals` now in the chosen pipeline."""

@@ -55,7 +55,8 @@ def find_duplicates(*, phone: str = "", email: str = "", inn: str = "", name_nor
         q |= Q(name_normalized=name_normalized)
     if not q:
         return []
-    qs = Client.objects.filter(q).select_related("responsible").distinct().order_by("id")
+    qs = (Client.objects.filter(q).exclude(status=ClientStatus.ARCHIVED).select_related("responsible")
+          .distinct().order_by("id"))
     if exclude_id:
         qs = qs.exclude(pk=exclude_id)
     return list(qs[:limit])
@@ -122,6 +123,8 @@ def list_clients(*, actor: User, filters: ClientFilter | None = None, order: str
     """The client list (or the refusal list with ``status=refused``) with what a row shows, scoped."""
     f = filters or ClientFilter()
     qs = visible_clients(actor=actor)
+    if not f.status:
+        qs = qs.exclude(status=ClientStatus.ARCHIVED)  # the archive is its own tab
     simple = {"status": f.status, "rating": f.rating, "responsible_id": f.responsible, "region_id": f.region,
               "source_id": f.source}
     qs = qs.filter(**{k: v for k, v in simple.items() if v not in (None, "")})

@@ -435,3 +435,30 @@ def ensure_question(*, actor: User, text: str, question_set: QuestionSet) -> Que
     question in ``question_set``."""
     require_perm(actor, "configure")
     return find_question(text) or add_question(actor=actor, question_set=question_set, text=text)
+
+
+@transaction.atomic
+def set_client_archived(*, actor: User, client: Client, archived: bool) -> Client:
+    """Put a client away (status "archived": a mistake, a duplicate) or bring him back; nothing is deleted.
+
+    An archived client leaves the lists (he has the Archive tab), search and the duplicate check; his page,
+    deals and history stay. A client with an open deal is not archived (close or move the deal first).
+    Restoring gives back the status his record implies: refused if he was refused, a current client after
+    a won deal, else a lead.
+    """
+    require_perm(actor, "change", client)
+    if archived == (client.status == ClientStatus.ARCHIVED):
+        return client
+    if archived and client.deals.filter(status="open").exists():
+        raise DomainError(_("The client has open deals: close them first."), field="archived")
+    before = client.status
+    if archived:
+        client.status = ClientStatus.ARCHIVED
+    elif client.refused_at is not None:
+        client.status = ClientStatus.REFUSED
+    else:
+        client.status = ClientStatus.CLIENT if client.deals.filter(status="won").exists() else ClientStatus.LEAD
+    _write(client, ["status"])
+    record_event(actor=actor, verb="client.archived" if archived else "client.restored", target=client,
+                 changes={"status": (before, client.status)})
+    return client

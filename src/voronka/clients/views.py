@@ -55,6 +55,7 @@ from voronka.clients.services import (
     disclose_matches,
     move_question,
     reorder_questions,
+    set_client_archived,
     update_client,
     update_question,
     update_question_set,
@@ -451,3 +452,19 @@ def question_toggle(request, pk):
     question = get_or_404(get_question, actor=request.user, question_id=pk)
     update_question(actor=request.user, question=question, is_active=not question.is_active)
     return redirect("settings:question_set", pk=question.question_set_id)
+
+
+@login_required
+@require_POST
+def client_archive(request, client_id: int):
+    """Archive a client without open deals (out of lists, search, duplicate check) or restore him."""
+    client = get_or_404(get_client, actor=request.user, client_id=client_id)
+    archived = request.POST.get("archived") == "1"
+    try:
+        set_client_archived(actor=request.user, client=client, archived=archived)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Client archived (Clients › Archive).") if archived
+                         else _("Client restored from the archive."))
+    return redirect("clients:detail", client_id=client.pk)

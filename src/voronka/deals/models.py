@@ -57,6 +57,9 @@ class Deal(models.Model):
     # The owner's team when the deal was created, reassigned or handed off: team reports read this snapshot.
     owner_team = models.ForeignKey("accounts.Team", verbose_name=_("owner's team"), null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
+    is_archived = models.BooleanField(
+        _("archived"), default=False,
+        help_text=_("A closed deal put away (a mistake, a duplicate): out of lists, search and reports; restorable."))
     version = models.PositiveIntegerField(_("version"), default=1)
     stage_entered_at = models.DateTimeField(_("on stage since"))
     created_at = models.DateTimeField(_("created at"), db_index=True)

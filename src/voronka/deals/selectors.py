@@ -45,6 +45,7 @@ class DealFilter:
     pipeline: int | None = None
     stage: int | None = None
     q: str = ""
+    archived: bool = False  # True: the archive (closed deals put away) instead of the live deals
 
     @classmethod
     def from_params(cls, params: Any) -> DealFilter:
@@ -61,6 +62,7 @@ class DealFilter:
             no_task=params.get("no_task") in ("1", "true", "on"),
             status=params.get("status") if params.get("status") in DealStatus.values else "",
             pipeline=as_int("pipeline"), stage=as_int("stage"), q=(params.get("q") or "").strip()[:100],
+            archived=params.get("archived") in ("1", "true", "on"),
         )
 
     def as_query(self) -> dict[str, str]:
@@ -105,9 +107,11 @@ def _overdue_task_exists(today: dt.date) -> Exists:
 
 
 def filter_deals(qs: QuerySet[Deal], filters: DealFilter | None) -> QuerySet[Deal]:
+    """The deals matching ``filters``; archived deals only when the filter asks for the archive."""
+    f = filters or DealFilter()
+    qs = qs.filter(is_archived=f.archived)
     if filters is None:
         return qs
-    f = filters
     simple = {"owner_id": f.owner, "owner__team_id": f.team, "source_id": f.source, "channel_id": f.channel,
               "product_id": f.product, "client__region_id": f.region, "pipeline_id": f.pipeline,
               "stage_id": f.stage}
@@ -426,7 +430,7 @@ def global_search(*, actor: User, text: str, limit: int = SEARCH_LIMIT) -> Searc
     if text.isdigit() and len(text) >= 4:
         client_q |= Q(inn__startswith=text)
 
-    visible = Client.objects.filter(scope_q(actor, "clients.Client"))
+    visible = Client.objects.filter(scope_q(actor, "clients.Client")).exclude(status="archived")
     matching_contacts = Contact.objects.filter(contact_q)
     client_q |= Q(pk__in=matching_contacts.values("client_id"))
     clients = list(visible.filter(client_q).select_related("responsible").order_by("name", "id")[:limit + 1])
@@ -438,7 +442,7 @@ def global_search(*, actor: User, text: str, limit: int = SEARCH_LIMIT) -> Searc
     # during an incoming call finds the deal too.
     deal_q = text_contains("title", text) | Q(client_id__in=Client.objects.filter(client_q).values("pk"))
     deals = list(
-        visible_deals(actor=actor).filter(deal_q)
+        visible_deals(actor=actor).filter(deal_q, is_archived=False)
         .select_related("client", "stage", "pipeline", "owner")
         .order_by(Case(When(status=DealStatus.OPEN, then=0), default=1), "-created_at", "-id")[:limit + 1]
     )

@@ -661,3 +661,26 @@ def deactivate_user(*, actor: User, user: User, deals_to: User | None, clients_t
     update_user(actor=actor, user=user, role=user.role, team=user.team, is_active=False,
                 first_name=user.first_name, last_name=user.last_name, email=user.email)
     return {"deals": len(deals), "tasks": tasks, "clients": len(clients)}
+
+
+# --- archive ------------------------------------------------------------------------------------------------
+
+@transaction.atomic
+def set_deal_archived(*, actor: User, deal: Deal, archived: bool, expected_version: int | None = None) -> Deal:
+    """Put a closed deal away (a mistake, a duplicate) or bring it back; nothing is ever deleted.
+
+    An archived deal leaves lists, search, the board and reports; its page, history and log stay. An open
+    deal is closed first (lost, with a reason such as "Ошибочная заявка"), so no open deal is hidden.
+    """
+    require_perm(actor, "change", deal)
+    deal = _lock(deal)
+    if archived and deal.status == DealStatus.OPEN:
+        raise DomainError(_("Close the deal first (lost, with a reason): an open deal cannot be archived."),
+                          field="archived")
+    if deal.is_archived == archived:
+        return deal
+    deal.is_archived = archived
+    _save(deal, ["is_archived"], expected_version)
+    record_event(actor=actor, verb="deal.archived" if archived else "deal.restored", target=deal,
+                 changes={"is_archived": (not archived, archived)})
+    return deal

@@ -14,6 +14,7 @@ urlpatterns = [
     path("deals/<int:deal_id>/", views.deal_detail, name="detail"),
     path("deals/<int:deal_id>/move/", writers_only(views.move_view), name="move"),
     path("deals/<int:deal_id>/win/", writers_only(views.win_view), name="win"),
+    path("deals/<int:deal_id>/archive/", writers_only(views.archive_view), name="archive"),
     path("deals/<int:deal_id>/lose/", writers_only(views.lose_view), name="lose"),
     path("deals/<int:deal_id>/reopen/", writers_only(views.reopen_view), name="reopen"),
     path("deals/<int:deal_id>/pipeline/", writers_only(views.pipeline_change_view), name="pipeline_change"),

@@ -52,6 +52,7 @@ from voronka.deals.services import (
     move_deal,
     reassign_deal,
     reopen_deal,
+    set_deal_archived,
     set_deal_lines,
     update_deal,
     win_deal,
@@ -636,3 +637,19 @@ def deal_lines(request, deal_id: int):
         except DomainError as exc:
             errors.append(exc.message)
     return render(request, "deals/_lines_edit.html", {"deal": deal, "formset": formset, "errors": errors})
+
+
+@login_required
+@require_POST
+def archive_view(request, deal_id: int):
+    """Archive a closed deal (out of lists and reports) or restore it; the page stays, with a badge."""
+    deal = get_or_404(selectors.get_deal, actor=request.user, deal_id=deal_id)
+    archived = request.POST.get("archived") == "1"
+    try:
+        set_deal_archived(actor=request.user, deal=deal, archived=archived)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Deal archived: it is out of lists and reports (Deals › Archive).") if archived
+                         else _("Deal restored from the archive."))
+    return redirect("deals:detail", deal_id=deal.pk)
