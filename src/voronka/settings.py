@@ -316,6 +316,14 @@ VORONKA_WEBHOOK_PAUSE_AFTER = env_int("VORONKA_WEBHOOK_PAUSE_AFTER", 10)
 VORONKA_FORM_RATE_PER_MINUTE = env_int("VORONKA_FORM_RATE_PER_MINUTE", 10)
 VORONKA_FORM_MIN_FILL_SECONDS = env_int("VORONKA_FORM_MIN_FILL_SECONDS", 3)
 VORONKA_FORM_TOKEN_MAX_AGE_SECONDS = env_int("VORONKA_FORM_TOKEN_MAX_AGE_SECONDS", 24 * 3600)
+# Telephony webhook (/integrations/telephony/<token>/): the accepted secret tokens (comma-separated, so that a
+# new one can be added before the old one is removed), the pipeline (slug) of leads from unknown numbers (default:
+# the first active inbound pipeline), who gets them when the operator is unknown (username or email), and the
+# operators' extensions ("101=anna@example.ru,102=ivan").
+VORONKA_TELEPHONY_TOKENS = [t for t in env_list("VORONKA_TELEPHONY_TOKENS") if t]
+VORONKA_TELEPHONY_PIPELINE = env_str("VORONKA_TELEPHONY_PIPELINE", "")
+VORONKA_TELEPHONY_ASSIGNEE = env_str("VORONKA_TELEPHONY_ASSIGNEE", "")
+VORONKA_TELEPHONY_EXTENSIONS = env_str("VORONKA_TELEPHONY_EXTENSIONS", "")
 # Reports: a drop of at least this many percent from one week/month to the next is a dip.
 VORONKA_DIP_THRESHOLD_PCT = env_int("VORONKA_DIP_THRESHOLD_PCT", 30)
 # API: requests per minute per token (or signed-in user); 0 switches the limit off. Use a shared cache

@@ -3,13 +3,16 @@ posts to it); the spam defences are the honeypot, the signed fill-time stamp and
 
 from __future__ import annotations
 
+import json
+
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from voronka.core.http import client_ip, get_or_404
+from voronka.core.errors import DomainError, NotFound
+from voronka.core.http import client_ip, get_or_404, problem
 from voronka.integrations.leadforms import (
     HONEYPOT,
     LIMITS,
@@ -20,6 +23,7 @@ from voronka.integrations.leadforms import (
     submit_lead_form,
 )
 from voronka.integrations.models import UTM_KEYS
+from voronka.integrations.telephony import log_call, token_matches
 
 
 def _context(request, form, *, values=None, errors=None, message="", utm=None, referrer=""):
@@ -63,3 +67,30 @@ def lead_form_token(request, slug):
     response["Access-Control-Allow-Origin"] = "*"
     response["Cache-Control"] = "no-store"
     return response
+
+
+MAX_CALL_BODY = 64 * 1024
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def telephony_webhook(request, token):
+    """``POST /integrations/telephony/<token>/``: one call event as JSON (docs/integrations.md, Telephony).
+
+    A wrong or unset token is a 404 (nothing tells a prober the route exists); every answer is JSON.
+    """
+    if not token_matches(token):
+        return problem(NotFound(_("Not found.")))
+    if len(request.body) > MAX_CALL_BODY:
+        return problem(DomainError(_("The request is too large."), code="too_large"))
+    try:
+        payload = json.loads(request.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return problem(DomainError(_("The body is not JSON."), code="bad_json"))
+    try:
+        call, created = log_call(payload=payload)
+    except DomainError as exc:
+        return problem(exc)
+    return JsonResponse({"id": call.pk, "event_id": call.event_id, "duplicate": not created,
+                         "client": call.client_id, "deal": call.deal_id, "new_lead": call.new_lead},
+                        status=201 if created else 200)
