@@ -36,7 +36,9 @@ PAGES: dict[str, str] = {
     "accounts:api_token_revoke": SELF,
     "accounts:sessions": SELF,
     "accounts:session_end": SELF,
-    "integrations:telephony": PUBLIC,  # authenticates by the secret token in its URL
+    "integrations:telephony": PUBLIC,
+    "calendar:feed": PUBLIC,  # authenticates by the secret token in its URL
+    "calendar:settings": SELF,  # authenticates by the secret token in its URL
     "activities:list": SIGNED_IN,
     "activities:create": SIGNED_IN,
     "activities:timeline_add": SIGNED_IN,

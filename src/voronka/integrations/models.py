@@ -238,3 +238,27 @@ class CallEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.caller} → {self.callee}"
+
+
+class CalendarFeed(models.Model):
+    """A user's secret iCalendar address ``/calendar/<token>.ics``: only a SHA-256 of the token is stored
+    (the address is shown once); a new one revokes the old, and a revoked one answers 404."""
+
+    user = models.ForeignKey("accounts.User", verbose_name=_("user"), on_delete=models.CASCADE,
+                             related_name="calendar_feeds")
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user"], condition=models.Q(revoked_at__isnull=True),
+                                    name="calendar_feed_one_active_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.created_at:%Y-%m-%d})"

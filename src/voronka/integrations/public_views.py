@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import json
 
-from django.http import JsonResponse
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from voronka.core.errors import DomainError, NotFound
 from voronka.core.http import client_ip, get_or_404, problem
+from voronka.integrations.calendar import build_feed, feed_owner, feed_tasks
 from voronka.integrations.leadforms import (
     HONEYPOT,
     LIMITS,
@@ -94,3 +98,23 @@ def telephony_webhook(request, token):
     return JsonResponse({"id": call.pk, "event_id": call.event_id, "duplicate": not created,
                          "client": call.client_id, "deal": call.deal_id, "new_lead": call.new_lead},
                         status=201 if created else 200)
+
+
+@require_http_methods(["GET", "HEAD"])
+def calendar_feed(request, token):
+    """``GET /calendar/<token>.ics``: the user's open tasks (no sign-in: the address is the secret)."""
+    user = get_or_404(feed_owner, token=token)
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        tasks = feed_tasks(user=user)
+
+        def link(task) -> str:
+            if task.deal_id:
+                return request.build_absolute_uri(reverse("deals:detail", args=[task.deal_id]))
+            return request.build_absolute_uri(reverse("clients:detail", args=[task.client_id]))
+
+        body = build_feed(user=user, tasks=tasks, link=link, host=request.get_host().split(":")[0])
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    response["Content-Disposition"] = 'inline; filename="voronka-tasks.ics"'
+    response["X-Robots-Tag"] = "noindex"
+    return response
