@@ -1,5 +1,5 @@
 """The ``voronka`` command: serve, worker, migrate, demo, createadmin, check, pipeline lint, backup, restore, tick,
-report, manage."""
+report, export, manage."""
 
 from __future__ import annotations
 
@@ -257,6 +257,58 @@ def cmd_report(ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(ns: argparse.Namespace) -> int:
+    """``voronka export KIND``: a list (deals, clients, tasks) or a timeline as CSV/XLSX/JSON, audited."""
+    _setup()
+
+    def fail(message: str) -> int:
+        print(f"voronka export: error: {message}", file=sys.stderr)
+        return 2
+
+    from voronka.accounts.models import User
+    from voronka.accounts.services import get_system_actor
+    from voronka.core import tabular
+    from voronka.core.errors import DomainError
+    from voronka.integrations.exports import TIMELINE_KINDS, build_export
+
+    actor = get_system_actor()
+    if ns.as_user:
+        actor = User.objects.filter(username=ns.as_user, is_active=True, is_system=False).first()
+        if actor is None:
+            return fail(f"no active user “{ns.as_user}”")
+    params: dict[str, str] = {}
+    for item in ns.filter or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            return fail(f"--filter takes KEY=VALUE, not “{item}”")
+        params[key.strip()] = value.strip()
+    if ns.kind in TIMELINE_KINDS and ns.id is None:
+        return fail(f"{ns.kind} needs --id of the deal or client")
+    if ns.format == "xlsx" and not ns.output:
+        return fail("--format xlsx needs --output FILE")
+    try:
+        export = build_export(actor=actor, kind=ns.kind, params=params, object_id=ns.id)
+    except DomainError as exc:
+        return fail(f"{exc.field}: {exc.message}" if exc.field else exc.message)
+    try:
+        if ns.format == "xlsx":
+            tabular.write_xlsx(ns.output, [(export.title, export.header, export.rows)])
+            return 0
+        handle = open(ns.output, "w", encoding="utf-8", newline="") if ns.output else sys.stdout  # noqa: SIM115
+        try:
+            if ns.format == "json":
+                handle.write(tabular.to_json(export.header, export.rows) + "\n")
+            else:
+                for line in tabular.iter_csv(export.header, export.rows):
+                    handle.write(line)
+        finally:
+            if ns.output:
+                handle.close()
+    except OSError as exc:
+        return fail(f"cannot write {ns.output}: {exc.strerror}")
+    return 0
+
+
 def cmd_manage(ns: argparse.Namespace) -> int:
     _setup()
     from django.core.management import execute_from_command_line
@@ -335,6 +387,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["json", "csv", "xlsx"], default="json")
     p.add_argument("--output", metavar="FILE")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("export", help="export a list or a timeline (deals, clients, tasks, deal-timeline, "
+                                      "client-timeline) as CSV, XLSX or JSON")
+    p.add_argument("kind", choices=["deals", "clients", "tasks", "deal-timeline", "client-timeline"])
+    p.add_argument("--format", choices=["csv", "xlsx", "json"], default="csv")
+    p.add_argument("--as", dest="as_user", metavar="USERNAME", help="export within this user's scope "
+                   "(default: everything, as the system)")
+    p.add_argument("--filter", action="append", metavar="KEY=VALUE",
+                   help="a filter of the list, as in its address, e.g. status=open, owner=3 (repeatable)")
+    p.add_argument("--id", type=int, metavar="ID", help="the deal or client of a timeline")
+    p.add_argument("--output", metavar="FILE")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("manage", help="run a Django management command")
     p.add_argument("args", nargs=argparse.REMAINDER)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("settings/", include("voronka.web.settings_urls")),
     path("forms/", include("voronka.integrations.urls")),
     path("integrations/", include("voronka.integrations.hook_urls")),
+    path("export/", include("voronka.integrations.export_urls")),
     path("", include("voronka.integrations.calendar_urls")),
     path("account/", include("voronka.accounts.urls")),
     path("reports/plans/", include("voronka.plans.urls")),
