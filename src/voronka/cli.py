@@ -134,8 +134,8 @@ def cmd_pipeline(ns: argparse.Namespace) -> int:
 
 def cmd_tick(ns: argparse.Namespace) -> int:
     """Run what is due at ``--now`` once: the retry pass of undispatched domain events, the webhook deliveries
-    due (new, retried, or left by a dead worker), the purge of expired sessions and of API idempotency keys
-    older than a day."""
+    due (new, retried, or left by a dead worker), the unseen messages of the mailbox (``VORONKA_IMAP_*``), the
+    purge of expired sessions and of API idempotency keys older than a day."""
     _setup()
     import datetime as dt
 
@@ -144,6 +144,7 @@ def cmd_tick(ns: argparse.Namespace) -> int:
     from voronka.accounts.services import purge_expired_sessions, purge_idempotency_keys
     from voronka.events.dispatch import dispatch_pending
     from voronka.integrations.delivery import deliver_due
+    from voronka.integrations.mailbox import poll_mailbox
 
     now = timezone.now()
     if ns.now:
@@ -156,6 +157,7 @@ def cmd_tick(ns: argparse.Namespace) -> int:
             now = timezone.make_aware(now)
     print(f"events dispatched: {dispatch_pending(now=now)}")
     print(f"webhook deliveries attempted: {deliver_due(now=now)}")
+    print(f"mailbox messages taken: {poll_mailbox()}")
     print(f"expired sessions deleted: {purge_expired_sessions(now=now)}")
     print(f"idempotency keys purged: {purge_idempotency_keys(now=now)}")
     return 0

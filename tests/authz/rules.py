@@ -86,6 +86,15 @@ PAGES: dict[str, str] = {
         "settings:stage_unarchive", "settings:team", "settings:teams", "settings:user", "settings:user_create",
         "settings:user_password", "settings:user_deactivate", "settings:user_pipelines", "settings:users",
     )},
+    # Webhooks and web forms (the hooks merge): settings for administrators, the hosted form for anyone.
+    "forms:page": PUBLIC,
+    "forms:token": PUBLIC,
+    **{name: ADMIN for name in (
+        "settings:lead_form", "settings:lead_form_create", "settings:lead_form_edit", "settings:lead_forms",
+        "settings:webhook", "settings:webhook_create", "settings:webhook_delete", "settings:webhook_edit",
+        "settings:webhook_pause", "settings:webhook_replay", "settings:webhook_resume", "settings:webhook_rotate",
+        "settings:webhook_test", "settings:webhooks",
+    )},
 }
 
 # API operations by method and path as the OpenAPI schema lists them. Operations with an object in the path
@@ -129,4 +138,9 @@ API_RULES: dict[str, str] = {
     "GET /api/v1/teams": SIGNED_IN,
     "GET /api/v1/reports": SIGNED_IN,
     "GET /api/v1/reports/{name}": SIGNED_IN,
+    **{f"{op} /api/v1/webhooks{tail}": ADMIN for op, tail in (
+        ("GET", "/events"), ("GET", ""), ("POST", ""), ("GET", "/{webhook_id}"), ("PATCH", "/{webhook_id}"),
+        ("DELETE", "/{webhook_id}"), ("POST", "/{webhook_id}/rotate-secret"), ("POST", "/{webhook_id}/test"),
+        ("GET", "/{webhook_id}/deliveries"), ("POST", "/{webhook_id}/deliveries/{delivery_id}/replay"),
+    )},
 }

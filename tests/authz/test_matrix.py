@@ -131,8 +131,10 @@ def _route_kwargs(name: str, params: list[str], world, objects: Objects, *, fore
                 "accounts:api_token_revoke": objects.foreign_token.pk}
     pipeline_routes = ("settings:pipeline", "settings:stage_add", "settings:stage_reorder")
     values = {"deal_id": deal.pk, "client_id": deal.client_id, "task_id": task.pk, "stage_id": deal.stage_id,
-              "slug": world.pipeline.slug, "kind": "sources", "key": "title", "name": "funnel",
+              "slug": "site" if name.startswith("forms:") else world.pipeline.slug,
+              "kind": "deals" if name.startswith("exports:") else "sources", "key": "title", "name": "funnel",
               "pipeline_id": world.pipeline.pk, "user_id": world.owner.pk, "uidb64": "MQ", "token": "set-password",
+              "fmt": "csv", "webhook_id": 1, "delivery_id": 1, "delivery_pk": 1,
               "pk": by_route.get(name, world.pipeline.pk if name in pipeline_routes
                                  else world.source.pk if "dictionary" in name else deal.stage_id)}
     return {p: values[p] for p in params}
@@ -345,7 +347,8 @@ def _api_url(path: str, world, objects: Objects, *, foreign: bool, report: str =
     deal = objects.foreign_deal if foreign else objects.mine_deal
     task = objects.foreign_task if foreign else objects.mine_task
     values = {"deal_id": deal.pk, "client_id": deal.client_id, "task_id": task.pk, "user_id": world.owner.pk,
-              "pipeline_id": world.pipeline.pk, "kind": "sources", "name": report}
+              "pipeline_id": world.pipeline.pk, "kind": "sources", "name": report, "webhook_id": 1,
+              "delivery_id": 1}
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
 
 

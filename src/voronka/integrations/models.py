@@ -262,3 +262,25 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.created_at:%Y-%m-%d})"
+
+
+class MailMessage(models.Model):
+    """One message taken from the mailbox; ``message_id`` makes a message seen twice a no-op."""
+
+    message_id = models.CharField(_("message id"), max_length=255, unique=True)
+    sender = models.EmailField(_("sender"))
+    subject = models.CharField(_("subject"), max_length=255, blank=True, default="")
+    client = models.ForeignKey("clients.Client", verbose_name=_("client"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    deal = models.ForeignKey("deals.Deal", verbose_name=_("deal"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    new_lead = models.BooleanField(_("new lead"), default=False)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("email message")
+        verbose_name_plural = _("email messages")
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.sender}: {self.subject}"

@@ -131,7 +131,7 @@ def _extensions() -> dict[str, str]:
     return {ext.strip(): who.strip() for ext, who in pairs if ext.strip() and who.strip()}
 
 
-def _user_named(name: str) -> User | None:
+def user_named(name: str) -> User | None:
     if not name:
         return None
     users = User.objects.filter(is_active=True, is_system=False)
@@ -149,8 +149,8 @@ def _operator(payload: dict[str, Any]) -> User | None:
             validate_email(raw)
         except ValidationError as exc:
             raise DomainError(_("An email or an extension."), field="operator") from exc
-        return _user_named(raw)
-    return _user_named(_extensions().get(raw, ""))
+        return user_named(raw)
+    return user_named(_extensions().get(raw, ""))
 
 
 def parse_call(payload: Any) -> dict[str, Any]:
@@ -174,25 +174,29 @@ def parse_call(payload: Any) -> dict[str, Any]:
 
 # --- the effects ----------------------------------------------------------------------------------------------
 
-def _can_own(user: User | None) -> bool:
+def can_own(user: User | None) -> bool:
     return bool(user and user.is_active and not user.is_system and user.role != Role.ANALYST)
 
 
 def _lead_owner(operator: User | None) -> User:
-    if _can_own(operator):
+    if can_own(operator):
         return operator
-    fallback = _user_named(settings.VORONKA_TELEPHONY_ASSIGNEE)
-    if _can_own(fallback):
+    fallback = user_named(settings.VORONKA_TELEPHONY_ASSIGNEE)
+    if can_own(fallback):
         return fallback
     raise CallRejected(_("Nobody to give the lead to: name the operator or set VORONKA_TELEPHONY_ASSIGNEE."),
                        field="operator", code="no_assignee")
 
 
-def _lead_pipeline() -> Pipeline:
+def lead_pipeline(slug: str) -> Pipeline | None:
+    """The pipeline of captured leads: the one with ``slug``, else the first active inbound (or any) one."""
     active = Pipeline.objects.filter(is_active=True)
-    slug = settings.VORONKA_TELEPHONY_PIPELINE
-    pipeline = (active.filter(slug=slug).first() if slug
-                else active.filter(kind=PipelineKind.INBOUND).first() or active.first())
+    return (active.filter(slug=slug).first() if slug
+            else active.filter(kind=PipelineKind.INBOUND).first() or active.first())
+
+
+def _lead_pipeline() -> Pipeline:
+    pipeline = lead_pipeline(settings.VORONKA_TELEPHONY_PIPELINE)
     if pipeline is None:
         raise CallRejected(_("No active pipeline for leads from calls."), code="no_pipeline")
     return pipeline
@@ -210,7 +214,7 @@ def _body(call: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _open_deal(client) -> Deal | None:
+def open_deal(client) -> Deal | None:
     return client.deals.filter(status=DealStatus.OPEN).order_by("-created_at", "-id").first()
 
 
@@ -241,10 +245,10 @@ def _record(call: dict[str, Any]) -> CallEvent:
     known = find_duplicates(phone=call["number"], limit=1)
     if known:
         client = known[0]
-        deal = _open_deal(client)
+        deal = open_deal(client)
         if missed:
-            assignee = client.responsible if _can_own(client.responsible) else (deal.owner if deal else None)
-            if _can_own(assignee):
+            assignee = client.responsible if can_own(client.responsible) else (deal.owner if deal else None)
+            if can_own(assignee):
                 create_task(actor=system, deal=deal, client=None if deal else client, title=_("Call back"),
                             kind="call", due_date=today, assignee=assignee)
     else:
