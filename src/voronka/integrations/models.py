@@ -13,7 +13,7 @@ WEBHOOK_VERBS: tuple[str, ...] = (
     "deal.created", "deal.updated", "deal.lines_set", "deal.moved", "deal.pipeline_changed", "deal.reassigned",
     "deal.won", "deal.lost", "deal.reopened",
     "task.created", "task.updated", "task.cancelled", "task.result", "task.postpone", "task.refusal",
-    "timeline.added", "form.submitted", "call.logged",
+    "timeline.added", "form.submitted", "call.logged", "email.received",
 )
 ALL_VERBS = "*"
 TEST_VERB = "webhook.test"
