@@ -96,6 +96,12 @@ def test_a_known_client_gets_the_email_on_his_timeline_and_a_repeat_is_nothing(w
     assert entry.deal_id == deal.pk and "Согласны, выставляйте счёт" in entry.body and "<b>" not in entry.body
     assert Deal.objects.count() == 1 and MailMessage.objects.count() == 1
     assert imap.unseen() == 0
+    answer = Task.objects.get(deal=deal, kind="email", status=TaskStatus.OPEN)
+    assert answer.assignee == world.owner
+    imap.deliver(_mail("buyer@romashka.ru", "Re: Re: КП", "И ещё вопрос", message_id="<m3@romashka.ru>"))
+    assert poll_mailbox() == 1
+    assert Activity.objects.filter(kind="email", client=client).count() == 2
+    assert Task.objects.filter(deal=deal, kind="email", status=TaskStatus.OPEN).count() == 1  # one is enough
 
 
 def test_auto_replies_and_bad_senders_are_skipped_and_an_unready_setup_waits(world, imap, settings):

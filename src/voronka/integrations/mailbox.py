@@ -1,5 +1,6 @@
 """Mailbox capture: ``voronka tick`` reads the unseen messages of an IMAP mailbox. A message from a known client
-(his or a contact's email) goes on his timeline (and his open deal's); one from an unknown sender becomes a
+(his or a contact's email) goes on his timeline (and his open deal's) and to his manager (a task to answer,
+unless one is open); one from an unknown sender becomes a
 lead through quick add's ``create_lead`` (client, deal in the configured pipeline, first task) with the email
 on its timeline. The Message-ID makes a message read twice a no-op; a message is marked seen once taken.
 """
@@ -22,8 +23,8 @@ from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
 from voronka.accounts.services import get_system_actor
-from voronka.activities.models import ActivityKind
-from voronka.activities.services import log_activity
+from voronka.activities.models import ActivityKind, Task, TaskKind, TaskStatus
+from voronka.activities.services import create_task, log_activity
 from voronka.clients.normalize import normalize_email
 from voronka.clients.selectors import find_duplicates
 from voronka.core.errors import DomainError
@@ -109,6 +110,18 @@ def normalize_email_or_blank(value: str) -> str:
         return ""
 
 
+def _answer_task(system, client, deal) -> None:
+    """The email reaches the client's manager: a task "answer the email" due today, unless one is open."""
+    assignee = client.responsible if can_own(client.responsible) else (deal.owner if deal else None)
+    if not can_own(assignee):
+        return
+    waiting = Task.objects.filter(status=TaskStatus.OPEN, kind=TaskKind.EMAIL, assignee=assignee,
+                                  **({"deal": deal} if deal else {"client": client, "deal__isnull": True}))
+    if not waiting.exists():
+        create_task(actor=system, deal=deal, client=None if deal else client, title=_("Answer the email"),
+                    kind=TaskKind.EMAIL, due_date=timezone.localdate(), assignee=assignee)
+
+
 def _record(*, message_id: str, address: str, name: str, subject: str, body: str, at) -> MailMessage:
     message = MailMessage.objects.create(message_id=message_id, sender=address, subject=subject)
     system = get_system_actor()
@@ -116,6 +129,7 @@ def _record(*, message_id: str, address: str, name: str, subject: str, body: str
     if known:
         client = known[0]
         deal = open_deal(client)
+        _answer_task(system, client, deal)
     else:
         owner = user_named(settings.VORONKA_MAIL_ASSIGNEE)
         pipeline = lead_pipeline(settings.VORONKA_MAIL_PIPELINE)
