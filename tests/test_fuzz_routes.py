@@ -81,7 +81,7 @@ def _kwargs(name: str, params: list[str], world, objects) -> dict:
     pipeline_routes = ("settings:pipeline", "settings:stage_add", "settings:stage_reorder")
     values = {"deal_id": deal.pk, "client_id": deal.client_id, "task_id": objects["task"].pk,
               "stage_id": deal.stage_id, "slug": "site" if name.startswith("forms:") else world.pipeline.slug,
-              "kind": "sources", "key": "title",
+              "kind": "deals" if name.startswith("exports:") else "sources", "key": "title", "fmt": "csv",
               "name": "funnel", "pipeline_id": world.pipeline.pk, "user_id": world.owner.pk,
               "webhook_id": objects["webhook"].pk, "delivery_id": objects["delivery"].pk,
               "delivery_pk": objects["delivery"].pk, "uidb64": "MQ", "token": "set-password",

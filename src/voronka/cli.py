@@ -138,8 +138,8 @@ def cmd_pipeline(ns: argparse.Namespace) -> int:
 
 def cmd_tick(ns: argparse.Namespace) -> int:
     """Run what is due at ``--now`` once: the retry pass of undispatched domain events, the webhook deliveries
-    due (new, retried, or left by a dead worker), the purge of expired sessions and of API idempotency keys
-    older than a day."""
+    due (new, retried, or left by a dead worker), the unseen messages of the mailbox (``VORONKA_IMAP_*``), the
+    purge of expired sessions and of API idempotency keys older than a day."""
     _setup()
     import datetime as dt
 
@@ -148,6 +148,7 @@ def cmd_tick(ns: argparse.Namespace) -> int:
     from voronka.accounts.services import purge_expired_sessions, purge_idempotency_keys
     from voronka.events.dispatch import dispatch_pending
     from voronka.integrations.delivery import deliver_due
+    from voronka.integrations.mailbox import poll_mailbox
 
     now = timezone.now()
     if ns.now:
@@ -160,6 +161,7 @@ def cmd_tick(ns: argparse.Namespace) -> int:
             now = timezone.make_aware(now)
     print(f"events dispatched: {dispatch_pending(now=now)}")
     print(f"webhook deliveries attempted: {deliver_due(now=now)}")
+    print(f"mailbox messages taken: {poll_mailbox()}")
     print(f"expired sessions deleted: {purge_expired_sessions(now=now)}")
     print(f"idempotency keys purged: {purge_idempotency_keys(now=now)}")
     return 0
@@ -315,31 +317,52 @@ def cmd_import(ns: argparse.Namespace) -> int:
 
 
 def cmd_export(ns: argparse.Namespace) -> int:
-    """``voronka export KIND [--format csv|xlsx|json] [--as USERNAME] [--output FILE]``: within the user's
-    scope (default: the system actor, everything)."""
+    """``voronka export KIND``: a list (deals, clients, tasks) or a timeline as CSV/XLSX/JSON, audited."""
     _setup()
-    from voronka.core.errors import DomainError
-    from voronka.imports.exports import write_export
 
     def fail(message: str) -> int:
         print(f"voronka export: error: {message}", file=sys.stderr)
         return 2
 
-    actor = _import_actor(ns.as_user)
-    if actor is None:
-        return fail(f"no active user “{ns.as_user}”")
+    from voronka.accounts.models import User
+    from voronka.accounts.services import get_system_actor
+    from voronka.core import tabular
+    from voronka.core.errors import DomainError
+    from voronka.integrations.exports import TIMELINE_KINDS, build_export
+
+    actor = get_system_actor()
+    if ns.as_user:
+        actor = User.objects.filter(username=ns.as_user, is_active=True, is_system=False).first()
+        if actor is None:
+            return fail(f"no active user “{ns.as_user}”")
+    params: dict[str, str] = {}
+    for item in ns.filter or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            return fail(f"--filter takes KEY=VALUE, not “{item}”")
+        params[key.strip()] = value.strip()
+    if ns.kind in TIMELINE_KINDS and ns.id is None:
+        return fail(f"{ns.kind} needs --id of the deal or client")
     if ns.format == "xlsx" and not ns.output:
         return fail("--format xlsx needs --output FILE")
     try:
-        if ns.format == "xlsx":
-            write_export(actor=actor, kind=ns.kind, fmt="xlsx", path=ns.output)
-        elif ns.output:
-            with open(ns.output, "w", encoding="utf-8", newline="") as handle:
-                write_export(actor=actor, kind=ns.kind, fmt=ns.format, out=handle)
-        else:
-            write_export(actor=actor, kind=ns.kind, fmt=ns.format, out=sys.stdout)
+        export = build_export(actor=actor, kind=ns.kind, params=params, object_id=ns.id)
     except DomainError as exc:
-        return fail(exc.message)
+        return fail(f"{exc.field}: {exc.message}" if exc.field else exc.message)
+    try:
+        if ns.format == "xlsx":
+            tabular.write_xlsx(ns.output, [(export.title, export.header, export.rows)])
+            return 0
+        handle = open(ns.output, "w", encoding="utf-8", newline="") if ns.output else sys.stdout  # noqa: SIM115
+        try:
+            if ns.format == "json":
+                handle.write(tabular.to_json(export.header, export.rows) + "\n")
+            else:
+                for line in tabular.iter_csv(export.header, export.rows):
+                    handle.write(line)
+        finally:
+            if ns.output:
+                handle.close()
     except OSError as exc:
         return fail(f"cannot write {ns.output}: {exc.strerror}")
     return 0
@@ -435,11 +458,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--errors-csv", metavar="FILE", help="write the row errors as CSV")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("export", help="export deals, clients or tasks within a user's scope")
-    p.add_argument("kind", choices=["deals", "clients", "tasks"])
+    p = sub.add_parser("export", help="export a list or a timeline (deals, clients, tasks, deal-timeline, "
+                                      "client-timeline) as CSV, XLSX or JSON")
+    p.add_argument("kind", choices=["deals", "clients", "tasks", "deal-timeline", "client-timeline"])
     p.add_argument("--format", choices=["csv", "xlsx", "json"], default="csv")
-    p.add_argument("--as", dest="as_user", default="", metavar="USERNAME",
-                   help="export what this user sees (default: the system actor, everything)")
+    p.add_argument("--as", dest="as_user", metavar="USERNAME", help="export within this user's scope "
+                   "(default: everything, as the system)")
+    p.add_argument("--filter", action="append", metavar="KEY=VALUE",
+                   help="a filter of the list, as in its address, e.g. status=open, owner=3 (repeatable)")
+    p.add_argument("--id", type=int, metavar="ID", help="the deal or client of a timeline")
     p.add_argument("--output", metavar="FILE")
     p.set_defaults(func=cmd_export)
 

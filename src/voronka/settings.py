@@ -321,6 +321,26 @@ VORONKA_WEBHOOK_PAUSE_AFTER = env_int("VORONKA_WEBHOOK_PAUSE_AFTER", 10)
 VORONKA_FORM_RATE_PER_MINUTE = env_int("VORONKA_FORM_RATE_PER_MINUTE", 10)
 VORONKA_FORM_MIN_FILL_SECONDS = env_int("VORONKA_FORM_MIN_FILL_SECONDS", 3)
 VORONKA_FORM_TOKEN_MAX_AGE_SECONDS = env_int("VORONKA_FORM_TOKEN_MAX_AGE_SECONDS", 24 * 3600)
+# Telephony webhook (/integrations/telephony/<token>/): the accepted secret tokens (comma-separated, so that a
+# new one can be added before the old one is removed), the pipeline (slug) of leads from unknown numbers (default:
+# the first active inbound pipeline), who gets them when the operator is unknown (username or email), and the
+# operators' extensions ("101=anna@example.ru,102=ivan").
+VORONKA_TELEPHONY_TOKENS = [t for t in env_list("VORONKA_TELEPHONY_TOKENS") if t]
+VORONKA_TELEPHONY_PIPELINE = env_str("VORONKA_TELEPHONY_PIPELINE", "")
+VORONKA_TELEPHONY_ASSIGNEE = env_str("VORONKA_TELEPHONY_ASSIGNEE", "")
+VORONKA_TELEPHONY_EXTENSIONS = env_str("VORONKA_TELEPHONY_EXTENSIONS", "")
+# Mailbox capture (``voronka tick`` polls it): the IMAP server (SSL by default), its account and folder; the
+# pipeline (slug) and the manager (username or email) of leads from unknown senders; messages per pass.
+VORONKA_IMAP_HOST = env_str("VORONKA_IMAP_HOST", "")
+VORONKA_IMAP_SSL = env_bool("VORONKA_IMAP_SSL", True)
+VORONKA_IMAP_PORT = env_int("VORONKA_IMAP_PORT", 993 if VORONKA_IMAP_SSL else 143)
+VORONKA_IMAP_USER = env_str("VORONKA_IMAP_USER", "")
+VORONKA_IMAP_PASSWORD = env_str("VORONKA_IMAP_PASSWORD", "")
+VORONKA_IMAP_FOLDER = env_str("VORONKA_IMAP_FOLDER", "INBOX")
+VORONKA_IMAP_TIMEOUT_SECONDS = env_int("VORONKA_IMAP_TIMEOUT_SECONDS", 30)
+VORONKA_IMAP_BATCH = env_int("VORONKA_IMAP_BATCH", 50)
+VORONKA_MAIL_PIPELINE = env_str("VORONKA_MAIL_PIPELINE", "")
+VORONKA_MAIL_ASSIGNEE = env_str("VORONKA_MAIL_ASSIGNEE", "")
 # Reports: a drop of at least this many percent from one week/month to the next is a dip.
 VORONKA_DIP_THRESHOLD_PCT = env_int("VORONKA_DIP_THRESHOLD_PCT", 30)
 # API: requests per minute per token (or signed-in user); 0 switches the limit off. Use a shared cache

@@ -38,6 +38,12 @@ PAGES: dict[str, str] = {
     "accounts:api_token_revoke": SELF,
     "accounts:sessions": SELF,
     "accounts:session_end": SELF,
+    "integrations:telephony": PUBLIC,
+    "calendar:feed": PUBLIC,  # authenticates by the secret token in its URL
+    "calendar:settings": SELF,
+    "exports:list": SIGNED_IN,  # filtered by the user's scope, like the lists
+    "exports:deal_timeline": OBJECT,
+    "exports:client_timeline": OBJECT,  # authenticates by the secret token in its URL
     "activities:list": SIGNED_IN,
     "activities:create": SIGNED_IN,
     "activities:timeline_add": SIGNED_IN,

@@ -6,7 +6,6 @@ XLSX (openpyxl write-only): a "Report" sheet (column labels, then rows) and a "P
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -16,14 +15,12 @@ from typing import IO, Any
 
 from django.utils.translation import gettext as _
 
+from voronka.core import tabular
+
 from .engine import ReportResult
 
 FORMATS = ("json", "csv", "xlsx")
-CONTENT_TYPES = {
-    "json": "application/json",
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+CONTENT_TYPES = tabular.CONTENT_TYPES
 
 
 def _plain(value: Any) -> Any:
@@ -60,44 +57,15 @@ def _param_lines(result: ReportResult) -> list[tuple[str, str]]:
 
 def iter_csv(result: ReportResult) -> Iterator[str]:
     """CSV text chunk by chunk (one line each), for a streaming response or a file."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    for key, value in _param_lines(result):
-        buffer.write(f"# {key}: {value}\n")
-    yield flush()
     keys = [c.key for c in result.columns]
-    writer.writerow(keys)
-    yield flush()
-    for row in result.rows:
-        writer.writerow(["" if row.get(k) is None else _plain(row.get(k)) for k in keys])
-        yield flush()
+    preamble = [f"# {key}: {value}" for key, value in _param_lines(result)]
+    return tabular.iter_csv(keys, ([_plain(row.get(k)) for k in keys] for row in result.rows), preamble=preamble)
 
 
 def write_xlsx(result: ReportResult, target: str | IO[bytes]) -> None:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Report"))
-    sheet.append([str(c.label) if c.kind != "id" else c.key for c in result.columns])
-    for row in result.rows:
-        sheet.append([_cell(row.get(c.key)) for c in result.columns])
-    params = workbook.create_sheet(_("Parameters"))
-    for key, value in _param_lines(result):
-        params.append([key, value])
-    workbook.save(target)
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
+    header = [str(c.label) if c.kind != "id" else c.key for c in result.columns]
+    rows = ([row.get(c.key) for c in result.columns] for row in result.rows)
+    tabular.write_xlsx(target, [(_("Report"), header, rows), (_("Parameters"), None, _param_lines(result))])
 
 
 def xlsx_bytes(result: ReportResult) -> bytes:

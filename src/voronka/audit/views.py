@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -18,6 +17,7 @@ from voronka.audit.selectors import HISTORY_LIMIT, AuditFilters, history_of, sea
 from voronka.audit.services import record_export
 from voronka.clients.selectors import get_client
 from voronka.core.http import get_or_404
+from voronka.core.tabular import csv_response
 from voronka.deals.selectors import get_deal
 
 PAGE_SIZE = 100
@@ -59,26 +59,13 @@ def client_changes(request, client_id: int):
     return _changes(request, get_or_404(get_client, actor=request.user, client_id=client_id))
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def _csv(entries, actor, query: str) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-    count = entries.count()
-    record_export(actor=actor, what="audit", rows=count, filters=query)
-
-    def rows():
-        yield writer.writerow([_("When"), _("Who"), _("Action"), _("Object type"), _("Object id"), _("Field"),
-                               _("Was"), _("Became")])
-        for e in entries.iterator(chunk_size=2000):
-            yield writer.writerow([e.at.isoformat(), e.actor.username if e.actor else "system", e.action,
-                                   e.object_type, e.object_id, e.field, e.old, e.new])
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="voronka-audit.csv"'
-    return response
+    record_export(actor=actor, what="audit", rows=entries.count(), filters=query)
+    header = [_("When"), _("Who"), _("Action"), _("Object type"), _("Object id"), _("Field"), _("Was"),
+              _("Became")]
+    rows = ([e.at, e.actor.username if e.actor else "system", e.action, e.object_type, e.object_id, e.field,
+             e.old, e.new] for e in entries.iterator(chunk_size=2000))
+    return csv_response("voronka-audit.csv", header, rows)
 
 
 @require_GET

@@ -1,9 +1,17 @@
-"""Webhooks in the Django admin: read-only (Settings › Webhooks and the API write them, with the audit)."""
+"""Integrations in the Django admin: read-only (Settings, the API, the hooks and the user write them, with the audit)."""
 
 from django.contrib import admin
 
 from voronka.core.admin import ReadOnlyAdminMixin
-from voronka.integrations.models import FormSubmission, LeadForm, WebhookDelivery, WebhookSubscription
+from voronka.integrations.models import (
+    CalendarFeed,
+    CallEvent,
+    FormSubmission,
+    LeadForm,
+    MailMessage,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
 
 @admin.register(WebhookSubscription)
@@ -35,3 +43,21 @@ class FormSubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "form", "status", "reason", "ip", "deal", "existing_client")
     list_filter = ("status", "reason", "form")
     list_select_related = ("form", "deal")
+
+
+@admin.register(CallEvent)
+class CallEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("event_id", "direction", "status", "caller", "callee", "started_at", "duration", "new_lead")
+    list_filter = ("direction", "status", "new_lead")
+
+
+@admin.register(MailMessage)
+class MailMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("sender", "subject", "received_at", "new_lead")
+    list_filter = ("new_lead",)
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("user", "created_at", "last_used_at", "revoked_at")
+    exclude = ("token_hash",)

@@ -13,7 +13,7 @@ WEBHOOK_VERBS: tuple[str, ...] = (
     "deal.created", "deal.updated", "deal.lines_set", "deal.moved", "deal.pipeline_changed", "deal.reassigned",
     "deal.won", "deal.lost", "deal.reopened",
     "task.created", "task.updated", "task.cancelled", "task.result", "task.postpone", "task.refusal",
-    "timeline.added", "form.submitted",
+    "timeline.added", "form.submitted", "call.logged", "email.received",
 )
 ALL_VERBS = "*"
 TEST_VERB = "webhook.test"
@@ -191,3 +191,96 @@ class FormSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.form_id} {self.status} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class CallDirection(models.TextChoices):
+    IN = "in", _("Incoming")
+    OUT = "out", _("Outgoing")
+
+
+class CallStatus(models.TextChoices):
+    ANSWERED = "answered", _("Answered")
+    MISSED = "missed", _("Missed")
+
+
+class CallEvent(models.Model):
+    """One call reported by the telephony webhook; ``event_id`` (the provider's) makes a repeat a no-op."""
+
+    event_id = models.CharField(_("event id"), max_length=100, unique=True)
+    direction = models.CharField(_("direction"), max_length=3, choices=CallDirection.choices)
+    status = models.CharField(_("status"), max_length=8, choices=CallStatus.choices)
+    caller = models.CharField(_("caller"), max_length=32)
+    callee = models.CharField(_("callee"), max_length=32)
+    started_at = models.DateTimeField(_("started at"))
+    duration = models.PositiveIntegerField(_("duration, seconds"), default=0)
+    recording_url = models.URLField(_("recording URL"), max_length=1000, blank=True, default="")
+    operator = models.ForeignKey("accounts.User", verbose_name=_("operator"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    client = models.ForeignKey("clients.Client", verbose_name=_("client"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    deal = models.ForeignKey("deals.Deal", verbose_name=_("deal"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    new_lead = models.BooleanField(_("new lead"), default=False)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(direction__in=["in", "out"]), name="call_direction_valid"),
+            models.CheckConstraint(condition=models.Q(status__in=["answered", "missed"]), name="call_status_valid"),
+            models.CheckConstraint(condition=models.Q(recording_url="")
+                                   | models.Q(recording_url__startswith="http://")
+                                   | models.Q(recording_url__startswith="https://"),
+                                   name="call_recording_url_http"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.caller} → {self.callee}"
+
+
+class CalendarFeed(models.Model):
+    """A user's secret iCalendar address ``/calendar/<token>.ics``: only a SHA-256 of the token is stored
+    (the address is shown once); a new one revokes the old, and a revoked one answers 404."""
+
+    user = models.ForeignKey("accounts.User", verbose_name=_("user"), on_delete=models.CASCADE,
+                             related_name="calendar_feeds")
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user"], condition=models.Q(revoked_at__isnull=True),
+                                    name="calendar_feed_one_active_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.created_at:%Y-%m-%d})"
+
+
+class MailMessage(models.Model):
+    """One message taken from the mailbox; ``message_id`` makes a message seen twice a no-op."""
+
+    message_id = models.CharField(_("message id"), max_length=255, unique=True)
+    sender = models.EmailField(_("sender"))
+    subject = models.CharField(_("subject"), max_length=255, blank=True, default="")
+    client = models.ForeignKey("clients.Client", verbose_name=_("client"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    deal = models.ForeignKey("deals.Deal", verbose_name=_("deal"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    new_lead = models.BooleanField(_("new lead"), default=False)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("email message")
+        verbose_name_plural = _("email messages")
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.sender}: {self.subject}"

@@ -3,13 +3,20 @@ posts to it); the spam defences are the honeypot, the signed fill-time stamp and
 
 from __future__ import annotations
 
-from django.http import JsonResponse
+import json
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from voronka.core.http import client_ip, get_or_404
+from voronka.core.errors import DomainError, NotFound
+from voronka.core.http import client_ip, get_or_404, problem
+from voronka.integrations.calendar import build_feed, feed_owner, feed_tasks
 from voronka.integrations.leadforms import (
     HONEYPOT,
     LIMITS,
@@ -20,6 +27,7 @@ from voronka.integrations.leadforms import (
     submit_lead_form,
 )
 from voronka.integrations.models import UTM_KEYS
+from voronka.integrations.telephony import log_call, token_matches
 
 
 def _context(request, form, *, values=None, errors=None, message="", utm=None, referrer=""):
@@ -62,4 +70,51 @@ def lead_form_token(request, slug):
     response = JsonResponse({"token": form_token(form), "field": TOKEN_FIELD})
     response["Access-Control-Allow-Origin"] = "*"
     response["Cache-Control"] = "no-store"
+    return response
+
+
+MAX_CALL_BODY = 64 * 1024
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def telephony_webhook(request, token):
+    """``POST /integrations/telephony/<token>/``: one call event as JSON (docs/integrations.md, Telephony).
+
+    A wrong or unset token is a 404 (nothing tells a prober the route exists); every answer is JSON.
+    """
+    if not token_matches(token):
+        return problem(NotFound(_("Not found.")))
+    if len(request.body) > MAX_CALL_BODY:
+        return problem(DomainError(_("The request is too large."), code="too_large"))
+    try:
+        payload = json.loads(request.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return problem(DomainError(_("The body is not JSON."), code="bad_json"))
+    try:
+        call, created = log_call(payload=payload)
+    except DomainError as exc:
+        return problem(exc)
+    return JsonResponse({"id": call.pk, "event_id": call.event_id, "duplicate": not created,
+                         "client": call.client_id, "deal": call.deal_id, "new_lead": call.new_lead},
+                        status=201 if created else 200)
+
+
+@require_http_methods(["GET", "HEAD"])
+def calendar_feed(request, token):
+    """``GET /calendar/<token>.ics``: the user's open tasks (no sign-in: the address is the secret)."""
+    user = get_or_404(feed_owner, token=token)
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        tasks = feed_tasks(user=user)
+
+        def link(task) -> str:
+            if task.deal_id:
+                return request.build_absolute_uri(reverse("deals:detail", args=[task.deal_id]))
+            return request.build_absolute_uri(reverse("clients:detail", args=[task.client_id]))
+
+        body = build_feed(user=user, tasks=tasks, link=link, host=request.get_host().split(":")[0])
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    response["Content-Disposition"] = 'inline; filename="voronka-tasks.ics"'
+    response["X-Robots-Tag"] = "noindex"
     return response
