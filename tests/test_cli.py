@@ -86,9 +86,12 @@ def test_serve_starts_on_a_migrated_database(settings):
 
 
 def _production_env(tmp_path, **extra):
-    return _env(tmp_path, VORONKA_ENV="production", SECRET_KEY="x" * 20 + "-Production-Secret-Key-0123456789",
-                ALLOWED_HOSTS="crm.example.com", DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
-                USE_X_FORWARDED_PROTO="1", CACHE_URL="locmem://", **extra)
+    env = _env(tmp_path, VORONKA_ENV="production", SECRET_KEY="x" * 20 + "-Production-Secret-Key-0123456789",
+               ALLOWED_HOSTS="crm.example.com", DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+               USE_X_FORWARDED_PROTO="1", CACHE_URL="locmem://", **extra)
+    # The browser tests allow async-unsafe calls in this process (Playwright's live server); a deployment never.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return env
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
@@ -106,3 +109,11 @@ def test_check_reports_an_unreachable_database_without_a_traceback(tmp_path):
     check = subprocess.run([str(VORONKA), "check"], env=env, capture_output=True, text=True, timeout=120)
     assert check.returncode == 1
     assert "database: sqlite unreachable" in check.stderr and "Traceback" not in check.stderr
+
+
+def test_check_reports_failed_checks_without_a_traceback(tmp_path):
+    env = _production_env(tmp_path)
+    env["DJANGO_ALLOW_ASYNC_UNSAFE"] = "1"  # a setting Django's deployment check refuses
+    check = subprocess.run([str(VORONKA), "check", "--deploy"], env=env, capture_output=True, text=True, timeout=120)
+    assert check.returncode == 1
+    assert "async.E001" in check.stderr and "Traceback" not in check.stderr

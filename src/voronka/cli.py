@@ -105,8 +105,14 @@ def cmd_createadmin(ns: argparse.Namespace) -> int:
 
 def cmd_check(ns: argparse.Namespace) -> int:
     _setup()
-    _manage("check", "--deploy" if ns.deploy else "--fail-level=ERROR")
+    from django.core.management.base import SystemCheckError
     from django.db import DatabaseError, connection
+
+    try:
+        _manage("check", "--deploy" if ns.deploy else "--fail-level=ERROR")
+    except SystemCheckError as exc:  # the checks' own report, without a traceback
+        print(str(exc), file=sys.stderr)
+        return 1
 
     try:
         with connection.cursor() as cursor:
