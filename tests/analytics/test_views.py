@@ -111,6 +111,11 @@ def test_csv_and_xlsx_exports_carry_the_parameters(head_client, world):
     assert params["report"] == "funnel" and params["mode"] == "flow" and params["pipeline"] == "inbound"
     assert head_client.get("/reports/revenue/export/?format=pdf").status_code == 400
     assert head_client.get("/reports/revenue/export/?from=x").status_code == 400
+    from voronka.audit.models import AuditEntry
+
+    exports = list(AuditEntry.objects.filter(action="export", actor=world.head).order_by("id")
+                   .values_list("object_type", "new"))
+    assert exports == [("report:revenue", "format=csv&by1=manager"), ("report:funnel", "format=xlsx&mode=flow")]
 
 
 @pytest.mark.parametrize("name, query", [("funnel", "by1=manager"), ("funnel", "mode=flow&by1=product"),

@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
+from voronka.audit.services import record_export
 from voronka.core.errors import DomainError, NotFound
 from voronka.pipelines.selectors import list_pipelines
 
@@ -84,6 +85,8 @@ def report_export(request, name: str):
     except DomainError as exc:
         return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
     filename = f"{name}.{fmt}"
+    record_export(actor=request.user, what=f"report:{name}", rows=len(result.rows),
+                  filters=request.GET.urlencode()[:2000])
     if fmt == "csv":
         response = StreamingHttpResponse(export.iter_csv(result), content_type=export.CONTENT_TYPES["csv"])
     elif fmt == "xlsx":
