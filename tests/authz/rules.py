@@ -141,6 +141,11 @@ API_RULES: dict[str, str] = {
     "GET /api/v1/teams": SIGNED_IN,
     "GET /api/v1/reports": SIGNED_IN,
     "GET /api/v1/reports/{name}": SIGNED_IN,
+    "POST /api/v1/pipelines": ADMIN,
+    "PATCH /api/v1/pipelines/{pipeline_id}": ADMIN,
+    "POST /api/v1/pipelines/{pipeline_id}/stages": ADMIN,
+    "PATCH /api/v1/pipelines/{pipeline_id}/stages/{stage_id}": ADMIN,
+    "POST /api/v1/pipelines/{pipeline_id}/stage-order": ADMIN,
     **{op: ADMIN for op in (
         "GET /api/v1/webhooks", "POST /api/v1/webhooks", "GET /api/v1/webhooks/events",
         "GET /api/v1/webhooks/{webhook_id}", "PATCH /api/v1/webhooks/{webhook_id}",
