@@ -360,7 +360,7 @@ def _api_url(path: str, world, objects: Objects, *, foreign: bool, report: str =
     deal = objects.foreign_deal if foreign else objects.mine_deal
     task = objects.foreign_task if foreign else objects.mine_task
     values = {"deal_id": deal.pk, "client_id": deal.client_id, "task_id": task.pk, "user_id": world.owner.pk,
-              "pipeline_id": world.pipeline.pk, "kind": "sources", "name": report,
+              "pipeline_id": world.pipeline.pk, "kind": "sources", "name": report, "stage_id": deal.stage_id,
               "webhook_id": objects.webhook.pk, "delivery_id": objects.delivery.pk}
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
 
@@ -380,8 +380,10 @@ def _api_body(world, objects: Objects, actor, path: str = "") -> dict[str, Any]:
         "next_task": {"title": "ZZ-ВЗЛОМ", "kind": "call", "due_date": tomorrow},
         "task": {"title": "ZZ-ВЗЛОМ", "kind": "call", "due_date": tomorrow}, "to": tomorrow,
         "values": {"amount": "5"}, "phone": "+79990001122",
-        "target_url": "http://127.0.0.1:9/zz", "event_types": ["*"],
+        "target_url": "http://127.0.0.1:9/zz", "event_types": ["*"], "stage_ids": [next_stage.pk],
+        "is_active": False, "is_archived": True, "max_days": 3,
         **({"kind": "company"} if path.startswith("/api/v1/clients") and "timeline" not in path else {}),
+        **({"kind": "custom"} if path.startswith("/api/v1/pipelines") else {}),
     }
 
 

@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from voronka.audit.services import record_export
 from voronka.core.errors import DomainError, NotFound
@@ -75,6 +76,7 @@ def report_page(request, name: str):
 
 
 @login_required
+@require_GET
 def report_export(request, name: str):
     _report_or_404(name)
     fmt = request.GET.get("format", "csv")
