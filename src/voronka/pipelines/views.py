@@ -217,38 +217,32 @@ def stage_move(request, pk):
                                 notice=_("“%(name)s” moved.") % {"name": stage.name})
 
 
-@require_POST
-def stage_delete(request, pk):
+def _stage_action(request, pk, action, notice: str, focus: str = ""):
+    """Run a stage service and answer with the stage list: the notice, or the service's refusal."""
     stage = _get_stage(pk)
     try:
-        delete_stage(actor=request.user, stage=stage)
+        action(actor=request.user, stage=stage)
     except DomainError as exc:
         return _stage_list_response(request, stage.pipeline_id, error=exc.message)
-    return _stage_list_response(request, stage.pipeline_id,
-                                notice=_("Stage “%(name)s” deleted.") % {"name": stage.name})
+    return _stage_list_response(request, stage.pipeline_id, focus=focus.format(pk=stage.pk) or None,
+                                notice=notice % {"name": stage.name})
+
+
+@require_POST
+def stage_delete(request, pk):
+    return _stage_action(request, pk, delete_stage, _("Stage “%(name)s” deleted."))
 
 
 @require_POST
 def stage_archive(request, pk):
     """Archive a stage with history (it keeps its reports, takes no new deals, leaves the board)."""
-    stage = _get_stage(pk)
-    try:
-        archive_stage(actor=request.user, stage=stage)
-    except DomainError as exc:
-        return _stage_list_response(request, stage.pipeline_id, error=exc.message)
-    return _stage_list_response(request, stage.pipeline_id, focus=f"unarchive-{stage.pk}",
-                                notice=_("Stage “%(name)s” archived.") % {"name": stage.name})
+    return _stage_action(request, pk, archive_stage, _("Stage “%(name)s” archived."), focus="unarchive-{pk}")
 
 
 @require_POST
 def stage_unarchive(request, pk):
-    stage = _get_stage(pk)
-    try:
-        unarchive_stage(actor=request.user, stage=stage)
-    except DomainError as exc:
-        return _stage_list_response(request, stage.pipeline_id, error=exc.message)
-    return _stage_list_response(request, stage.pipeline_id, focus=f"archive-{stage.pk}",
-                                notice=_("Stage “%(name)s” is back on the board.") % {"name": stage.name})
+    return _stage_action(request, pk, unarchive_stage, _("Stage “%(name)s” is back on the board."),
+                         focus="archive-{pk}")
 
 
 @require_http_methods(["GET", "POST"])
