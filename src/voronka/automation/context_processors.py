@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.utils.functional import SimpleLazyObject
+from functools import partial
 
 from voronka.automation.selectors import unread_count
 
 
 def notifications(request) -> dict:
     user = getattr(request, "user", None)
-    return {"unread_notifications": SimpleLazyObject(lambda: unread_count(actor=user))}
+    # A callable: the template calls it where it renders the bell, so pages without the top bar count nothing.
+    return {"unread_notifications": partial(unread_count, actor=user)}
