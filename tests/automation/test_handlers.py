@@ -3,6 +3,7 @@ lost deal. Through the real services, outbox and dispatch; the email through a r
 
 from __future__ import annotations
 
+import json
 import re
 from email.header import decode_header, make_header
 
@@ -151,3 +152,33 @@ def test_nobody_is_notified_about_what_he_may_not_see(world, deal):
     assert notify(recipient=world.owner, event_type=EventType.DEAL_ROTTING, dedupe_key="x", title="t",
                   target=deal) is None  # the same occurrence
     assert notify(recipient=world.system, event_type=EventType.DEAL_ROTTING, dedupe_key="y", title="t") is None
+
+
+def test_a_call_from_an_unknown_number_notifies_the_new_leads_owner_once(world, settings, commit):
+    token = "tel_" + "z" * 40
+    settings.VORONKA_TELEPHONY_TOKENS = [token]
+    settings.VORONKA_TELEPHONY_ASSIGNEE = ""
+    settings.VORONKA_TELEPHONY_EXTENSIONS = "101=owner"
+    payload = {"id": "evt-9", "direction": "in", "status": "missed", "caller": "8 (999) 000-11-22",
+               "callee": "+74950000000", "started_at": "2026-12-01T14:05:00+03:00", "duration": 0,
+               "operator": "101"}
+    http = HttpClient()
+    for _ in range(2):  # the provider repeats its event: nothing new
+        with commit():
+            response = http.post(f"/integrations/telephony/{token}/", json.dumps(payload),
+                                 content_type="application/json")
+        assert response.status_code in (200, 201), response.content
+    leads = _of(world.owner, EventType.NEW_LEAD)
+    assert len(leads) == 1 and leads[0].link_url == f"/deals/{response.json()['deal']}/"
+
+
+def test_the_notification_is_written_in_the_recipients_language(world, deal, commit):
+    world.teammate.language = "ru"
+    world.teammate.save(update_fields=["language"])
+    world.owner.language = "en"
+    world.owner.save(update_fields=["language"])
+    with commit():
+        reassign_deal(actor=world.lead, deal=deal, owner=world.teammate)
+        create_task(actor=world.lead, deal=deal, **task_spec(title="Call", assignee=world.owner))
+    assert _of(world.teammate)[0].title.startswith("Вам передана сделка")
+    assert _of(world.owner)[0].title.startswith("Task for you")

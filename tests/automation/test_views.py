@@ -109,3 +109,11 @@ def test_preferences_save_and_a_bad_value_writes_nothing(client, world):
 def test_the_user_menu_links_the_preferences(client, world):
     client.force_login(world.analyst)
     assert 'href="/account/notifications/"' in client.get("/notifications/").content.decode()
+
+
+def test_the_admin_lists_notifications_but_never_changes_them(client, world):
+    [note] = _notes(world.owner, 1)
+    client.force_login(world.admin)
+    assert client.get("/admin/automation/notification/").status_code == 200
+    assert client.get(f"/admin/automation/notification/{note.pk}/change/").status_code == 200
+    assert client.get(f"/admin/automation/notification/{note.pk}/delete/").status_code == 403
