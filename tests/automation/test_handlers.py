@@ -12,7 +12,8 @@ from django.core import signing
 from django.core.cache import cache
 from django.test import Client as HttpClient
 
-from tests.factories import make_deal, task_spec
+from tests.factories import make_deal, make_user, task_spec
+from voronka.accounts.models import Role
 from voronka.activities.services import create_task
 from voronka.automation.models import Delivery, EventType, Notification
 from voronka.automation.services import notify, set_preferences
@@ -20,6 +21,7 @@ from voronka.deals.services import lose_deal, move_deal, reassign_deal
 from voronka.events.dispatch import dispatch_event
 from voronka.events.models import OutboxEvent
 from voronka.integrations.leadforms import save_lead_form
+from voronka.integrations.services import create_subscription, pause_subscription
 from voronka.pipelines.services import update_stage
 
 pytestmark = pytest.mark.django_db
@@ -182,3 +184,15 @@ def test_the_notification_is_written_in_the_recipients_language(world, deal, com
         create_task(actor=world.lead, deal=deal, **task_spec(title="Call", assignee=world.owner))
     assert _of(world.teammate)[0].title.startswith("Вам передана сделка")
     assert _of(world.owner)[0].title.startswith("Task for you")
+
+
+def test_a_paused_webhook_tells_the_administrators_but_not_the_one_who_paused_it(world, commit):
+    other_admin = make_user("admin2", role=Role.ADMIN)
+    subscription = create_subscription(actor=world.admin, name="ERP", target_url="https://erp.example/hook",
+                                       event_types=["deal.created"])
+    with commit():
+        pause_subscription(actor=world.admin, subscription=subscription, reason="Обслуживание")
+    [note] = _of(other_admin)
+    assert note.event_type == EventType.WEBHOOK_PAUSED and "Обслуживание" in note.body
+    assert note.link_url == f"/settings/webhooks/{subscription.pk}/"
+    assert _of(world.admin) == [] and _of(world.owner) == [] and _of(world.head) == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from voronka.accounts.models import Role, User
 from voronka.activities.models import Task
 from voronka.automation.models import EventType
 from voronka.automation.services import in_language as _lang
@@ -122,3 +123,17 @@ def team_deal_lost(event) -> None:
             "owner": deal.owner, "reason": deal.lost_reason or "", "comment": deal.lost_comment}
     notify(recipient=lead, event_type=EventType.DEAL_LOST, target=deal, link_url=_deal_link(deal),
            title=title, body=body.strip(), dedupe_key=f"lost:deal:{deal.pk}:event:{event.pk}")
+
+
+@handles("webhook.paused")
+def webhook_paused(event) -> None:
+    """A subscription stopped sending (repeated failures, or another administrator): every administrator."""
+    reason = (event.payload.get("data") or {}).get("reason") or ""
+    admins = User.objects.filter(is_active=True, is_system=False, role=Role.ADMIN).exclude(pk=event.actor_id)
+    for admin in admins.order_by("pk"):
+        with _lang(admin):
+            title = _("Webhook subscription paused")
+            body = _("Deliveries wait until it is resumed. %(reason)s") % {"reason": reason}
+        notify(recipient=admin, event_type=EventType.WEBHOOK_PAUSED, title=title, body=body.strip(),
+               link_url=reverse("settings:webhook", args=[event.target_id]),
+               dedupe_key=f"paused:webhook:{event.target_id}:event:{event.pk}")

@@ -16,6 +16,7 @@ class EventType(models.TextChoices):
     TASK_OVERDUE = "task_overdue", _("Your task is overdue")
     DEAL_ROTTING = "deal_rotting", _("Your deal is past its stage's limit")
     DEAL_NO_TASK = "deal_no_task", _("An open deal of your team without an open task")
+    WEBHOOK_PAUSED = "webhook_paused", _("A webhook subscription paused (administrators)")
 
 
 class Delivery(models.TextChoices):
@@ -34,6 +35,7 @@ DEFAULT_DELIVERY: dict[str, str] = {
     EventType.TASK_OVERDUE: Delivery.IN_APP,
     EventType.DEAL_ROTTING: Delivery.IN_APP,
     EventType.DEAL_NO_TASK: Delivery.IN_APP,
+    EventType.WEBHOOK_PAUSED: Delivery.BOTH,
 }
 
 
