@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import make_deal
@@ -92,3 +94,22 @@ def test_monitors_tell_only_the_people_of_the_deal_team(world, commit):
     run_monitors(now=timezone.now())
     assert _kinds(world.outsider) == [EventType.TASK_OVERDUE]
     assert _kinds(world.lead) == [] and _kinds(world.owner) == []
+
+
+def test_a_repeated_run_only_reads_and_costs_the_same_however_many_findings(world, commit):
+    later = timezone.now() + dt.timedelta(days=3)
+
+    def quiet_run() -> int:
+        run_monitors(now=later)
+        with CaptureQueriesContext(connection) as queries:
+            assert run_monitors(now=later) == {"overdue tasks": 0, "rotting deals": 0, "deals without a task": 0}
+        return len(queries)
+
+    with commit():
+        make_deal(world.owner, world.pipeline)
+    small = quiet_run()
+    with commit():
+        for _ in range(6):
+            make_deal(world.owner, world.pipeline)
+    assert quiet_run() == small <= 8
+    assert Notification.objects.filter(event_type=EventType.TASK_OVERDUE).count() == 7

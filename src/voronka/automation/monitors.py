@@ -24,15 +24,18 @@ from voronka.deals.models import Deal, DealStatus
 
 logger = logging.getLogger(__name__)
 
+CHUNK = 500
+
 
 def _already(keys: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
     """Of (recipient id, key) pairs, those already notified: one query, so a repeated run stays cheap."""
-    keys = list(keys)
-    if not keys:
-        return set()
-    found = Notification.objects.filter(dedupe_key__in={key for _uid, key in keys}).values_list("recipient_id",
-                                                                                        "dedupe_key")
-    return set(found) & set(keys)
+    keys = set(keys)
+    names = sorted({key for _uid, key in keys})
+    found: set[tuple[int, str]] = set()
+    for start in range(0, len(names), CHUNK):  # SQLite caps the parameters of one statement
+        found.update(Notification.objects.filter(dedupe_key__in=names[start:start + CHUNK])
+                     .values_list("recipient_id", "dedupe_key"))
+    return found & keys
 
 
 def overdue_tasks(*, now: dt.datetime) -> int:
