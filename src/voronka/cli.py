@@ -152,6 +152,7 @@ def cmd_tick(ns: argparse.Namespace) -> int:
     from django.utils import timezone
 
     from voronka.accounts.services import purge_expired_sessions, purge_idempotency_keys
+    from voronka.automation.monitors import run_monitors
     from voronka.events.dispatch import dispatch_pending
     from voronka.integrations.delivery import deliver_due
     from voronka.integrations.mailbox import poll_mailbox
@@ -170,6 +171,8 @@ def cmd_tick(ns: argparse.Namespace) -> int:
     print(f"mailbox messages taken: {poll_mailbox()}")
     print(f"expired sessions deleted: {purge_expired_sessions(now=now)}")
     print(f"idempotency keys purged: {purge_idempotency_keys(now=now)}")
+    for monitor, count in run_monitors(now=now).items():
+        print(f"notifications, {monitor}: {count}")
     return 0
 
 

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "voronka.audit",
     "voronka.events",
     "voronka.integrations",
+    "voronka.automation",
     "voronka.analytics",
     "voronka.imports",
     "voronka.web",
@@ -127,6 +128,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "voronka.automation.context_processors.notifications",
             ],
         },
     }
@@ -247,6 +249,8 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
                         else "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "voronka@localhost")
+# The address of the installation as users open it: links in notification emails start with it.
+VORONKA_BASE_URL = env_str("VORONKA_BASE_URL", "http://localhost:8000")
 PASSWORD_RESET_TIMEOUT = env_int("VORONKA_PASSWORD_RESET_HOURS", 2) * 3600
 VORONKA_PASSWORD_RESETS_PER_HOUR = env_int("VORONKA_PASSWORD_RESETS_PER_HOUR", 10)  # per IP address
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("integrations/", include("voronka.integrations.hook_urls")),
     path("export/", include("voronka.integrations.export_urls")),
     path("", include("voronka.integrations.calendar_urls")),
+    path("", include("voronka.automation.urls")),
     path("account/", include("voronka.accounts.urls")),
     path("reports/plans/", include("voronka.plans.urls")),
     path("reports/", include("voronka.analytics.urls")),

@@ -41,6 +41,10 @@ PAGES: dict[str, str] = {
     "integrations:telephony": PUBLIC,
     "calendar:feed": PUBLIC,  # authenticates by the secret token in its URL
     "calendar:settings": SELF,
+    "automation:list": SELF,  # the user's own notifications
+    "automation:read": SELF,
+    "automation:read_all": SELF,
+    "automation:preferences": SELF,
     "exports:list": SIGNED_IN,  # filtered by the user's scope, like the lists
     "exports:deal_timeline": OBJECT,
     "exports:client_timeline": OBJECT,  # authenticates by the secret token in its URL

@@ -1,0 +1,120 @@
+"""SLA monitors run by ``voronka tick``: overdue tasks, rotting deals, open deals without an open task.
+
+Each finding is one occurrence with its own key, so running the monitors again (the same moment or later)
+tells nobody twice: ``overdue:task:<id>:<due date>`` (a postponed task that becomes overdue again is a new
+occurrence), ``rotting:deal:<id>:<stage>:<since>`` (a deal back on the stage later is new),
+``notask:deal:<id>:<last task id>`` (a deal that gets a task and loses it again is new).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+
+from django.db.models import Exists, Max, OuterRef
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from voronka.activities.models import Task, TaskStatus
+from voronka.automation.models import EventType, Notification
+from voronka.automation.services import in_language, notify
+from voronka.deals.models import Deal, DealStatus
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 500
+
+
+def _already(keys: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Of (recipient id, key) pairs, those already notified: one query, so a repeated run stays cheap."""
+    keys = set(keys)
+    names = sorted({key for _uid, key in keys})
+    found: set[tuple[int, str]] = set()
+    for start in range(0, len(names), CHUNK):  # SQLite caps the parameters of one statement
+        found.update(Notification.objects.filter(dedupe_key__in=names[start:start + CHUNK])
+                     .values_list("recipient_id", "dedupe_key"))
+    return found & keys
+
+
+def overdue_tasks(*, now: dt.datetime) -> int:
+    """Open tasks whose due date has passed (or whose due time today has): their assignees."""
+    local = timezone.localtime(now)
+    tasks = list(Task.objects.filter(status=TaskStatus.OPEN, due_date__lte=local.date())
+                 .select_related("assignee", "deal", "client").order_by("pk"))
+    tasks = [t for t in tasks if t.due_date < local.date() or (t.due_time is not None and t.due_time < local.time())]
+    pending = {(t.assignee_id, f"overdue:task:{t.pk}:{t.due_date.isoformat()}"): t for t in tasks}
+    done = _already(pending)
+    made = 0
+    for (user_id, key), task in pending.items():
+        if (user_id, key) in done:
+            continue
+        with in_language(task.assignee):
+            title = _("Overdue task: %(task)s") % {"task": task.title}
+            body = _("It was due %(due)s.") % {"due": task.due_date.isoformat()}
+        link = (reverse("deals:detail", args=[task.deal_id]) if task.deal_id
+                else reverse("clients:detail", args=[task.client_id]) if task.client_id else reverse("web:my_day"))
+        made += notify(recipient=task.assignee, event_type=EventType.TASK_OVERDUE, target=task, link_url=link,
+                       title=title, body=body, dedupe_key=key) is not None
+    return made
+
+
+def rotting_deals(*, now: dt.datetime) -> int:
+    """Open deals on a stage longer than its ``max_days``: their owners."""
+    deals = (Deal.objects.filter(status=DealStatus.OPEN, is_archived=False, stage__max_days__isnull=False)
+             .select_related("owner", "stage").order_by("pk"))
+    pending = {}
+    for deal in deals:
+        if deal.stage_entered_at + dt.timedelta(days=deal.stage.max_days) < now:
+            since = timezone.localtime(deal.stage_entered_at).date().isoformat()
+            pending[(deal.owner_id, f"rotting:deal:{deal.pk}:{deal.stage_id}:{since}")] = deal
+    done = _already(pending)
+    made = 0
+    for (user_id, key), deal in pending.items():
+        if (user_id, key) in done:
+            continue
+        with in_language(deal.owner):
+            title = _("Deal stuck on its stage: %(deal)s") % {"deal": deal.title}
+            body = _("On the stage “%(stage)s” for more than %(days)s days.") % {"stage": deal.stage.name,
+                                                                                "days": deal.stage.max_days}
+        made += notify(recipient=deal.owner, event_type=EventType.DEAL_ROTTING, target=deal,
+                       link_url=reverse("deals:detail", args=[deal.pk]), title=title, body=body,
+                       dedupe_key=key) is not None
+    return made
+
+
+def deals_without_task(*, now: dt.datetime) -> int:
+    """Open deals with no open task (there should be none): the owner's team lead."""
+    open_task = Task.objects.filter(deal=OuterRef("pk"), status=TaskStatus.OPEN)
+    deals = (Deal.objects.filter(status=DealStatus.OPEN, is_archived=False, owner_team__lead__isnull=False)
+             .filter(~Exists(open_task)).annotate(last_task=Max("tasks__id"))
+             .select_related("owner", "owner_team__lead").order_by("pk"))
+    pending = {}
+    for deal in deals:
+        lead = deal.owner_team.lead
+        if lead.pk != deal.owner_id:
+            pending[(lead.pk, f"notask:deal:{deal.pk}:{deal.last_task or 0}")] = deal
+    done = _already(pending)
+    made = 0
+    for (user_id, key), deal in pending.items():
+        if (user_id, key) in done:
+            continue
+        lead = deal.owner_team.lead
+        with in_language(lead):
+            title = _("Deal without a next step: %(deal)s") % {"deal": deal.title}
+            body = _("%(owner)s has no open task on this deal.") % {"owner": deal.owner}
+        made += notify(recipient=lead, event_type=EventType.DEAL_NO_TASK, target=deal,
+                       link_url=reverse("deals:detail", args=[deal.pk]), title=title, body=body,
+                       dedupe_key=key) is not None
+    return made
+
+
+def run_monitors(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Every monitor once for ``now``: the notifications each created."""
+    now = now or timezone.now()
+    made = {"overdue tasks": overdue_tasks(now=now), "rotting deals": rotting_deals(now=now),
+            "deals without a task": deals_without_task(now=now)}
+    if any(made.values()):
+        logger.info("monitors notified", extra=made)
+    return made

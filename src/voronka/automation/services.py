@@ -1,0 +1,123 @@
+"""Writes of the notification centre: notify (scope-checked, once per occurrence), mark read, preferences."""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from voronka.accounts.permissions import is_visible
+from voronka.automation.models import Delivery, EventType, Notification, NotificationPreference
+from voronka.automation.selectors import delivery_for
+from voronka.core.errors import DomainError, NotFound
+
+logger = logging.getLogger(__name__)
+
+TITLE_MAX = 300
+BODY_MAX = 5000
+
+
+def in_language(user):
+    """``with in_language(user):`` texts for him in his language (the installation's when he chose none)."""
+    return translation.override(getattr(user, "language", "") or settings.LANGUAGE_CODE)
+
+
+def _can_receive(user) -> bool:
+    return user is not None and user.pk is not None and user.is_active and not getattr(user, "is_system", False)
+
+
+def notify(*, recipient, event_type: str, dedupe_key: str, title: str, body: str = "",
+           target: models.Model | None = None, link_url: str = "") -> Notification | None:
+    """Tell ``recipient`` about one occurrence; the new row, or None when nothing was written.
+
+    Nothing is written for an inactive or system user, for an object outside his scope, or for an occurrence
+    he was already told about (``dedupe_key``). The email (when his preference asks for it) is sent after
+    commit, and a failing mail server only logs: the in-app row stays.
+    """
+    if event_type not in EventType.values:
+        raise DomainError(_("Unknown event type."), field="event_type")
+    if not _can_receive(recipient):
+        return None
+    if target is not None and not is_visible(recipient, target):
+        return None
+    if Notification.objects.filter(recipient=recipient, dedupe_key=dedupe_key).exists():
+        return None
+    delivery = delivery_for(user=recipient, event_type=event_type)
+    try:
+        with transaction.atomic():  # a concurrent twin (same key) loses quietly
+            notification = Notification.objects.create(
+                recipient=recipient, event_type=event_type, dedupe_key=dedupe_key[:200], title=title[:TITLE_MAX],
+                body=body[:BODY_MAX], link_url=link_url[:500],
+                target_type=target._meta.label if target is not None else "",
+                target_id=str(target.pk) if target is not None else "",
+                in_app=delivery in (Delivery.IN_APP, Delivery.BOTH))
+    except IntegrityError:
+        return None
+    if delivery in (Delivery.EMAIL, Delivery.BOTH) and recipient.email:
+        transaction.on_commit(partial(send_notification_email, notification.pk))
+    logger.info("notification created", extra={"notification_id": notification.pk, "event_type": event_type})
+    return notification
+
+
+def send_notification_email(notification_id: int) -> bool:
+    """After commit: mail one notification to its recipient; True when sent. Never raises (SMTP down, bad
+    address): the failure is logged and the row stays without ``emailed_at``."""
+    notification = (Notification.objects.select_related("recipient")
+                    .filter(pk=notification_id, emailed_at=None).first())
+    if notification is None:
+        return False
+    user = notification.recipient
+    link = f"{settings.VORONKA_BASE_URL.rstrip('/')}{notification.link_url}" if notification.link_url else ""
+    with in_language(user):
+        body = "\n\n".join(part for part in (notification.body, link) if part)
+        subject = _("Voronka: %(title)s") % {"title": notification.title}
+    try:
+        send_mail(subject, body, None, [user.email], fail_silently=False)
+    except Exception:  # the mail server's trouble must not undo the notification or the event's dispatch
+        logger.exception("notification email failed", extra={"notification_id": notification.pk})
+        return False
+    Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
+    return True
+
+
+def mark_read(*, actor, notification_id) -> Notification:
+    """Mark one of the actor's notifications read (someone else's is missing: 404)."""
+    try:
+        notification_id = int(notification_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("Notification not found.")) from None
+    notification = Notification.objects.filter(pk=notification_id, recipient=actor).first()
+    if notification is None:
+        raise NotFound(_("Notification not found."))
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def mark_all_read(*, actor) -> int:
+    """Mark every unread notification of the actor read; how many."""
+    return Notification.objects.filter(recipient=actor, read_at=None).update(read_at=timezone.now())
+
+
+@transaction.atomic
+def set_preferences(*, actor, values: dict[str, str]) -> dict[str, str]:
+    """Save the actor's delivery per event type; every value is checked before anything is written."""
+    errors = {}
+    for event_type, delivery in values.items():
+        if event_type not in EventType.values:
+            errors[event_type] = _("Unknown event type.")
+        elif delivery not in Delivery.values:
+            errors[event_type] = _("Choose one of the offered ways.")
+    if errors:
+        field, message = next(iter(errors.items()))
+        raise DomainError(message, field=field)
+    for event_type, delivery in values.items():
+        NotificationPreference.objects.update_or_create(user=actor, event_type=event_type,
+                                                        defaults={"delivery": delivery})
+    return values
