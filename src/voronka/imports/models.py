@@ -19,6 +19,8 @@ class ImportKind(models.TextChoices):
     PRODUCTS = "products", _("Products")
     CLIENTS = "clients", _("Clients")
     DEALS = "deals", _("Deals with history")
+    CONTACTS = "contacts", _("Contacts of clients")
+    PLANS = "plans", _("Sales plans")
 
 
 class BatchStatus(models.TextChoices):

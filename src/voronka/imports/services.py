@@ -160,7 +160,7 @@ def _label(model: type[models.Model]) -> str:
 
 
 # Dependants first: tasks and deals, then clients, then what they point at (dictionaries, stages, users, teams).
-UNDO_ORDER = ("activities.Task", "deals.Deal", "clients.Client", "catalog.CustomFieldDefinition",
+UNDO_ORDER = ("activities.Task", "deals.Deal", "plans.SalesPlan", "clients.Contact", "clients.Client", "catalog.CustomFieldDefinition",
               "pipelines.Stage", "pipelines.Pipeline", "accounts.User", "accounts.Team")
 
 
