@@ -78,8 +78,8 @@ def _cors(response: HttpResponse) -> HttpResponse:
 
 
 def _json_thanks() -> HttpResponse:
-    return _cors(JsonResponse({"ok": True, "message": "%s %s" % (
-        _("Thank you!"), _("We have your request and will contact you soon."))}))
+    message = f"{_('Thank you!')} {_('We have your request and will contact you soon.')}"
+    return _cors(JsonResponse({"ok": True, "message": message}))
 
 
 @require_http_methods(["GET"])
