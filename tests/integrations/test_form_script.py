@@ -4,6 +4,7 @@ hosted page (posted as the script posts: FormData with ``Accept: application/jso
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles import finders
@@ -32,7 +33,7 @@ def form(world):
 def test_the_script_is_a_static_file_with_its_version_and_license():
     path = finders.find("integrations/voronka-form.js")
     assert path is not None
-    text = open(path, encoding="utf-8").read()
+    text = Path(path).read_text(encoding="utf-8")
     assert text.startswith("/*! voronka-form.js 1.0.0") and "license" in text
     assert 'headers: { Accept: "application/json" }' in text and "data-voronka-form" in text
 
