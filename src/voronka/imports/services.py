@@ -275,11 +275,11 @@ def read_progress(batch: ImportBatch) -> dict[str, Any]:
     quiet = max(0.0, time.time() - last)
     percent = min(100, int(done * 100 / total)) if total else 0
     return {"done": done, "total": total, "percent": percent, "quiet": int(quiet),
-            "stale": batch.status == BatchStatus.RUNNING and quiet > stale_seconds()}
+            "stale": batch.status == BatchStatus.RUNNING and batch.queued and quiet > stale_seconds()}
 
 
 def is_stale(batch: ImportBatch) -> bool:
-    return batch.status == BatchStatus.RUNNING and batch.queued and read_progress(batch)["stale"]
+    return read_progress(batch)["stale"]
 
 
 def errors_csv(batch: ImportBatch) -> str:
