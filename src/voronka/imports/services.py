@@ -158,7 +158,8 @@ def queue_import(*, actor: User, kind: str, token: str, mapping: Mapping, file_n
     require_importer(actor, kind)
     upload_path(token)  # the file is there
     batch = ImportBatch.objects.create(kind=kind, file_name=(file_name or token)[:255], dry_run=False,
-                                       upload=token, queued=True, mapping=mapping.raw,
+                                       upload=token, queued=True,
+                                       mapping=json.loads(json.dumps(mapping.raw, default=str)),
                                        created_by=actor if actor.pk and not actor.is_system else None)
     write_progress(batch.pk, 0, None)
     transaction.on_commit(partial(_enqueue, batch.pk))
