@@ -456,8 +456,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", metavar="FILE")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("import", help="import users, products, clients or deals from CSV/XLSX with a mapping")
-    p.add_argument("kind", nargs="?", choices=["users", "products", "clients", "deals"])
+    p = sub.add_parser("import", help="import users, products, clients, contacts, deals or plans from CSV/XLSX with a "
+                                      "mapping")
+    p.add_argument("kind", nargs="?", choices=["users", "products", "clients", "contacts", "deals", "plans"])
     p.add_argument("file", nargs="?")
     p.add_argument("--mapping", metavar="FILE.yaml")
     p.add_argument("--dry-run", action="store_true", help="do everything, then roll back; report what would happen")

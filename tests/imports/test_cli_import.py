@@ -60,3 +60,26 @@ def test_refusals(tmp_path, capsys):
     assert main(["import", "--undo", "12345"]) == 2
     assert "not found" in capsys.readouterr().err
     assert main(["import", "users", data]) == 2
+
+
+def test_contacts_and_plans_through_the_cli(tmp_path, capsys):
+    from tests.factories import make_client
+    from voronka.plans.models import SalesPlan
+
+    admin = make_user("admin", role=Role.ADMIN)
+    make_user("ivan")
+    client = make_client(admin, name="ООО Альфа", inn="7707083893")
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("inn;name;email\n7707083893;Иван;ivan@alpha.ru\n", encoding="utf-8")
+    (tmp_path / "contacts.yaml").write_text("kind: contacts\nfields:\n  client_inn: inn\n  name: name\n"
+                                            "  email: email\n")
+    assert main(["import", "contacts", str(contacts), "--mapping", str(tmp_path / "contacts.yaml"),
+                 "--as", "admin"]) == 0
+    assert list(client.contacts.values_list("email", flat=True)) == ["ivan@alpha.ru"]
+    plans = tmp_path / "plans.csv"
+    plans.write_text("month,manager,amount\n2025-01,ivan,100000\n2025-02,nobody,1\n", encoding="utf-8")
+    (tmp_path / "plans.yaml").write_text("kind: plans\nfields:\n  month: month\n  manager: manager\n"
+                                         "  target_amount: amount\n")
+    assert main(["import", "plans", str(plans), "--mapping", str(tmp_path / "plans.yaml"), "--as", "admin"]) == 1
+    assert SalesPlan.objects.count() == 0
+    capsys.readouterr()

@@ -27,7 +27,8 @@ def _upload(http, text: str, encoding="cp1251"):
     return response.context["token"], response
 
 
-def test_upload_preview_dry_run_run_and_undo(admin_client, django_assert_max_num_queries):
+def test_upload_preview_dry_run_run_and_undo(admin_client, django_assert_max_num_queries,
+                                             django_capture_on_commit_callbacks):
     token, response = _upload(admin_client, "Название;ИНН\nООО Ромашка;7707083893\nИП Петров;\n")
     assert response.context["sample"]["header"] == ["Название", "ИНН"]
     assert response.context["sample"]["encoding"] == "cp1251"
@@ -36,8 +37,9 @@ def test_upload_preview_dry_run_run_and_undo(admin_client, django_assert_max_num
                                                   "action": "dry_run"})
     assert dry.status_code == 200 and dry.context["batch"].status == "dry_run"
     assert Client.objects.count() == 0
-    run = admin_client.post("/settings/import/", {"kind": "clients", "token": token, "mapping": MAPPING,
-                                                  "action": "run"})
+    with django_capture_on_commit_callbacks(execute=True):  # queued, then run by the (immediate) worker
+        run = admin_client.post("/settings/import/", {"kind": "clients", "token": token, "mapping": MAPPING,
+                                                      "action": "run"})
     batch = ImportBatch.objects.get(status="applied")
     assert run.status_code == 302 and run["Location"] == f"/settings/import/{batch.pk}/"
     assert Client.objects.count() == 2
@@ -53,7 +55,7 @@ def test_row_errors_download_as_csv(admin_client):
     token, _response = _upload(admin_client, "Название;ИНН\n;123\n", "utf-8")
     with translation.override("en"):
         failed = admin_client.post("/settings/import/", {"kind": "clients", "token": token, "mapping": MAPPING,
-                                                         "action": "run"})
+                                                         "action": "dry_run"})
     batch = failed.context["batch"]
     assert batch.status == "failed" and Client.objects.count() == 0
     errors = admin_client.get(f"/settings/import/{batch.pk}/errors.csv")
@@ -79,3 +81,89 @@ def test_managers_get_403(client):
     make_user("m1")
     assert sign_in(client, "m1", "demo")
     assert client.get("/settings/import/").status_code == 403
+
+
+def _queue(http, captured):
+    token, _response = _upload(http, "Название;ИНН\nООО Ромашка;7707083893\nИП Петров;\n")
+    with captured(execute=True) as callbacks:
+        run = http.post("/settings/import/", {"kind": "clients", "token": token, "mapping": MAPPING,
+                                              "action": "run", "file_name": "clients.csv"})
+    return run, callbacks
+
+
+def test_import_runs_in_the_worker_and_the_page_polls_the_progress(admin_client, django_capture_on_commit_callbacks,
+                                                                   django_assert_max_num_queries, monkeypatch):
+    from voronka.imports import services
+
+    seen = []
+    real = services.write_progress
+    monkeypatch.setattr(services, "PROGRESS_EVERY", 1)
+    monkeypatch.setattr(services, "write_progress", lambda b, d, t: (seen.append((d, t)), real(b, d, t)))
+    run, callbacks = _queue(admin_client, django_capture_on_commit_callbacks)
+    batch = ImportBatch.objects.get()
+    assert run.status_code == 302 and run["Location"] == f"/settings/import/{batch.pk}/"
+    # The task was enqueued on commit (the immediate backend of the tests ran it there).
+    assert [c.func.__module__ for c in callbacks].count("voronka.imports.services") == 1
+    assert (batch.status, batch.queued, batch.rows_total) == ("applied", True, 2)
+    assert Client.objects.count() == 2
+    assert seen == [(0, None), (0, 2), (1, 2), (2, 2), (2, 2)]  # counted first, then every row (here)
+    with django_assert_max_num_queries(4):
+        fragment = admin_client.get(f"/settings/import/{batch.pk}/progress/")
+    body = fragment.content.decode()
+    assert fragment.status_code == 200 and "hx-trigger" not in body and "clients 2" in body
+    assert f"/settings/import/{batch.pk}/undo/" in body and "<html" not in body
+
+
+def test_a_running_batch_shows_a_polling_progress_bar(admin_client, django_capture_on_commit_callbacks,
+                                                      django_assert_max_num_queries):
+    from voronka.imports.services import write_progress
+
+    token, _response = _upload(admin_client, "Название;ИНН\nООО Ромашка;7707083893\n")
+    run = admin_client.post("/settings/import/", {"kind": "clients", "token": token, "mapping": MAPPING,
+                                                  "action": "run"})  # no commit: the worker has not run it
+    batch = ImportBatch.objects.get()
+    assert run.status_code == 302 and batch.status == "running" and Client.objects.count() == 0
+    write_progress(batch.pk, 1500, 6000)
+    page = admin_client.get(f"/settings/import/{batch.pk}/").content.decode()
+    assert 'hx-trigger="every 1s"' in page and f'hx-get="/settings/import/{batch.pk}/progress/"' in page
+    with django_assert_max_num_queries(4):
+        fragment = admin_client.get(f"/settings/import/{batch.pk}/progress/").content.decode()
+    assert 'value="1500"' in fragment and 'max="6000"' in fragment and "25%" in fragment
+    assert 'hx-trigger="every 1s"' in fragment and "<script" not in fragment
+
+
+def test_a_batch_left_running_by_a_dead_worker_is_shown_and_run_again(admin_client, settings,
+                                                                     django_capture_on_commit_callbacks):
+    from voronka.imports.services import write_progress
+
+    token, _response = _upload(admin_client, "Название;ИНН\nООО Ромашка;7707083893\n")
+    admin_client.post("/settings/import/", {"kind": "clients", "token": token, "mapping": MAPPING, "action": "run"})
+    dead = ImportBatch.objects.get()
+    write_progress(dead.pk, 1, 1)
+    refused = admin_client.post(f"/settings/import/{dead.pk}/rerun/")  # not stale yet: refused
+    assert refused.status_code == 302 and ImportBatch.objects.count() == 1
+    settings.VORONKA_IMPORT_STALE_SECONDS = -1
+    page = admin_client.get(f"/settings/import/{dead.pk}/progress/").content.decode()
+    assert f'action="/settings/import/{dead.pk}/rerun/"' in page and 'role="alert"' in page
+    assert "hx-trigger" not in page and "<progress" not in page
+    with django_capture_on_commit_callbacks(execute=True):
+        rerun = admin_client.post(f"/settings/import/{dead.pk}/rerun/")
+    dead.refresh_from_db()
+    new = ImportBatch.objects.exclude(pk=dead.pk).get()
+    assert rerun["Location"] == f"/settings/import/{new.pk}/"
+    assert dead.status == "failed" and str(new.pk) in dead.errors[0]["message"]
+    assert new.status == "applied" and Client.objects.count() == 1
+    # The dead batch's task, if it ever ran late, does nothing.
+    from voronka.imports.tasks import run_import_batch
+
+    assert run_import_batch.call(dead.pk) == "skipped"
+    assert Client.objects.count() == 1
+
+
+def test_a_failed_queued_batch_keeps_its_row_errors(admin_client, django_capture_on_commit_callbacks):
+    token, _response = _upload(admin_client, "Название;ИНН\n;123\nАльфа;\n", "utf-8")
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post("/settings/import/", {"kind": "clients", "token": token, "mapping": MAPPING,
+                                                "action": "run"})
+    batch = ImportBatch.objects.get()
+    assert batch.status == "failed" and batch.errors[0]["row"] == 2 and Client.objects.count() == 0

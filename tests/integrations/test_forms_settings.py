@@ -34,6 +34,9 @@ def test_admin_creates_and_edits_a_form(admin_client, world):
                                                                         "Перезвонить")
     html = admin_client.get(response["Location"]).content.decode()
     assert 'id="form-snippet"' in html and "/forms/landing/token" in html
+    # The snippet loads the served script (no inline script to paste) and marks the form for it.
+    assert "/static/integrations/voronka-form.js" in html and "data-voronka-form" in html
+    assert "&lt;script&gt;" not in html
     response = admin_client.post(reverse("settings:lead_form_edit", args=[form.pk]),
                                  _data(world, slug="other", assign_mode="round_robin", assignee="",
                                        team=world.team.pk))

@@ -45,9 +45,9 @@ from voronka.catalog.models import (
     TargetAudience,
 )
 from voronka.catalog.services import create_custom_field, create_dictionary_item, update_dictionary_item
-from voronka.clients.models import Client, ClientKind, ClientStatus
+from voronka.clients.models import Client, ClientKind, ClientStatus, Contact
 from voronka.clients.normalize import normalize_email, normalize_inn, normalize_name, normalize_phone
-from voronka.clients.services import create_client, mark_client_won, update_client
+from voronka.clients.services import add_contact, create_client, mark_client_won, update_client
 from voronka.core.currency import normalize_currency
 from voronka.core.errors import DomainError
 from voronka.core.money import parse_money
@@ -57,6 +57,9 @@ from voronka.imports.models import ImportBatch, ImportedRow
 from voronka.imports.readers import FileError
 from voronka.pipelines.models import Pipeline, Stage
 from voronka.pipelines.services import add_stage, create_pipeline
+from voronka.plans.models import SalesPlan
+from voronka.plans.selectors import parse_month
+from voronka.plans.services import parse_amount, parse_count, set_plan
 
 MAX_ERRORS = 1000
 _STATUSES = frozenset(DealStatus.values)
@@ -992,6 +995,195 @@ class DealsImporter(Importer):
                     f"AND {table}.{qn('id')} BETWEEN %s AND %s", [False, *params, low, high])
 
 
+class ContactsImporter(Importer):
+    """Contacts of existing clients. The client is found by ``client_inn``, ``client_email``,
+    ``client_phone`` or ``client`` (a name, an INN, an email or a phone: tried in that order); a row whose
+    client is not found (or is ambiguous) is a row error. A contact whose email or phone the client's
+    contacts already have (in the database or earlier rows) is skipped and reported."""
+
+    FIELDS = ("client", "client_inn", "client_email", "client_phone", "name", "position", "phone", "email",
+              "is_primary")
+
+    def prepare(self) -> None:
+        if "name" not in self.mapping.fields:
+            raise MappingError(_("Map “name”."), field="name")
+        if not any(f in self.mapping.fields for f in ("client", "client_inn", "client_email", "client_phone")):
+            raise MappingError(_("Map “client” (or client_inn, client_email, client_phone)."), field="client")
+        self.by_key: dict[tuple[str, str], set[int]] = {}
+        for row in Client.objects.values("pk", "name_normalized", "inn", "email", "phone"):
+            for key in (("inn", row["inn"]), ("email", row["email"]), ("phone", row["phone"]),
+                        ("name", row["name_normalized"])):
+                if key[1]:
+                    self.by_key.setdefault(key, set()).add(row["pk"])
+        self.seen: set[tuple[int, str, str]] = set()
+        for client_id, email, phone in Contact.objects.values_list("client_id", "email", "phone"):
+            self._remember(client_id, email, phone)
+        self.clients: dict[int, Client] = {}
+
+    def _remember(self, client_id: int, email: str, phone: str) -> None:
+        if email:
+            self.seen.add((client_id, "email", email))
+        if phone:
+            self.seen.add((client_id, "phone", phone))
+
+    def _lookup(self, kind: str, value: str, field: str) -> int | None:
+        found = self.by_key.get((kind, value))
+        if not found:
+            return None
+        if len(found) > 1:
+            raise RowError(_("Several clients match “%(v)s”; give the INN, email or phone.") % {"v": value},
+                           field=field)
+        return next(iter(found))
+
+    def _normalized(self, kind: str, value: str, field: str) -> str:
+        try:
+            if kind == "inn":
+                return normalize_inn(value, field=field)
+            if kind == "email":
+                return normalize_email(value, field=field)
+            if kind == "phone":
+                return normalize_phone(value, field=field)
+        except DomainError:
+            return ""
+        return normalize_name(value)
+
+    def client(self, values: list[Any]) -> Client:
+        ctx = self.ctx
+        pk = None
+        given = ""
+        for field, kind in (("client_inn", "inn"), ("client_email", "email"), ("client_phone", "phone")):
+            value = text_of(ctx.get(values, field), field=field, limit=255)
+            if value:
+                given = given or field
+                pk = self._lookup(kind, self._normalized(kind, value, field), field)
+                if pk is not None:
+                    break
+        if pk is None:
+            value = text_of(ctx.get(values, "client"), field="client", limit=255)
+            if value:
+                given = given or "client"
+                for kind in ("inn", "email", "phone", "name"):
+                    key = self._normalized(kind, value, "client")
+                    if key:
+                        pk = self._lookup(kind, key, "client")
+                        if pk is not None:
+                            break
+        if pk is None:
+            if not given:
+                raise RowError(_("The client is empty."), field="client")
+            raise RowError(_("No client matches this row (by INN, email, phone or name); import the clients "
+                             "first."), field=given)
+        client = self.clients.get(pk)
+        if client is None:
+            client = self.clients[pk] = Client.objects.get(pk=pk)
+        return client
+
+    def process(self, number: int, values: list[Any]) -> None:
+        ctx = self.ctx
+        client = self.client(values)
+        name = text_of(ctx.get(values, "name"), field="name", limit=255, required=True, label=_("Name"))
+        position = text_of(ctx.get(values, "position"), field="position", limit=160)
+        phone = normalize_phone(text_of(ctx.get(values, "phone"), field="phone", limit=64), field="phone")
+        email = normalize_email(text_of(ctx.get(values, "email"), field="email", limit=254), field="email")
+        primary = str(ctx.get(values, "is_primary", default="") or "").strip().casefold()
+        if primary not in ("", "0", "1", "yes", "no", "true", "false", "да", "нет"):
+            raise RowError(_("Primary is yes or no."), field="is_primary")
+        if (email and (client.pk, "email", email) in self.seen) or (phone and (client.pk, "phone", phone)
+                                                                   in self.seen):
+            ctx.count("skipped", "contacts")
+            ctx.warn("contact_duplicate", _("Contacts whose email or phone the client's contacts have already "
+                                            "are skipped."))
+            return
+        contact = add_contact(actor=ctx.actor, client=client, name=name, phone=phone, email=email,
+                              position=position, is_primary=primary in ("1", "yes", "true", "да"))
+        self._remember(client.pk, contact.email, contact.phone)
+        ctx.created("contacts", contact)
+
+
+_MONTH_DOTTED = re.compile(r"(\d{1,2})[./](\d{4})")
+
+
+class PlansImporter(Importer):
+    """Sales plans through ``plans.services.set_plan``: a month, a manager (``manager``: username, email or
+    full name) or a team (``team``: by name), an optional pipeline (name or slug; none = every pipeline), and
+    a target amount and/or count. A plan that exists is changed (counted as updated, not reverted by undo);
+    the same month and subject twice in the file is a row error."""
+
+    FIELDS = ("month", "manager", "team", "pipeline", "target_amount", "target_count")
+
+    def prepare(self) -> None:
+        for required in ("month",):
+            if required not in self.mapping.fields:
+                raise MappingError(_("Map “%(f)s”.") % {"f": required}, field=required)
+        if "manager" not in self.mapping.fields and "team" not in self.mapping.fields:
+            raise MappingError(_("Map “manager” or “team”."), field="manager")
+        if "target_amount" not in self.mapping.fields and "target_count" not in self.mapping.fields:
+            raise MappingError(_("Map “target_amount” or “target_count”."), field="target_amount")
+        self.teams = {t.name.casefold(): t for t in Team.objects.all()}
+        self.pipelines: dict[str, Pipeline] = {}
+        for p in Pipeline.objects.filter(is_active=True):
+            self.pipelines.setdefault(p.slug.casefold(), p)
+            self.pipelines.setdefault(p.name.casefold(), p)
+        self.ctx.user_index()
+        self.done: set[tuple[Any, ...]] = set()
+
+    def month(self, value: Any) -> dt.date:
+        if isinstance(value, dt.datetime):
+            return value.date().replace(day=1)
+        if isinstance(value, dt.date):
+            return value.replace(day=1)
+        text = str(value or "").strip()
+        if not text:
+            raise RowError(_("The month is empty."), field="month")
+        dotted = _MONTH_DOTTED.fullmatch(text)
+        if dotted:
+            text = f"{dotted.group(2)}-{int(dotted.group(1)):02d}"
+        if len(text) == 7:
+            return parse_month(text)
+        moment = parse_when(text, field="month")
+        return parse_month(moment.date() if moment else text)
+
+    def process(self, number: int, values: list[Any]) -> None:
+        ctx = self.ctx
+        month = self.month(ctx.get(values, "month"))
+        user = ctx.find_user(ctx.get(values, "manager"), "manager")
+        team_name = " ".join(text_of(ctx.get(values, "team"), field="team", limit=150).split())
+        team = None
+        if team_name:
+            team = self.teams.get(team_name.casefold())
+            if team is None:
+                raise RowError(_("No team “%(v)s”.") % {"v": team_name}, field="team")
+        if (user is None) == (team is None):
+            raise RowError(_("A plan is for a manager or for a team: fill exactly one of the two."),
+                           field="manager" if user is None else "team")
+        pipeline = None
+        pipeline_name = text_of(ctx.get(values, "pipeline"), field="pipeline", limit=160)
+        if pipeline_name:
+            pipeline = self.pipelines.get(pipeline_name.casefold())
+            if pipeline is None:
+                raise RowError(_("No active pipeline “%(v)s”.") % {"v": pipeline_name}, field="pipeline")
+        amount = parse_amount(ctx.get(values, "target_amount"), field="target_amount")
+        count = parse_count(ctx.get(values, "target_count"), field="target_count")
+        if amount is None and count is None:
+            raise RowError(_("Give the target amount or the target count."),
+                           field="target_amount" if "target_amount" in self.mapping.fields else "target_count")
+        key = (month, user.pk if user else None, team.pk if team else None, pipeline.pk if pipeline else None)
+        if key in self.done:
+            raise RowError(_("This month and subject have a plan in an earlier row of the file."),
+                           field="manager" if user is not None else "team")
+        self.done.add(key)
+        existed = SalesPlan.objects.filter(month=month, user=user, team=team, pipeline=pipeline).exists()
+        plan = set_plan(actor=ctx.actor, month=month, user=user, team=team, pipeline=pipeline,
+                        target_amount=amount, target_count=count)
+        if existed:
+            ctx.count("updated", "sales plans")
+            ctx.warn("plan_updated", _("Plans that exist already are changed to the file's targets (undo does "
+                                       "not revert them)."))
+        elif plan is not None:
+            ctx.created("sales plans", plan)
+
+
 IMPORTERS: dict[str, type[Importer]] = {
     "users": UsersImporter, "products": ProductsImporter, "clients": ClientsImporter, "deals": DealsImporter,
+    "contacts": ContactsImporter, "plans": PlansImporter,
 }

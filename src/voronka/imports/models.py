@@ -19,6 +19,8 @@ class ImportKind(models.TextChoices):
     PRODUCTS = "products", _("Products")
     CLIENTS = "clients", _("Clients")
     DEALS = "deals", _("Deals with history")
+    CONTACTS = "contacts", _("Contacts of clients")
+    PLANS = "plans", _("Sales plans")
 
 
 class BatchStatus(models.TextChoices):
@@ -36,6 +38,9 @@ class ImportBatch(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=BatchStatus.choices, default=BatchStatus.RUNNING)
     dry_run = models.BooleanField(_("dry run"), default=False)
     rows_total = models.PositiveIntegerField(_("rows read"), default=0)
+    upload = models.CharField(_("uploaded file"), max_length=64, blank=True, default="",
+                              help_text=_("The token of the uploaded file a queued batch reads (UI imports)."))
+    queued = models.BooleanField(_("run by the worker"), default=False)
     counts = models.JSONField(_("counts"), default=dict, blank=True,
                               help_text=_("Objects created, updated and skipped, per type."))
     report = models.JSONField(_("report"), default=dict, blank=True,

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
+import os
 import re
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +78,18 @@ def run_import(*, actor: User, kind: str, path: str | Path, mapping: Mapping | d
     path = Path(path)
     batch = ImportBatch.objects.create(kind=kind, file_name=path.name[:255], dry_run=dry_run,
                                        created_by=actor if actor.pk and not actor.is_system else None)
+    return _execute(batch, actor=actor, path=path, mapping=mapping)
+
+
+PROGRESS_EVERY = 500  # rows between two progress writes
+
+
+def _execute(batch: ImportBatch, *, actor: User, path: Path, mapping: Mapping | dict | str | Path,
+             progress: Callable[[int], None] | None = None) -> ImportBatch:
+    """Run ``batch`` (status running) in one transaction; ``progress(rows_done)`` is called every
+    ``PROGRESS_EVERY`` rows (it writes outside the transaction: see ``write_progress``)."""
+    dry_run = batch.dry_run
+    kind = batch.kind
     started = time.perf_counter()
     ctx: ImportContext | None = None
     try:
@@ -90,8 +106,12 @@ def run_import(*, actor: User, kind: str, path: str | Path, mapping: Mapping | d
             for number, values in table.rows:
                 ctx.rows_total += 1
                 ctx.row(number, values, importer.process)
+                if progress is not None and ctx.rows_total % PROGRESS_EVERY == 0:
+                    progress(ctx.rows_total)
                 if ctx.too_many_errors:
                     break
+            if progress is not None:
+                progress(ctx.rows_total)
             if not ctx.errors:
                 ctx.guard(importer.finish)
             if ctx.errors or dry_run:
@@ -127,6 +147,142 @@ def run_import(*, actor: User, kind: str, path: str | Path, mapping: Mapping | d
     return batch
 
 
+# --- the worker path (Settings › Import: "Import") -------------------------------------------------------------
+
+def queue_import(*, actor: User, kind: str, token: str, mapping: Mapping, file_name: str) -> ImportBatch:
+    """Create a running batch for an uploaded file and queue it for the worker (on commit); the batch page
+    polls its progress. The run itself is ``run_queued_batch``, all or nothing as ``run_import``."""
+    if kind not in IMPORTERS:
+        raise DomainError(_("Unknown import kind “%(k)s”; one of: %(all)s.")
+                          % {"k": kind, "all": ", ".join(IMPORTERS)}, field="kind")
+    require_importer(actor, kind)
+    upload_path(token)  # the file is there
+    batch = ImportBatch.objects.create(kind=kind, file_name=(file_name or token)[:255], dry_run=False,
+                                       upload=token, queued=True,
+                                       mapping=json.loads(json.dumps(mapping.raw, default=str)),
+                                       created_by=actor if actor.pk and not actor.is_system else None)
+    write_progress(batch.pk, 0, None)
+    transaction.on_commit(partial(_enqueue, batch.pk))
+    logger.info("import queued", extra={"batch_id": batch.pk})
+    return batch
+
+
+def _enqueue(batch_id: int) -> None:
+    from voronka.imports.tasks import run_import_batch
+
+    try:
+        run_import_batch.enqueue(batch_id)
+    except Exception:  # the batch stays "running" without progress: shown as stopped, it can be re-run
+        logger.exception("import enqueue failed", extra={"batch_id": batch_id})
+
+
+def count_rows(path: Path, mapping: Mapping) -> int | None:
+    """The number of data rows (a streaming pass before the run, for the progress bar); None if unreadable."""
+    try:
+        table = open_table(path, encoding=str(mapping.option("encoding", "")),
+                           delimiter=str(mapping.option("delimiter", "")).replace("\\t", "\t"),
+                           sheet=str(mapping.option("sheet", "")))
+        total = sum(1 for _row in table.rows)
+    except (FileError, DomainError, OSError, ValueError):
+        return None
+    return total
+
+
+def run_queued_batch(batch_id: int) -> ImportBatch | None:
+    """The worker's side: run a queued batch that is still running (a re-run or a stale copy is skipped)."""
+    batch = ImportBatch.objects.select_related("created_by").filter(pk=batch_id).first()
+    if batch is None or batch.status != BatchStatus.RUNNING or not batch.queued:
+        return None
+    from voronka.accounts.services import get_system_actor
+
+    actor = batch.created_by or get_system_actor()
+    try:
+        require_importer(actor, batch.kind)
+        path = upload_path(batch.upload)
+        parsed = mapping_for(batch.kind, batch.mapping)
+    except DomainError as exc:
+        batch.status = BatchStatus.FAILED
+        batch.errors = [{"row": None, "column": exc.field or "", "value": "", "message": exc.message}]
+        batch.finished_at = timezone.now()
+        batch.save()
+        clear_progress(batch.pk)
+        return batch
+    total = count_rows(path, parsed)
+    write_progress(batch.pk, 0, total)
+    try:
+        return _execute(batch, actor=actor, path=path, mapping=parsed,
+                        progress=lambda done: write_progress(batch.pk, done, total))
+    finally:
+        clear_progress(batch.pk)
+
+
+@transaction.atomic
+def rerun_batch(*, actor: User, batch: ImportBatch) -> ImportBatch:
+    """Re-run a queued batch the worker left running (it stopped: no progress for ``stale_seconds``): the old
+    batch is marked failed (its transaction died with the worker: nothing of it was written) and a new batch
+    with the same file and mapping is queued."""
+    require_importer(actor, batch.kind)
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if not is_stale(batch):
+        raise DomainError(_("Only an import the worker stopped running can be run again."), field="batch")
+    new = queue_import(actor=actor, kind=batch.kind, token=batch.upload, mapping=mapping_for(batch.kind, batch.mapping),
+                       file_name=batch.file_name)
+    batch.status = BatchStatus.FAILED
+    batch.finished_at = timezone.now()
+    batch.errors = [{"row": None, "column": "", "value": "",
+                     "message": _("The worker stopped before the import finished; nothing was written. Run again "
+                                  "as batch %(n)s.") % {"n": new.pk}}]
+    batch.save(update_fields=["status", "finished_at", "errors"])
+    clear_progress(batch.pk)
+    return new
+
+
+# Progress lives in a small file under the data directory (next to the uploaded file the worker reads), not
+# in the database: the batch's own transaction holds SQLite's write lock until it ends, so a second
+# connection could not write a progress row, and the default cache (locmem) is per process.
+
+def _progress_file(batch_id: int) -> Path:
+    return upload_dir() / f"progress-{int(batch_id)}.json"
+
+
+def write_progress(batch_id: int, done: int, total: int | None) -> None:
+    path = _progress_file(batch_id)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"done": done, "total": total, "at": time.time()}))
+    os.replace(tmp, path)
+
+
+def clear_progress(batch_id: int) -> None:
+    _progress_file(batch_id).unlink(missing_ok=True)
+
+
+def stale_seconds() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "VORONKA_IMPORT_STALE_SECONDS", 300))
+
+
+def read_progress(batch: ImportBatch) -> dict[str, Any]:
+    """Rows done and total (None: not counted yet), percent, seconds since the last sign of life, stale."""
+    try:
+        data = json.loads(_progress_file(batch.pk).read_text())
+    except (OSError, ValueError):
+        data = {}
+    done = int(data.get("done") or 0)
+    total = data.get("total")
+    total = int(total) if isinstance(total, int) else None
+    at = data.get("at")
+    last = float(at) if isinstance(at, (int, float)) else batch.created_at.timestamp()
+    quiet = max(0.0, time.time() - last)
+    percent = min(100, int(done * 100 / total)) if total else 0
+    return {"done": done, "total": total, "percent": percent, "quiet": int(quiet),
+            "stale": batch.status == BatchStatus.RUNNING and batch.queued and quiet > stale_seconds()}
+
+
+def is_stale(batch: ImportBatch) -> bool:
+    return read_progress(batch)["stale"]
+
+
 def errors_csv(batch: ImportBatch) -> str:
     """The batch's row-level errors as CSV (row, column, value, message)."""
     out = io.StringIO()
@@ -160,7 +316,7 @@ def _label(model: type[models.Model]) -> str:
 
 
 # Dependants first: tasks and deals, then clients, then what they point at (dictionaries, stages, users, teams).
-UNDO_ORDER = ("activities.Task", "deals.Deal", "clients.Client", "catalog.CustomFieldDefinition",
+UNDO_ORDER = ("activities.Task", "deals.Deal", "plans.SalesPlan", "clients.Contact", "clients.Client", "catalog.CustomFieldDefinition",
               "pipelines.Stage", "pipelines.Pipeline", "accounts.User", "accounts.Team")
 
 

@@ -18,6 +18,9 @@ from voronka.imports.services import (
     mapping_from_text,
     mapping_skeleton,
     preview,
+    queue_import,
+    read_progress,
+    rerun_batch,
     run_import,
     save_upload,
     undo_import,
@@ -51,16 +54,16 @@ def import_index(request):
         sample = preview(token)
         mapping_text = request.POST.get("mapping", "")
         parsed = mapping_from_text(kind, mapping_text)
-        batch = run_import(actor=request.user, kind=kind, path=upload_path(token), mapping=parsed,
-                           dry_run=request.POST.get("action") != "run")
+        if request.POST.get("action") == "run":  # the worker runs it; the batch page shows its progress
+            batch = queue_import(actor=request.user, kind=kind, token=token, mapping=parsed,
+                                 file_name=request.POST.get("file_name", ""))
+            return redirect(reverse("settings:import_batch", args=[batch.pk]))
+        batch = run_import(actor=request.user, kind=kind, path=upload_path(token), mapping=parsed, dry_run=True)
     except DomainError as exc:
         return render(request, "imports/import_index.html", _context(
             kind=kind, token=request.POST.get("token", ""), file_name=request.POST.get("file_name", ""),
             mapping=request.POST.get("mapping", ""), error=exc.message,
             sample=sample), status=400)
-    if not batch.dry_run and batch.status == "applied":
-        messages.success(request, _("Import applied: batch %(n)s.") % {"n": batch.pk})
-        return redirect(reverse("settings:import_batch", args=[batch.pk]))
     return render(request, "imports/import_index.html", _context(
         kind=kind, token=token, file_name=request.POST.get("file_name", ""), sample=sample,
         mapping=mapping_text, batch=batch))
@@ -76,7 +79,27 @@ def _batch(pk: int):
 @require_GET
 def batch_detail(request, pk: int):
     batch = _batch(pk)
-    return render(request, "imports/batch.html", _context(batch=batch))
+    return render(request, "imports/batch.html", _context(batch=batch, progress=read_progress(batch)))
+
+
+@require_GET
+def batch_progress(request, pk: int):
+    """The batch body polled by the batch page (htmx, every second while running): the progress bar, then the
+    report once the batch is done."""
+    batch = _batch(pk)
+    return render(request, "imports/_batch_body.html", {"batch": batch, "progress": read_progress(batch)})
+
+
+@require_POST
+def batch_rerun(request, pk: int):
+    batch = _batch(pk)
+    try:
+        new = rerun_batch(actor=request.user, batch=batch)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(reverse("settings:import_batch", args=[batch.pk]))
+    messages.success(request, _("Batch %(old)s is run again as batch %(n)s.") % {"old": batch.pk, "n": new.pk})
+    return redirect(reverse("settings:import_batch", args=[new.pk]))
 
 
 @require_GET

@@ -51,16 +51,35 @@ def lead_form_page(request, slug):
     referrer = (request.POST.get("referrer") or request.headers.get("Referer", ""))[:1000]
     meta = {"ip": client_ip(request), "user_agent": request.headers.get("User-Agent", ""), "referrer": referrer,
             "utm": utm}
+    as_json = "application/json" in request.headers.get("Accept", "")  # the snippet's voronka-form.js
     try:
         submit_lead_form(form=form, data=request.POST.dict(), meta=meta)
     except FormRejected as exc:
         if exc.code == "honeypot":  # tell a bot nothing
-            return render(request, "integrations/form_thanks.html", {"lead_form": form})
+            return _json_thanks() if as_json else render(request, "integrations/form_thanks.html",
+                                                         {"lead_form": form})
+        if as_json:
+            return _cors(JsonResponse({"ok": False, "field": exc.field if exc.field in form.fields else None,
+                                       "message": exc.message}, status=exc.status))
         errors = {exc.field: exc.message} if exc.field in form.fields else {}
         context = _context(request, form, values=request.POST.dict(), errors=errors,
                            message="" if errors else exc.message, utm=utm, referrer=referrer)
         return render(request, "integrations/form_page.html", context, status=exc.status)
+    if as_json:
+        return _json_thanks()
     return render(request, "integrations/form_thanks.html", {"lead_form": form})
+
+
+def _cors(response: HttpResponse) -> HttpResponse:
+    """Any site may post the form and read the answer (no cookies are sent or read: nothing to steal)."""
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _json_thanks() -> HttpResponse:
+    message = f"{_('Thank you!')} {_('We have your request and will contact you soon.')}"
+    return _cors(JsonResponse({"ok": True, "message": message}))
 
 
 @require_http_methods(["GET"])

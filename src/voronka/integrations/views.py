@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -219,6 +220,8 @@ def lead_form_detail(request, pk):
     lead_form = get_or_404(get_lead_form, actor=request.user, form_id=pk)
     page_url = request.build_absolute_uri(reverse("forms:page", args=[lead_form.slug]))
     token_url = request.build_absolute_uri(reverse("forms:token", args=[lead_form.slug]))
+    script_url = request.build_absolute_uri(static("integrations/voronka-form.js"))
     return render(request, "integrations/lead_form_detail.html", {
         "nav": "settings", "section": "forms", "lead_form": lead_form, "page_url": page_url, "token_url": token_url,
+        "script_url": script_url,
         "submissions": list(list_submissions(actor=request.user, form=lead_form)[:LOG_PAGE])})

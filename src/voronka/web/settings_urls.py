@@ -85,4 +85,6 @@ urlpatterns = [
     path("import/<int:pk>/", admin(imports.batch_detail), name="import_batch"),
     path("import/<int:pk>/errors.csv", admin(imports.batch_errors), name="import_errors"),
     path("import/<int:pk>/undo/", admin(imports.batch_undo), name="import_undo"),
+    path("import/<int:pk>/progress/", admin(imports.batch_progress), name="import_progress"),
+    path("import/<int:pk>/rerun/", admin(imports.batch_rerun), name="import_rerun"),
 ]
