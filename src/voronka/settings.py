@@ -352,6 +352,8 @@ VORONKA_DIP_THRESHOLD_PCT = env_int("VORONKA_DIP_THRESHOLD_PCT", 30)
 VORONKA_API_RATE_PER_MINUTE = env_int("VORONKA_API_RATE_PER_MINUTE", 600)
 # Exact-match lookups that name a colleague's client (search, quick add): per user and hour; 0 = no limit.
 VORONKA_FOREIGN_LOOKUPS_PER_HOUR = env_int("VORONKA_FOREIGN_LOOKUPS_PER_HOUR", 100)
+# An import batch "running" without progress for this long was left by a dead worker: it may be run again.
+VORONKA_IMPORT_STALE_SECONDS = env_int("VORONKA_IMPORT_STALE_SECONDS", 300)
 VORONKA_API_PAGE_MAX = 200
 
 LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "plain")

@@ -259,7 +259,7 @@ def clear_progress(batch_id: int) -> None:
 def stale_seconds() -> int:
     from django.conf import settings
 
-    return int(getattr(settings, "VORONKA_IMPORT_STALE_SECONDS", 300))
+    return settings.VORONKA_IMPORT_STALE_SECONDS
 
 
 def read_progress(batch: ImportBatch) -> dict[str, Any]:
