@@ -20,6 +20,7 @@ urlpatterns = [
     path("reports/plans/", include("voronka.plans.urls")),
     path("reports/", include("voronka.analytics.urls")),
     path("", include("voronka.audit.urls")),
+    path("", include("voronka.billing.urls")),
     path("", include("voronka.deals.urls")),
     path("", include("voronka.clients.urls")),
     path("", include("voronka.activities.urls")),

@@ -82,6 +82,17 @@ PAGES: dict[str, str] = {
     "deals:timeline": OBJECT,
     "deals:win": OBJECT,
     "deals:archive": OBJECT,
+    "billing:deal_panel": OBJECT,
+    "billing:invoice_create": OBJECT,
+    "billing:invoice": OBJECT,
+    "billing:invoice_pdf": OBJECT,
+    "billing:invoice_issue": OBJECT,
+    "billing:invoice_cancel": OBJECT,
+    "billing:invoice_reissue": OBJECT,
+    "billing:invoice_send": OBJECT,
+    "billing:invoice_plan": OBJECT,
+    "billing:payment_add": OBJECT,
+    "billing:receivables": SIGNED_IN,  # filtered by the user's scope
     **{name: ADMIN for name in (
         "settings:audit", "settings:dictionaries", "settings:dictionary", "settings:dictionary_item",
         "settings:dictionary_item_move", "settings:dictionary_item_toggle", "settings:dictionary_reorder",

@@ -33,3 +33,8 @@ def qty(value) -> str:
 @register.filter
 def vat_label(line) -> str:
     return _("without VAT") if line.vat_rate == VatRate.NONE else f"{line.vat_rate}%"
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if hasattr(mapping, "get") else None

@@ -1,0 +1,210 @@
+"""Billing pages: the deal's invoices panel, an invoice's page with its plan and payments, the PDF, the
+receivables, and the company requisites under Settings. Thin: services write, selectors read."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from voronka.core.errors import DomainError, NotFound
+from voronka.core.http import get_or_404
+from voronka.deals.selectors import get_deal
+from voronka.web.settings_ui import form_response
+
+from . import selectors, services
+from .forms import InvoiceForm, PaymentForm, PlanForm, RequisitesForm
+from .models import InvoiceStatus
+from .pdf import render_invoice_pdf
+
+
+def _invoice(request, pk: int):
+    invoice = get_or_404(selectors.get_invoice, actor=request.user, invoice_id=pk)
+    return invoice
+
+
+def _add_error(form, exc: DomainError) -> None:
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+def _fail(request, exc: DomainError, url: str) -> HttpResponse:
+    if isinstance(exc, NotFound):
+        raise Http404(exc.message) from exc
+    messages.error(request, exc.message)
+    return redirect(url)
+
+
+@login_required
+@require_GET
+def deal_panel(request, deal_id: int):
+    """The invoices panel of the deal page (loaded after the page), with plan vs fact."""
+    deal = get_or_404(get_deal, actor=request.user, deal_id=deal_id)
+    invoices = selectors.deal_invoices(deal=deal)
+    return render(request, "billing/_deal_panel.html", {
+        "deal": deal, "invoices": invoices, "facts": selectors.plan_fact(invoices).as_rows()})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invoice_create(request, deal_id: int):
+    deal = get_or_404(get_deal, actor=request.user, deal_id=deal_id)
+    deal_lines = list(deal.lines.select_related("product").order_by("id"))
+    form = InvoiceForm(request.POST or None, deal_lines=deal_lines)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            invoice = services.create_invoice(
+                actor=request.user, deal=deal, due_date=data["due_date"], comment=data["comment"],
+                line_ids=[int(x) for x in data["lines"]] if data["mode"] == "lines" else None,
+                share_pct=data["share_pct"] if data["mode"] == "share" else None, issue=not data["draft"])
+        except DomainError as exc:
+            if exc.field == "lines" and data["mode"] == "lines" and not data["lines"]:
+                exc.message = _("Choose at least one line.")
+            _add_error(form, exc)
+        else:
+            messages.success(request, _("Invoice № %(number)s created.") % {"number": invoice.display_number})
+            return redirect("billing:invoice", invoice.pk)
+    return render(request, "billing/invoice_form.html", {"deal": deal, "form": form, "deal_lines": deal_lines},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def invoice_detail(request, pk: int):
+    invoice = _invoice(request, pk)
+    invoice = next(i for i in selectors.deal_invoices(deal=invoice.deal) if i.pk == invoice.pk)
+    rows, overpaid = selectors.invoice_facts(invoice)
+    return render(request, "billing/invoice_detail.html", {
+        "invoice": invoice, "deal": invoice.deal, "lines": list(invoice.lines.all()), "rows": rows,
+        "overpaid": overpaid, "payments": list(invoice.payments.all()), "today": timezone.localdate(),
+        "plan_form": PlanForm(initial={"first_due": invoice.due_date, "every_days": 30}),
+        "payment_form": PaymentForm(initial={"paid_on": timezone.localdate()}),
+        "can_pay": invoice.status not in (InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED),
+        "recipient": services.recipient_of(invoice)})
+
+
+@login_required
+@require_GET
+def invoice_pdf(request, pk: int):
+    invoice = _invoice(request, pk)
+    language = request.GET.get("lang") if request.GET.get("lang") in ("ru", "en") else "ru"
+    pdf = render_invoice_pdf(invoice, language=language)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    name = f"invoice-{invoice.number or 'draft'}-{invoice.year or invoice.pk}.pdf"
+    response["Content-Disposition"] = f'{"inline" if request.GET.get("inline") else "attachment"}; filename="{name}"'
+    return response
+
+
+def _action(request, pk: int, write, message: str):
+    invoice = _invoice(request, pk)
+    url = reverse("billing:invoice", args=[invoice.pk])
+    try:
+        result = write(invoice)
+    except DomainError as exc:
+        return _fail(request, exc, url)
+    messages.success(request, message)
+    return redirect("billing:invoice", getattr(result, "pk", None) or invoice.pk) \
+        if getattr(result, "_meta", None) and result._meta.model_name == "invoice" else redirect(url)
+
+
+@login_required
+@require_POST
+def invoice_issue(request, pk: int):
+    return _action(request, pk, lambda i: services.issue_invoice(actor=request.user, invoice=i), _("Issued."))
+
+
+@login_required
+@require_POST
+def invoice_cancel(request, pk: int):
+    return _action(request, pk, lambda i: services.cancel_invoice(actor=request.user, invoice=i),
+                   _("The invoice is cancelled."))
+
+
+@login_required
+@require_POST
+def invoice_reissue(request, pk: int):
+    return _action(request, pk, lambda i: services.reissue_invoice(actor=request.user, invoice=i),
+                   _("The invoice is cancelled and issued again under a new number."))
+
+
+@login_required
+@require_POST
+def invoice_send(request, pk: int):
+    language = request.POST.get("lang") if request.POST.get("lang") in ("ru", "en") else "ru"
+    return _action(request, pk, lambda i: services.send_invoice(actor=request.user, invoice=i, language=language,
+                                                                to=request.POST.get("to", "")[:254]),
+                   _("The invoice is sent."))
+
+
+def _typed_rows(text: str) -> list[dict]:
+    rows = []
+    for line in text.splitlines():
+        parts = line.split(None, 1)
+        if parts:
+            rows.append({"due_date": parts[0], "amount": parts[1] if len(parts) > 1 else ""})
+    return rows
+
+
+@login_required
+@require_POST
+def invoice_plan(request, pk: int):
+    form = PlanForm(request.POST)
+    if not form.is_valid():
+        invoice = _invoice(request, pk)
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect("billing:invoice", invoice.pk)
+    data = form.cleaned_data
+    if data["rows"].strip():
+        write = lambda i: services.set_payment_plan(actor=request.user, invoice=i,  # noqa: E731
+                                                    rows=_typed_rows(data["rows"]))
+    else:
+        write = lambda i: services.set_payment_plan(  # noqa: E731
+            actor=request.user, invoice=i, instalments=data["instalments"] or 1, first_due=data["first_due"],
+            every_days=data["every_days"] or 30)
+    return _action(request, pk, write, _("The payment plan is saved."))
+
+
+@login_required
+@require_POST
+def payment_add(request, pk: int):
+    form = PaymentForm(request.POST)
+    if not form.is_valid():
+        invoice = _invoice(request, pk)
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect("billing:invoice", invoice.pk)
+    data = form.cleaned_data
+    return _action(request, pk, lambda i: services.record_payment(
+        actor=request.user, invoice=i, amount=data["amount"], paid_on=data["paid_on"], method=data["method"],
+        reference=data["reference"]), _("The payment is recorded."))
+
+
+@login_required
+@require_GET
+def receivables(request):
+    rows, totals = selectors.receivables(actor=request.user)
+    return render(request, "billing/receivables.html", {
+        "rows": rows, "totals": totals, "buckets": selectors.BUCKETS, "today": timezone.localdate()})
+
+
+def requisites_settings(request):
+    """Settings › Company requisites (administrators: the settings URLs check it)."""
+    current = selectors.get_requisites()
+    initial = {f: getattr(current, f) for f in RequisitesForm.FIELDS}
+    form = RequisitesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_requisites(actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            _add_error(form, exc)
+        else:
+            messages.success(request, _("The company requisites are saved."))
+            return redirect("settings:billing_requisites")
+    return form_response(request, form=form, title=_("Company requisites"),
+                         action=reverse("settings:billing_requisites"), cancel_url=reverse("settings:index"),
+                         section="billing", status=400 if form.errors else 200)
