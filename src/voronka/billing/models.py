@@ -179,7 +179,7 @@ class Invoice(models.Model):
 
 class InvoiceLine(models.Model):
     invoice = models.ForeignKey(Invoice, verbose_name=_("invoice"), on_delete=models.CASCADE, related_name="lines")
-    position = models.PositiveSmallIntegerField(_("position"))
+    position = models.PositiveSmallIntegerField(_("line number"))
     name = models.CharField(_("name"), max_length=500)
     product = models.ForeignKey("catalog.Product", verbose_name=_("product"), null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="+")
