@@ -37,8 +37,8 @@ def test_the_invoice_form_makes_a_partial_invoice_and_shows_field_errors(world, 
     url = reverse("billing:invoice_create", args=[deal.pk])
     assert http.get(url).status_code == 200
     bad = http.post(url, {"mode": "lines"})
-    assert bad.status_code == 400 and "Choose at least one line" in bad.content.decode() \
-        or "Выберите хотя бы одну строку" in bad.content.decode()
+    assert bad.status_code == 400
+    assert "Choose at least one line" in bad.content.decode() or "Выберите хотя бы одну строку" in bad.content.decode()
     response = http.post(url, {"mode": "share", "share_pct": "30"})
     invoice = Invoice.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("billing:invoice", args=[invoice.pk])
@@ -70,7 +70,7 @@ def test_pdf_download_plan_and_payments_through_the_page(world, deal):
 def test_receivables_page_has_a_constant_number_of_queries(world, requisites, django_assert_max_num_queries):
     http = _as(world.owner)
     http.get(reverse("billing:receivables"))  # warm the session and the user
-    for n in range(5):
+    for _n in range(5):
         create_invoice(actor=world.owner, deal=make_deal(world.owner, world.pipeline, values={"amount": "100"}))
     with django_assert_max_num_queries(12):
         response = http.get(reverse("billing:receivables"))
