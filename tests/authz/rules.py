@@ -93,6 +93,9 @@ PAGES: dict[str, str] = {
     "billing:invoice_plan": OBJECT,
     "billing:payment_add": OBJECT,
     "billing:receivables": SIGNED_IN,  # filtered by the user's scope
+    "billing:shipment_create": OBJECT,
+    "billing:shipment_status": OBJECT,
+    "billing:shipment_pdf": OBJECT,
     **{name: ADMIN for name in (
         "settings:audit", "settings:dictionaries", "settings:dictionary", "settings:dictionary_item",
         "settings:dictionary_item_move", "settings:dictionary_item_toggle", "settings:dictionary_reorder",

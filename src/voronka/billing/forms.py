@@ -7,7 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import PaymentMethod, VatRate
+from .models import PaymentMethod, ShipmentStatus, VatRate
 
 
 class RequisitesForm(forms.Form):
@@ -67,3 +67,27 @@ class PaymentForm(forms.Form):
                               widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices, initial=PaymentMethod.BANK)
     reference = forms.CharField(label=_("Reference"), required=False, max_length=255)
+
+
+class ShipmentForm(forms.Form):
+    number = forms.CharField(label=_("Waybill number"), max_length=64)
+    shipped_on = forms.DateField(label=_("Date"), required=False,
+                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    status = forms.ChoiceField(label=_("Status"), choices=[(s.value, s.label) for s in ShipmentStatus
+                                                           if s != ShipmentStatus.RETURNED])
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=500)
+
+    def __init__(self, *args, to_ship=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.product_keys = []
+        for row in to_ship:
+            key = f"qty_{row.product_id}"
+            self.product_keys.append((key, row))
+            self.fields[key] = forms.DecimalField(
+                label=row.name, required=False, min_value=Decimal("0"), max_digits=12, decimal_places=3,
+                initial=row.remaining if row.remaining > 0 else None,
+                help_text=_("Left to ship: %(n)s") % {"n": f"{row.remaining.normalize():f}"})
+
+    def quantities(self) -> dict[int, Decimal]:
+        return {row.product_id: self.cleaned_data.get(key) for key, row in self.product_keys
+                if self.cleaned_data.get(key)}

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from voronka.core.currency import CURRENCY_CHOICES, default_currency
 
@@ -272,3 +273,68 @@ class OverdueNotice(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class ShipmentStatus(models.TextChoices):
+    PLANNED = "planned", pgettext_lazy("shipment", "Planned")
+    SHIPPED = "shipped", pgettext_lazy("shipment", "Shipped")
+    DELIVERED = "delivered", pgettext_lazy("shipment", "Delivered")
+    RETURNED = "returned", pgettext_lazy("shipment", "Returned")
+
+
+# The moves a shipment may make (a returned shipment gives its quantities back to what is left to ship).
+SHIPMENT_MOVES: dict[str, tuple[str, ...]] = {
+    ShipmentStatus.PLANNED: (ShipmentStatus.SHIPPED, ShipmentStatus.RETURNED),
+    ShipmentStatus.SHIPPED: (ShipmentStatus.DELIVERED, ShipmentStatus.RETURNED),
+    ShipmentStatus.DELIVERED: (ShipmentStatus.RETURNED,),
+    ShipmentStatus.RETURNED: (),
+}
+
+
+class Shipment(models.Model):
+    """Goods sent for a deal under a waybill (ТОРГ-12 / УПД) number: products of the deal and their quantities."""
+
+    deal = models.ForeignKey("deals.Deal", verbose_name=_("deal"), on_delete=models.PROTECT,
+                             related_name="shipments")
+    number = models.CharField(_("waybill number"), max_length=64)
+    shipped_on = models.DateField(_("date"))
+    status = models.CharField(_("status"), max_length=10, choices=ShipmentStatus.choices,
+                              default=ShipmentStatus.PLANNED)
+    comment = models.CharField(_("comment"), max_length=500, blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
+        ordering = ["-shipped_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=[s.value for s in ShipmentStatus]),
+                                   name="shipment_status_valid"),
+            models.CheckConstraint(condition=~Q(number=""), name="shipment_number_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ShipmentLine(models.Model):
+    shipment = models.ForeignKey(Shipment, verbose_name=_("shipment"), on_delete=models.CASCADE,
+                                 related_name="lines")
+    # by product, not by deal line: editing the deal's lines replaces them, the shipped goods stay
+    product = models.ForeignKey("catalog.Product", verbose_name=_("product"), on_delete=models.PROTECT,
+                                related_name="+")
+    name = models.CharField(_("name"), max_length=500)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
+
+    class Meta:
+        verbose_name = _("shipment line")
+        verbose_name_plural = _("shipment lines")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="shipment_line_quantity_gt_0"),
+            models.UniqueConstraint(fields=["shipment", "product"], name="shipment_line_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.quantity}"

@@ -36,3 +36,18 @@ def render_invoice_pdf(invoice: Invoice, *, language: str = "ru") -> bytes:
     from weasyprint import HTML  # imported on use: loading pango costs time at start-up
 
     return HTML(string=render_invoice_html(invoice, language=language), base_url=str(FONTS)).write_pdf()
+
+
+def render_shipment_pdf(shipment, *, language: str = "ru") -> bytes:
+    """The waybill («Товарная накладная») of a shipment, in the same way as invoices."""
+    from weasyprint import HTML
+
+    from .selectors import get_requisites
+
+    deal = shipment.deal
+    context = {"shipment": shipment, "lines": list(shipment.lines.all()), "seller": get_requisites(),
+               "client": deal.client, "font_regular": (FONTS / "DejaVuSans.ttf").as_uri(),
+               "font_bold": (FONTS / "DejaVuSans-Bold.ttf").as_uri()}
+    with translation.override(language if language in LANGUAGES else "ru"):
+        html = render_to_string("billing/waybill_pdf.html", context)
+    return HTML(string=html, base_url=str(FONTS)).write_pdf()

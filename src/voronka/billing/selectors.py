@@ -199,3 +199,49 @@ def overdue_rows(*, today: dt.date) -> list[tuple[Invoice, RowFact]]:
         facts, _over = invoice_facts(invoice)
         found.extend((invoice, f) for f in facts if f.due_date < today and f.remaining > 0)
     return found
+
+
+@dataclass
+class ToShip:
+    product_id: int
+    name: str
+    ordered: Decimal
+    shipped: Decimal
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.ordered - self.shipped
+
+
+def deal_shipments(*, deal: Deal) -> list:
+    from .models import Shipment
+
+    return list(Shipment.objects.filter(deal=deal).prefetch_related("lines"))
+
+
+def left_to_ship(*, deal: Deal, shipments: list | None = None) -> list[ToShip]:
+    """Per product of the deal's lines: ordered, shipped (by shipments not returned) and what is left."""
+    from .models import ShipmentStatus
+
+    shipments = deal_shipments(deal=deal) if shipments is None else shipments
+    out: dict[int, ToShip] = {}
+    for line in deal.lines.select_related("product").order_by("id"):
+        row = out.setdefault(line.product_id, ToShip(line.product_id, line.product.name, Decimal("0"), Decimal("0")))
+        row.ordered += line.quantity
+    for shipment in shipments:
+        if shipment.status == ShipmentStatus.RETURNED:
+            continue
+        for line in shipment.lines.all():
+            row = out.setdefault(line.product_id, ToShip(line.product_id, line.name, Decimal("0"), Decimal("0")))
+            row.shipped += line.quantity
+    return list(out.values())
+
+
+def get_shipment(*, actor: User, shipment_id: int):
+    from .models import Shipment
+
+    visible = Deal.objects.filter(scope_q(actor, "deals.Deal")).values("pk")
+    try:
+        return Shipment.objects.filter(deal_id__in=visible).select_related("deal", "deal__client").get(pk=shipment_id)
+    except (Shipment.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound(_("Shipment not found.")) from exc

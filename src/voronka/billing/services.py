@@ -32,6 +32,7 @@ from voronka.deals.models import Deal, DealStatus
 from voronka.events.services import record_event
 
 from .models import (
+    SHIPMENT_MOVES,
     CompanyRequisites,
     Invoice,
     InvoiceCounter,
@@ -41,10 +42,13 @@ from .models import (
     PaymentMethod,
     PlanRow,
     ProductVat,
+    Shipment,
+    ShipmentLine,
+    ShipmentStatus,
     VatRate,
     vat_percent,
 )
-from .selectors import get_requisites, product_vat_rates
+from .selectors import get_requisites, left_to_ship, product_vat_rates
 
 logger = logging.getLogger(__name__)
 CENT = Decimal("0.01")
@@ -490,3 +494,69 @@ def send_invoice(*, actor: User, invoice: Invoice, to: str = "", language: str =
         record_event(actor=actor, verb="invoice.sent", target=invoice, data={"to": address})
     return invoice
 
+
+
+# --- shipments ----------------------------------------------------------------------------------------------
+
+@transaction.atomic
+def create_shipment(*, actor: User, deal: Deal, number: Any, shipped_on: Any = None, lines: Any = None,
+                    status: str = "planned", comment: str = "") -> Shipment:
+    """A shipment of the deal's products: ``lines`` maps a product id to a quantity (default: all that is left);
+    no more than is left to ship of each product."""
+    require_visible(actor, deal, field="deal")
+    require_perm(actor, "change", deal)
+    deal = Deal.objects.select_for_update().get(pk=deal.pk)
+    number = str(number or "").strip()
+    if not number or len(number) > 64:
+        raise DomainError(_("Enter the waybill number (at most 64 characters)."), field="number")
+    if status not in ShipmentStatus.values or status == ShipmentStatus.RETURNED:
+        raise DomainError(_("Choose a status from the list."), field="status")
+    day = parse_date(shipped_on, field="shipped_on") or timezone.localdate()
+    left = {row.product_id: row for row in left_to_ship(deal=deal)}
+    if lines in (None, "", {}):
+        wanted = {pid: row.remaining for pid, row in left.items() if row.remaining > 0}
+    elif isinstance(lines, dict):
+        wanted = {}
+        for key, raw in lines.items():
+            pid = int(key) if str(key).isascii() and str(key).isdigit() else None
+            if pid not in left:
+                raise DomainError(_("Choose products of this deal."), field="lines")
+            if raw in (None, ""):
+                continue
+            quantity = parse_decimal(raw, field="lines", max_digits=12, decimal_places=3, minimum=0)
+            if quantity > 0:
+                wanted[pid] = quantity
+    else:
+        raise DomainError(_("Choose products of this deal."), field="lines")
+    if not wanted:
+        raise DomainError(_("Nothing to ship: every product of the deal is shipped."), field="lines")
+    for pid, quantity in wanted.items():
+        if quantity > left[pid].remaining:
+            raise DomainError(_("%(name)s: at most %(left)s is left to ship.") % {
+                "name": left[pid].name, "left": f"{left[pid].remaining.normalize():f}"}, field="lines")
+    shipment = Shipment.objects.create(deal=deal, number=number, shipped_on=day, status=status,
+                                       comment=str(comment or "").strip()[:500],
+                                       created_by=actor if actor.pk else None)
+    ShipmentLine.objects.bulk_create([ShipmentLine(shipment=shipment, product_id=pid, name=left[pid].name,
+                                                   quantity=quantity) for pid, quantity in wanted.items()])
+    record_event(actor=actor, verb="shipment.created", target=shipment,
+                 data={"deal": deal.pk, "number": number, "status": status})
+    log_activity(kind=ActivityKind.SYSTEM, author=actor if actor.pk else None, deal=deal,
+                 body=_("Shipment № %(number)s recorded.") % {"number": number}, data={"shipment": shipment.pk})
+    return shipment
+
+
+@transaction.atomic
+def set_shipment_status(*, actor: User, shipment: Shipment, status: str) -> Shipment:
+    """planned → shipped → delivered; any of them → returned (its quantities are left to ship again)."""
+    require_visible(actor, shipment.deal, field="shipment")
+    require_perm(actor, "change", shipment.deal)
+    shipment = Shipment.objects.select_for_update().select_related("deal").get(pk=shipment.pk)
+    if status not in SHIPMENT_MOVES.get(shipment.status, ()):
+        raise DomainError(_("A shipment cannot move from “%(old)s” to this status.") % {
+            "old": shipment.get_status_display()}, field="status")
+    old = shipment.status
+    shipment.status = status
+    shipment.save(update_fields=["status"])
+    record_event(actor=actor, verb="shipment.status_changed", target=shipment, changes={"status": (old, status)})
+    return shipment

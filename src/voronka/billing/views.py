@@ -18,9 +18,9 @@ from voronka.deals.selectors import get_deal
 from voronka.web.settings_ui import form_response
 
 from . import selectors, services
-from .forms import InvoiceForm, PaymentForm, PlanForm, RequisitesForm
-from .models import InvoiceStatus
-from .pdf import render_invoice_pdf
+from .forms import InvoiceForm, PaymentForm, PlanForm, RequisitesForm, ShipmentForm
+from .models import SHIPMENT_MOVES, InvoiceStatus
+from .pdf import render_invoice_pdf, render_shipment_pdf
 
 
 def _invoice(request, pk: int):
@@ -46,8 +46,11 @@ def deal_panel(request, deal_id: int):
     """The invoices panel of the deal page (loaded after the page), with plan vs fact."""
     deal = get_or_404(get_deal, actor=request.user, deal_id=deal_id)
     invoices = selectors.deal_invoices(deal=deal)
+    shipments = selectors.deal_shipments(deal=deal)
     return render(request, "billing/_deal_panel.html", {
-        "deal": deal, "invoices": invoices, "facts": selectors.plan_fact(invoices).as_rows()})
+        "deal": deal, "invoices": invoices, "facts": selectors.plan_fact(invoices).as_rows(),
+        "shipments": [(s, SHIPMENT_MOVES.get(s.status, ())) for s in shipments],
+        "to_ship": selectors.left_to_ship(deal=deal, shipments=shipments)})
 
 
 @login_required
@@ -208,3 +211,45 @@ def requisites_settings(request):
     return form_response(request, form=form, title=_("Company requisites"),
                          action=reverse("settings:billing_requisites"), cancel_url=reverse("settings:index"),
                          section="billing", status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def shipment_create(request, deal_id: int):
+    deal = get_or_404(get_deal, actor=request.user, deal_id=deal_id)
+    form = ShipmentForm(request.POST or None, to_ship=selectors.left_to_ship(deal=deal))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            quantities = form.quantities()
+            services.create_shipment(actor=request.user, deal=deal, number=data["number"],
+                                     shipped_on=data["shipped_on"], status=data["status"], comment=data["comment"],
+                                     lines={str(k): v for k, v in quantities.items()} or {"0": None})
+        except DomainError as exc:
+            _add_error(form, exc)
+        else:
+            messages.success(request, _("The shipment is recorded."))
+            return redirect("deals:detail", deal.pk)
+    return render(request, "billing/shipment_form.html", {"deal": deal, "form": form},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def shipment_status(request, pk: int):
+    shipment = get_or_404(selectors.get_shipment, actor=request.user, shipment_id=pk)
+    try:
+        services.set_shipment_status(actor=request.user, shipment=shipment, status=request.POST.get("status", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("deals:detail", shipment.deal_id)
+
+
+@login_required
+@require_GET
+def shipment_pdf(request, pk: int):
+    shipment = get_or_404(selectors.get_shipment, actor=request.user, shipment_id=pk)
+    language = request.GET.get("lang") if request.GET.get("lang") in ("ru", "en") else "ru"
+    response = HttpResponse(render_shipment_pdf(shipment, language=language), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="waybill-{shipment.pk}.pdf"'
+    return response
