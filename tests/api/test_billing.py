@@ -63,3 +63,19 @@ def test_pdf_and_scope(world, deal, api):  # noqa: F811
     assert outsider.get("receivables").json()["items"] == []
     assert_problem(api(world.owner, scope="read").post(f"deals/{deal.pk}/invoices", {}), 403)
     assert Invoice.objects.count() == 1
+
+
+def test_shipments_api(world, deal, second_product, api):  # noqa: F811
+    client = api(world.owner)
+    made = client.post(f"deals/{deal.pk}/shipments", {"number": "ТН-1", "lines": {str(second_product.pk): "2"}})
+    assert made.status_code == 201, made.content
+    body = made.json()
+    assert body["lines"] == [{"product": second_product.pk, "name": "Локализация сайта", "quantity": "2.000"}]
+    assert_problem(client.post(f"deals/{deal.pk}/shipments", {"number": "ТН-2",
+                                                             "lines": {str(second_product.pk): "1"}}), 400,
+                   field="lines")
+    moved = client.post(f"shipments/{body['id']}/status", {"status": "shipped"})
+    assert moved.status_code == 200 and moved.json()["status"] == "shipped"
+    pdf = client.get(f"shipments/{body['id']}/pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert_problem(api(world.outsider).get(f"shipments/{body['id']}"), 404)

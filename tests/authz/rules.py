@@ -149,6 +149,10 @@ API_RULES: dict[str, str] = {
     "POST /api/v1/invoices/{invoice_id}/payments": OBJECT,
     "POST /api/v1/invoices/{invoice_id}/send": OBJECT,
     "GET /api/v1/receivables": SIGNED_IN,  # filtered by the user's scope
+    "POST /api/v1/deals/{deal_id}/shipments": OBJECT,
+    "GET /api/v1/shipments/{shipment_id}": OBJECT,
+    "POST /api/v1/shipments/{shipment_id}/status": OBJECT,
+    "GET /api/v1/shipments/{shipment_id}/pdf": OBJECT,
     "GET /api/v1/tasks": SIGNED_IN,
     "POST /api/v1/tasks": SIGNED_IN,
     "GET /api/v1/tasks/{task_id}": OBJECT,

@@ -9,9 +9,23 @@ from typing import Any, Literal
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
-from voronka.billing.pdf import render_invoice_pdf
-from voronka.billing.selectors import deal_invoices, get_invoice, invoice_facts, plan_fact, receivables
-from voronka.billing.services import create_invoice, record_payment, send_invoice, set_payment_plan
+from voronka.billing.pdf import render_invoice_pdf, render_shipment_pdf
+from voronka.billing.selectors import (
+    deal_invoices,
+    get_invoice,
+    get_shipment,
+    invoice_facts,
+    plan_fact,
+    receivables,
+)
+from voronka.billing.services import (
+    create_invoice,
+    create_shipment,
+    record_payment,
+    send_invoice,
+    set_payment_plan,
+    set_shipment_status,
+)
 from voronka.deals.selectors import get_deal
 
 from ..schemas import ERRORS, Amount, Date, Id, LongText, Ref, Text
@@ -229,3 +243,67 @@ def receivables_list(request: HttpRequest):
                        "days_overdue": r.days_overdue, "bucket": r.bucket, "remaining": str(r.remaining),
                        "currency": r.invoice.currency} for r in rows],
             "next": None, "totals": {c: {k: str(v) for k, v in per.items()} for c, per in totals.items()}}
+
+
+class ShipmentIn(Schema):
+    number: Text
+    shipped_on: Date | None = None
+    status: Literal["planned", "shipped", "delivered"] = "planned"
+    lines: dict[str, Amount] | None = Field(None, description="Product id → quantity; default: all left to ship.")
+    comment: Text = ""
+
+
+class ShipmentLineOut(Schema):
+    product: int
+    name: str
+    quantity: str
+
+
+class ShipmentOut(Schema):
+    id: int
+    deal: int
+    number: str
+    shipped_on: Date
+    status: Literal["planned", "shipped", "delivered", "returned"]
+    lines: list[ShipmentLineOut]
+
+
+class StatusIn(Schema):
+    status: Literal["shipped", "delivered", "returned"]
+
+
+def shipment_out(s) -> dict[str, Any]:
+    return {"id": s.pk, "deal": s.deal_id, "number": s.number, "shipped_on": s.shipped_on, "status": s.status,
+            "lines": [{"product": x.product_id, "name": x.name, "quantity": str(x.quantity)} for x in s.lines.all()]}
+
+
+@router.post("/deals/{deal_id}/shipments", response={201: ShipmentOut, **ERRORS}, summary="Record a shipment",
+             description="Never more of a product than is left to ship.")
+def deal_shipments_create(request: HttpRequest, deal_id: Id, payload: ShipmentIn):
+    deal = get_deal(actor=request.auth, deal_id=deal_id)
+    lines = None if payload.lines is None else {k: str(v) for k, v in payload.lines.items()}
+    shipment = create_shipment(actor=request.auth, deal=deal, number=payload.number, shipped_on=payload.shipped_on,
+                               status=payload.status, lines=lines, comment=payload.comment)
+    return Status(201, shipment_out(shipment))
+
+
+@router.get("/shipments/{shipment_id}", response={200: ShipmentOut, **ERRORS}, summary="Get a shipment")
+def shipments_get(request: HttpRequest, shipment_id: Id):
+    return shipment_out(get_shipment(actor=request.auth, shipment_id=shipment_id))
+
+
+@router.post("/shipments/{shipment_id}/status", response={200: ShipmentOut, **ERRORS},
+             summary="Change a shipment's status", description="planned → shipped → delivered; → returned.")
+def shipments_status(request: HttpRequest, shipment_id: Id, payload: StatusIn):
+    shipment = set_shipment_status(actor=request.auth, shipment=get_shipment(actor=request.auth,
+                                                                             shipment_id=shipment_id),
+                                   status=payload.status)
+    return shipment_out(shipment)
+
+
+@router.get("/shipments/{shipment_id}/pdf", response={200: None, **ERRORS}, summary="A shipment's waybill PDF")
+def shipments_pdf(request: HttpRequest, shipment_id: Id, query: Query[PdfQuery]):
+    shipment = get_shipment(actor=request.auth, shipment_id=shipment_id)
+    response = HttpResponse(render_shipment_pdf(shipment, language=query.lang), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="waybill-{shipment.pk}.pdf"'
+    return response
