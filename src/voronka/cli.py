@@ -176,6 +176,9 @@ def cmd_tick(ns: argparse.Namespace) -> int:
     from voronka.billing.monitors import overdue_payments
 
     print(f"overdue payment tasks: {overdue_payments(now=now)}")
+    from voronka.billing.surveys import send_due_surveys
+
+    print(f"after-sales surveys sent: {send_due_surveys(now=now)}")
     return 0
 
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/", include("voronka.api.urls")),
     path("settings/", include("voronka.web.settings_urls")),
     path("forms/", include("voronka.integrations.urls")),
+    path("survey/", include("voronka.billing.survey_urls")),
     path("integrations/", include("voronka.integrations.hook_urls")),
     path("export/", include("voronka.integrations.export_urls")),
     path("", include("voronka.integrations.calendar_urls")),

@@ -94,6 +94,8 @@ PAGES: dict[str, str] = {
     "billing:payment_add": OBJECT,
     "billing:receivables": SIGNED_IN,  # filtered by the user's scope
     "billing:shipment_create": OBJECT,
+    "billing:surveys": SIGNED_IN,  # answers of the deals in the user's scope
+    "survey:answer": PUBLIC,  # a client's survey link: the secret token in its URL is the key
     "billing:shipment_status": OBJECT,
     "billing:shipment_pdf": OBJECT,
     **{name: ADMIN for name in (

@@ -338,3 +338,46 @@ class ShipmentLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.quantity}"
+
+
+class SurveySetting(models.Model):
+    """After-sales survey of a pipeline: this many days after a deal is won its client's contact is asked."""
+
+    pipeline = models.OneToOneField("pipelines.Pipeline", verbose_name=_("pipeline"), on_delete=models.CASCADE,
+                                    related_name="survey_setting")
+    days_after_won = models.PositiveSmallIntegerField(_("days after won"))
+
+    class Meta:
+        verbose_name = _("survey setting")
+        verbose_name_plural = _("survey settings")
+        constraints = [models.CheckConstraint(condition=Q(days_after_won__gte=0) & Q(days_after_won__lte=365),
+                                              name="survey_days_range")]
+
+    def __str__(self) -> str:
+        return f"{self.pipeline}: {self.days_after_won}"
+
+
+class Survey(models.Model):
+    """One after-sales survey of a won deal: a tokenized link (only its SHA-256 is kept), one answer."""
+
+    deal = models.OneToOneField("deals.Deal", verbose_name=_("deal"), on_delete=models.CASCADE,
+                                related_name="survey")
+    email = models.EmailField(_("sent to"), blank=True, default="")
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("after-sales survey")
+        verbose_name_plural = _("after-sales surveys")
+        constraints = [
+            models.CheckConstraint(condition=Q(score__isnull=True) | Q(score__lte=10), name="survey_score_0_10"),
+            models.CheckConstraint(condition=Q(answered_at__isnull=True) | Q(score__isnull=False),
+                                   name="survey_answer_has_score"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.score}"

@@ -454,7 +454,10 @@ def record_payment(*, actor: User, invoice: Invoice, amount: Any, paid_on: Any =
 
 def recipient_of(invoice: Invoice) -> str:
     """The deal's contact's email, else the client's primary contact's, else the client's own."""
-    deal = invoice.deal
+    return recipient_of_deal(invoice.deal)
+
+
+def recipient_of_deal(deal: Deal) -> str:
     if deal.contact_id and deal.contact.email:
         return deal.contact.email
     contact = deal.client.contacts.exclude(email="").order_by("-is_primary", "id").first()

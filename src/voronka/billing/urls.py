@@ -19,4 +19,5 @@ urlpatterns = [
     path("deals/<int:deal_id>/shipments/new/", views.shipment_create, name="shipment_create"),
     path("shipments/<int:pk>/status/", views.shipment_status, name="shipment_status"),
     path("shipments/<int:pk>/pdf/", views.shipment_pdf, name="shipment_pdf"),
+    path("surveys/", views.survey_list, name="surveys"),
 ]

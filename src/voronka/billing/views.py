@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from voronka.core.errors import DomainError, NotFound
 from voronka.core.http import get_or_404
 from voronka.deals.selectors import get_deal
+from voronka.deals.selectors import visible_deals as _visible_deals
 from voronka.web.settings_ui import form_response
 
 from . import selectors, services
@@ -253,3 +254,66 @@ def shipment_pdf(request, pk: int):
     response = HttpResponse(render_shipment_pdf(shipment, language=language), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="waybill-{shipment.pk}.pdf"'
     return response
+
+
+# --- after-sales surveys ------------------------------------------------------------------------------------
+
+def survey_answer(request, token: str):
+    """The public page of a survey link: score 0–10 and a comment, answered once."""
+    from . import surveys
+
+    try:
+        survey = surveys.survey_by_token(token)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    error = None
+    if request.method == "POST":
+        try:
+            surveys.answer_survey(token=token, score=request.POST.get("score"),
+                                  comment=request.POST.get("comment", "")[:5000])
+        except DomainError as exc:
+            error = exc.message
+        else:
+            return render(request, "billing/survey_public.html", {"survey": survey, "done": True})
+    elif request.method != "GET":
+        return HttpResponse(status=405)
+    return render(request, "billing/survey_public.html", {
+        "survey": survey, "done": survey.answered_at is not None, "error": error, "scores": range(11)},
+        status=400 if error else 200)
+
+
+@login_required
+@require_GET
+def survey_list(request):
+    from . import surveys
+    from .models import Survey
+
+    rows = list(Survey.objects.filter(deal__in=_visible_deals(actor=request.user), answered_at__isnull=False)
+                .select_related("deal", "deal__client", "deal__owner").order_by("-answered_at")[:200])
+    return render(request, "billing/surveys.html", {"rows": rows, "nps": surveys.nps(actor=request.user)})
+
+
+def survey_settings(request):
+    """Settings › After-sales surveys: days after won per pipeline (administrators)."""
+    from voronka.pipelines.models import Pipeline
+
+    from . import surveys
+    from .models import SurveySetting
+
+    pipelines = list(Pipeline.objects.order_by("sort_order", "name"))
+    current = dict(SurveySetting.objects.values_list("pipeline_id", "days_after_won"))
+    errors = {}
+    if request.method == "POST":
+        for pipeline in pipelines:
+            try:
+                surveys.set_survey_days(actor=request.user, pipeline=pipeline,
+                                        days=request.POST.get(f"days_{pipeline.pk}", ""))
+            except DomainError as exc:
+                errors[pipeline.pk] = exc.message
+        if not errors:
+            messages.success(request, _("The survey settings are saved."))
+            return redirect("settings:billing_surveys")
+        current = {p.pk: request.POST.get(f"days_{p.pk}", "") for p in pipelines}
+    rows = [(p, current.get(p.pk, ""), errors.get(p.pk)) for p in pipelines]
+    return render(request, "billing/survey_settings.html", {"rows": rows, "nav": "settings", "section": "surveys"},
+                  status=400 if errors else 200)

@@ -66,6 +66,7 @@ urlpatterns = [
     path("audit/", admin(audit.audit_log), name="audit"),
     # billing
     path("billing/requisites/", admin(billing.requisites_settings), name="billing_requisites"),
+    path("billing/surveys/", admin(billing.survey_settings), name="billing_surveys"),
     # outgoing webhooks
     path("webhooks/", admin(integrations.webhook_list), name="webhooks"),
     path("webhooks/new/", admin(integrations.webhook_create), name="webhook_create"),
