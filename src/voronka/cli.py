@@ -173,6 +173,12 @@ def cmd_tick(ns: argparse.Namespace) -> int:
     print(f"idempotency keys purged: {purge_idempotency_keys(now=now)}")
     for monitor, count in run_monitors(now=now).items():
         print(f"notifications, {monitor}: {count}")
+    from voronka.billing.monitors import overdue_payments
+
+    print(f"overdue payment tasks: {overdue_payments(now=now)}")
+    from voronka.billing.surveys import send_due_surveys
+
+    print(f"after-sales surveys sent: {send_due_surveys(now=now)}")
     return 0
 
 

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "voronka.events",
     "voronka.integrations",
     "voronka.automation",
+    "voronka.billing",
     "voronka.analytics",
     "voronka.imports",
     "voronka.web",

@@ -13,7 +13,7 @@ from ninja.parser import Parser
 from . import errors
 from .auth import API_AUTH
 from .idempotency import idempotent, settle
-from .routers import catalog, clients, deals, people, reports, tasks, timeline, webhooks
+from .routers import billing, catalog, clients, deals, people, reports, tasks, timeline, webhooks
 
 
 class ObjectParser(Parser):
@@ -62,7 +62,7 @@ api = VoronkaAPI(
 )
 errors.install(api)
 api.add_decorator(idempotent)
-for module in (clients, deals, tasks, timeline, catalog, people, reports, webhooks):
+for module in (clients, deals, tasks, timeline, catalog, people, reports, webhooks, billing):
     api.add_router("/v1/", module.router)
 
 

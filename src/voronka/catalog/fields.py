@@ -42,6 +42,7 @@ from voronka.core import money
 from voronka.core.currency import CURRENCY_CHOICES, ISO_4217_CODES, normalize_currency
 from voronka.core.errors import DomainError
 from voronka.core.formatting import format_money
+from voronka.core.requisites import normalize_requisite
 
 MONEY_MAX = money.money_limit()  # Deal.amount, DealLine.price: 14 digits, 2 after the point
 QUANTITY_MAX = money.column_limit(money.QUANTITY_DIGITS, money.QUANTITY_PLACES) - Decimal("0.001")
@@ -388,6 +389,21 @@ class InnSpec(FieldSpec):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RequisiteSpec(FieldSpec):
+    """A client requisite of digits (KPP, OGRN, BIK, accounts: ``core.requisites``)."""
+
+    def parse(self, raw: Any, *, deal=None) -> str:
+        return normalize_requisite(self.attr, raw, error_field=self.key)
+
+    def form_field(self, *, deal=None, required: bool = True) -> forms.Field:
+        return forms.CharField(label=self.label, required=required, max_length=40,
+                               widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
+
+    def api_schema(self) -> dict[str, Any]:
+        return self._schema({"type": "string", "pattern": "^[0-9]*$"})
+
+
+@dataclass(frozen=True, kw_only=True)
 class LinesSpec(FieldSpec):
     """Product lines: the deal amount becomes their total. A form shows one line (product, quantity, price)."""
 
@@ -705,6 +721,20 @@ STANDARD_FIELDS: tuple[FieldSpec, ...] = (
                    attr="target_audience", model=TargetAudience, slice=True, orm_path="client__target_audience"),
     InnSpec(key="client.inn", label=_("Client INN"), kind=Kind.TEXT, entity=C, attr="inn", max_length=12,
             orm_path="client__inn"),
+    RequisiteSpec(key="client.kpp", label=_("Client KPP"), kind=Kind.TEXT, entity=C, attr="kpp", max_length=9,
+                  orm_path="client__kpp"),
+    RequisiteSpec(key="client.ogrn", label=_("Client OGRN"), kind=Kind.TEXT, entity=C, attr="ogrn",
+                  max_length=15, orm_path="client__ogrn"),
+    FieldSpec(key="client.legal_address", label=_("Client legal address"), kind=Kind.TEXT, entity=C,
+              attr="legal_address", max_length=500, orm_path="client__legal_address"),
+    FieldSpec(key="client.bank_name", label=_("Client bank"), kind=Kind.TEXT, entity=C, attr="bank_name",
+              max_length=255, orm_path="client__bank_name"),
+    RequisiteSpec(key="client.bik", label=_("Client BIK"), kind=Kind.TEXT, entity=C, attr="bik", max_length=9,
+                  orm_path="client__bik"),
+    RequisiteSpec(key="client.settlement_account", label=_("Client settlement account"), kind=Kind.TEXT,
+                  entity=C, attr="settlement_account", max_length=20, orm_path="client__settlement_account"),
+    RequisiteSpec(key="client.corr_account", label=_("Client correspondent account"), kind=Kind.TEXT,
+                  entity=C, attr="corr_account", max_length=20, orm_path="client__corr_account"),
     ReadOnlySpec(key="owner", label=_("Owner"), kind=Kind.FK, attr="owner", requirable=False, editable=False,
                  slice=True, orm_path="owner"),
     ReadOnlySpec(key="team", label=_("Team"), kind=Kind.FK, attr="team", requirable=False, editable=False,

@@ -87,6 +87,13 @@ class ClientForm(forms.Form):
     requisites = forms.CharField(label=_("Requisites"), required=False, max_length=REQUISITES_MAX,
                                  help_text=_("Legal name, KPP, OGRN, bank details."),
                                  widget=forms.Textarea(attrs={"rows": 3}))
+    kpp = forms.CharField(label=_("KPP"), required=False, max_length=20)
+    ogrn = forms.CharField(label=_("OGRN"), required=False, max_length=30)
+    legal_address = forms.CharField(label=_("Legal address"), required=False, max_length=500)
+    bank_name = forms.CharField(label=_("Bank"), required=False, max_length=255)
+    bik = forms.CharField(label=_("BIK"), required=False, max_length=20)
+    settlement_account = forms.CharField(label=_("Settlement account"), required=False, max_length=40)
+    corr_account = forms.CharField(label=_("Correspondent account"), required=False, max_length=40)
     region = DictionaryChoiceField(Region, label=_("Region"))
     industry = DictionaryChoiceField(Industry, label=_("Industry"))
     target_audience = DictionaryChoiceField(TargetAudience, label=_("Target audience"))
@@ -102,7 +109,8 @@ class ClientForm(forms.Form):
                                            "max_value": STALE_FORM})
 
     FIELDS = ("kind", "name", "inn", "phone", "email", "website", "address", "requisites", "region", "industry",
-              "target_audience", "source", "channel", "campaign", "rating", "responsible", "notes")
+              "target_audience", "source", "channel", "campaign", "rating", "responsible", "notes",
+              "kpp", "ogrn", "legal_address", "bank_name", "bik", "settlement_account", "corr_account")
 
     def __init__(self, *args, users, client, **kwargs):
         initial = {f: getattr(client, f) for f in self.FIELDS}

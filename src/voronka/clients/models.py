@@ -36,6 +36,14 @@ class Client(models.Model):
     address = models.CharField(_("address"), max_length=500, blank=True, default="")
     requisites = models.TextField(_("requisites"), blank=True, default="",
                                   help_text=_("Legal name, KPP, OGRN, bank details."))
+    # Structured requisites (invoices print them; a stage may require them through the field registry).
+    kpp = models.CharField(_("KPP"), max_length=9, blank=True, default="")
+    ogrn = models.CharField(_("OGRN"), max_length=15, blank=True, default="")
+    legal_address = models.CharField(_("legal address"), max_length=500, blank=True, default="")
+    bank_name = models.CharField(_("bank"), max_length=255, blank=True, default="")
+    bik = models.CharField(_("BIK"), max_length=9, blank=True, default="")
+    settlement_account = models.CharField(_("settlement account"), max_length=20, blank=True, default="")
+    corr_account = models.CharField(_("correspondent account"), max_length=20, blank=True, default="")
     region = models.ForeignKey("catalog.Region", verbose_name=_("region"), null=True, blank=True,
                                on_delete=models.PROTECT)
     industry = models.ForeignKey("catalog.Industry", verbose_name=_("industry"), null=True, blank=True,

@@ -21,6 +21,7 @@ from voronka.clients.normalize import normalize_email, normalize_inn, normalize_
 from voronka.clients.selectors import find_duplicates, find_question, normalized_question_text
 from voronka.core.errors import Conflict, DomainError
 from voronka.core.ratelimit import count_hit
+from voronka.core.requisites import REQUISITE_LENGTHS, normalize_requisite
 from voronka.core.validation import (
     ANSWER_MAX,
     COMMENT_MAX,
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 CLIENT_FIELDS = (
     "kind", "name", "inn", "phone", "email", "website", "address", "requisites", "region", "industry",
     "target_audience", "source", "channel", "campaign", "rating", "responsible", "notes",
+    *REQUISITE_LENGTHS, "legal_address", "bank_name",
 )
 
 
@@ -91,6 +93,12 @@ def _normalized(fields: dict[str, Any]) -> dict[str, Any]:
         out["inn"] = normalize_inn(out["inn"] or "")
     if "name" in out:
         out["name"] = (out["name"] or "").strip()
+    for field in REQUISITE_LENGTHS:
+        if field in out:
+            out[field] = normalize_requisite(field, out[field])
+    for field in ("legal_address", "bank_name"):
+        if field in out:
+            out[field] = str(out[field] or "").strip()
     for field, limit in TEXT_LIMITS.items():
         if field in out:
             out[field] = check_text(str(out[field] or ""), field=field, limit=limit)

@@ -4,6 +4,7 @@ from django.urls import path
 
 from voronka.accounts import views as accounts
 from voronka.audit import views as audit
+from voronka.billing import views as billing
 from voronka.catalog import views as catalog
 from voronka.clients import views as questions
 from voronka.imports import views as imports
@@ -63,6 +64,9 @@ urlpatterns = [
     path("access/", admin(accounts.access), name="access"),
     path("teams/<int:pk>/", admin(accounts.team_edit), name="team"),
     path("audit/", admin(audit.audit_log), name="audit"),
+    # billing
+    path("billing/requisites/", admin(billing.requisites_settings), name="billing_requisites"),
+    path("billing/surveys/", admin(billing.survey_settings), name="billing_surveys"),
     # outgoing webhooks
     path("webhooks/", admin(integrations.webhook_list), name="webhooks"),
     path("webhooks/new/", admin(integrations.webhook_create), name="webhook_create"),

@@ -1,0 +1,53 @@
+"""PDFs of invoices ("Счёт на оплату", and an English variant) from an HTML template with weasyprint.
+
+The font (DejaVu Sans, with its license) ships in the app's static folder and is named by a file URL, so the
+rendering never depends on the fonts of the machine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from .models import Invoice
+from .selectors import invoice_facts
+from .words import amount_in_words
+
+FONTS = Path(__file__).resolve().parent / "static" / "billing" / "fonts"
+LANGUAGES = ("ru", "en")
+
+
+def invoice_context(invoice: Invoice) -> dict:
+    rows, _overpaid = invoice_facts(invoice)
+    return {"invoice": invoice, "lines": list(invoice.lines.all()), "seller": invoice.seller or {},
+            "buyer": invoice.buyer or {}, "words": amount_in_words(invoice.total, invoice.currency),
+            "plan": rows, "font_regular": (FONTS / "DejaVuSans.ttf").as_uri(),
+            "font_bold": (FONTS / "DejaVuSans-Bold.ttf").as_uri()}
+
+
+def render_invoice_html(invoice: Invoice, *, language: str = "ru") -> str:
+    with translation.override(language if language in LANGUAGES else "ru"):
+        return render_to_string("billing/invoice_pdf.html", invoice_context(invoice))
+
+
+def render_invoice_pdf(invoice: Invoice, *, language: str = "ru") -> bytes:
+    from weasyprint import HTML  # imported on use: loading pango costs time at start-up
+
+    return HTML(string=render_invoice_html(invoice, language=language), base_url=str(FONTS)).write_pdf()
+
+
+def render_shipment_pdf(shipment, *, language: str = "ru") -> bytes:
+    """The waybill («Товарная накладная») of a shipment, in the same way as invoices."""
+    from weasyprint import HTML
+
+    from .selectors import get_requisites
+
+    deal = shipment.deal
+    context = {"shipment": shipment, "lines": list(shipment.lines.all()), "seller": get_requisites(),
+               "client": deal.client, "font_regular": (FONTS / "DejaVuSans.ttf").as_uri(),
+               "font_bold": (FONTS / "DejaVuSans-Bold.ttf").as_uri()}
+    with translation.override(language if language in LANGUAGES else "ru"):
+        html = render_to_string("billing/waybill_pdf.html", context)
+    return HTML(string=html, base_url=str(FONTS)).write_pdf()

@@ -1,0 +1,319 @@
+"""Billing pages: the deal's invoices panel, an invoice's page with its plan and payments, the PDF, the
+receivables, and the company requisites under Settings. Thin: services write, selectors read."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from voronka.core.errors import DomainError, NotFound
+from voronka.core.http import get_or_404
+from voronka.deals.selectors import get_deal
+from voronka.deals.selectors import visible_deals as _visible_deals
+from voronka.web.settings_ui import form_response
+
+from . import selectors, services
+from .forms import InvoiceForm, PaymentForm, PlanForm, RequisitesForm, ShipmentForm
+from .models import SHIPMENT_MOVES, InvoiceStatus
+from .pdf import render_invoice_pdf, render_shipment_pdf
+
+
+def _invoice(request, pk: int):
+    invoice = get_or_404(selectors.get_invoice, actor=request.user, invoice_id=pk)
+    return invoice
+
+
+def _add_error(form, exc: DomainError) -> None:
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+def _fail(request, exc: DomainError, url: str) -> HttpResponse:
+    if isinstance(exc, NotFound):
+        raise Http404(exc.message) from exc
+    messages.error(request, exc.message)
+    return redirect(url)
+
+
+@login_required
+@require_GET
+def deal_panel(request, deal_id: int):
+    """The invoices panel of the deal page (loaded after the page), with plan vs fact."""
+    deal = get_or_404(get_deal, actor=request.user, deal_id=deal_id)
+    invoices = selectors.deal_invoices(deal=deal)
+    shipments = selectors.deal_shipments(deal=deal)
+    return render(request, "billing/_deal_panel.html", {
+        "deal": deal, "invoices": invoices, "facts": selectors.plan_fact(invoices).as_rows(),
+        "shipments": [(s, SHIPMENT_MOVES.get(s.status, ())) for s in shipments],
+        "to_ship": selectors.left_to_ship(deal=deal, shipments=shipments)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invoice_create(request, deal_id: int):
+    deal = get_or_404(get_deal, actor=request.user, deal_id=deal_id)
+    deal_lines = list(deal.lines.select_related("product").order_by("id"))
+    form = InvoiceForm(request.POST or None, deal_lines=deal_lines)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            invoice = services.create_invoice(
+                actor=request.user, deal=deal, due_date=data["due_date"], comment=data["comment"],
+                line_ids=[int(x) for x in data["lines"]] if data["mode"] == "lines" else None,
+                share_pct=data["share_pct"] if data["mode"] == "share" else None, issue=not data["draft"])
+        except DomainError as exc:
+            if exc.field == "lines" and data["mode"] == "lines" and not data["lines"]:
+                exc.message = _("Choose at least one line.")
+            _add_error(form, exc)
+        else:
+            messages.success(request, _("Invoice № %(number)s created.") % {"number": invoice.display_number})
+            return redirect("billing:invoice", invoice.pk)
+    return render(request, "billing/invoice_form.html", {"deal": deal, "form": form, "deal_lines": deal_lines},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def invoice_detail(request, pk: int):
+    invoice = _invoice(request, pk)
+    invoice = next(i for i in selectors.deal_invoices(deal=invoice.deal) if i.pk == invoice.pk)
+    rows, overpaid = selectors.invoice_facts(invoice)
+    return render(request, "billing/invoice_detail.html", {
+        "invoice": invoice, "deal": invoice.deal, "lines": list(invoice.lines.all()), "rows": rows,
+        "overpaid": overpaid, "payments": list(invoice.payments.all()), "today": timezone.localdate(),
+        "plan_form": PlanForm(initial={"first_due": invoice.due_date, "every_days": 30}),
+        "payment_form": PaymentForm(initial={"paid_on": timezone.localdate()}),
+        "can_pay": invoice.status not in (InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED),
+        "recipient": services.recipient_of(invoice)})
+
+
+@login_required
+@require_GET
+def invoice_pdf(request, pk: int):
+    invoice = _invoice(request, pk)
+    language = request.GET.get("lang") if request.GET.get("lang") in ("ru", "en") else "ru"
+    pdf = render_invoice_pdf(invoice, language=language)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    name = f"invoice-{invoice.number or 'draft'}-{invoice.year or invoice.pk}.pdf"
+    response["Content-Disposition"] = f'{"inline" if request.GET.get("inline") else "attachment"}; filename="{name}"'
+    return response
+
+
+def _action(request, pk: int, write, message: str):
+    invoice = _invoice(request, pk)
+    url = reverse("billing:invoice", args=[invoice.pk])
+    try:
+        result = write(invoice)
+    except DomainError as exc:
+        return _fail(request, exc, url)
+    messages.success(request, message)
+    return redirect("billing:invoice", getattr(result, "pk", None) or invoice.pk) \
+        if getattr(result, "_meta", None) and result._meta.model_name == "invoice" else redirect(url)
+
+
+@login_required
+@require_POST
+def invoice_issue(request, pk: int):
+    return _action(request, pk, lambda i: services.issue_invoice(actor=request.user, invoice=i), _("Issued."))
+
+
+@login_required
+@require_POST
+def invoice_cancel(request, pk: int):
+    return _action(request, pk, lambda i: services.cancel_invoice(actor=request.user, invoice=i),
+                   _("The invoice is cancelled."))
+
+
+@login_required
+@require_POST
+def invoice_reissue(request, pk: int):
+    return _action(request, pk, lambda i: services.reissue_invoice(actor=request.user, invoice=i),
+                   _("The invoice is cancelled and issued again under a new number."))
+
+
+@login_required
+@require_POST
+def invoice_send(request, pk: int):
+    language = request.POST.get("lang") if request.POST.get("lang") in ("ru", "en") else "ru"
+    return _action(request, pk, lambda i: services.send_invoice(actor=request.user, invoice=i, language=language,
+                                                                to=request.POST.get("to", "")[:254]),
+                   _("The invoice is sent."))
+
+
+def _typed_rows(text: str) -> list[dict]:
+    rows = []
+    for line in text.splitlines():
+        parts = line.split(None, 1)
+        if parts:
+            rows.append({"due_date": parts[0], "amount": parts[1] if len(parts) > 1 else ""})
+    return rows
+
+
+@login_required
+@require_POST
+def invoice_plan(request, pk: int):
+    form = PlanForm(request.POST)
+    if not form.is_valid():
+        invoice = _invoice(request, pk)
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect("billing:invoice", invoice.pk)
+    data = form.cleaned_data
+    if data["rows"].strip():
+        write = lambda i: services.set_payment_plan(actor=request.user, invoice=i,  # noqa: E731
+                                                    rows=_typed_rows(data["rows"]))
+    else:
+        write = lambda i: services.set_payment_plan(  # noqa: E731
+            actor=request.user, invoice=i, instalments=data["instalments"] or 1, first_due=data["first_due"],
+            every_days=data["every_days"] or 30)
+    return _action(request, pk, write, _("The payment plan is saved."))
+
+
+@login_required
+@require_POST
+def payment_add(request, pk: int):
+    form = PaymentForm(request.POST)
+    if not form.is_valid():
+        invoice = _invoice(request, pk)
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect("billing:invoice", invoice.pk)
+    data = form.cleaned_data
+    return _action(request, pk, lambda i: services.record_payment(
+        actor=request.user, invoice=i, amount=data["amount"], paid_on=data["paid_on"], method=data["method"],
+        reference=data["reference"]), _("The payment is recorded."))
+
+
+@login_required
+@require_GET
+def receivables(request):
+    rows, totals = selectors.receivables(actor=request.user)
+    return render(request, "billing/receivables.html", {
+        "rows": rows, "totals": totals, "buckets": selectors.BUCKETS, "today": timezone.localdate()})
+
+
+def requisites_settings(request):
+    """Settings › Company requisites (administrators: the settings URLs check it)."""
+    current = selectors.get_requisites()
+    initial = {f: getattr(current, f) for f in RequisitesForm.FIELDS}
+    form = RequisitesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_requisites(actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            _add_error(form, exc)
+        else:
+            messages.success(request, _("The company requisites are saved."))
+            return redirect("settings:billing_requisites")
+    return form_response(request, form=form, title=_("Company requisites"),
+                         action=reverse("settings:billing_requisites"), cancel_url=reverse("settings:index"),
+                         section="billing", status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def shipment_create(request, deal_id: int):
+    deal = get_or_404(get_deal, actor=request.user, deal_id=deal_id)
+    form = ShipmentForm(request.POST or None, to_ship=selectors.left_to_ship(deal=deal))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            quantities = form.quantities()
+            services.create_shipment(actor=request.user, deal=deal, number=data["number"],
+                                     shipped_on=data["shipped_on"], status=data["status"], comment=data["comment"],
+                                     lines={str(k): v for k, v in quantities.items()} or {"0": None})
+        except DomainError as exc:
+            _add_error(form, exc)
+        else:
+            messages.success(request, _("The shipment is recorded."))
+            return redirect("deals:detail", deal.pk)
+    return render(request, "billing/shipment_form.html", {"deal": deal, "form": form},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def shipment_status(request, pk: int):
+    shipment = get_or_404(selectors.get_shipment, actor=request.user, shipment_id=pk)
+    try:
+        services.set_shipment_status(actor=request.user, shipment=shipment, status=request.POST.get("status", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("deals:detail", shipment.deal_id)
+
+
+@login_required
+@require_GET
+def shipment_pdf(request, pk: int):
+    shipment = get_or_404(selectors.get_shipment, actor=request.user, shipment_id=pk)
+    language = request.GET.get("lang") if request.GET.get("lang") in ("ru", "en") else "ru"
+    response = HttpResponse(render_shipment_pdf(shipment, language=language), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="waybill-{shipment.pk}.pdf"'
+    return response
+
+
+# --- after-sales surveys ------------------------------------------------------------------------------------
+
+def survey_answer(request, token: str):
+    """The public page of a survey link: score 0–10 and a comment, answered once."""
+    from . import surveys
+
+    try:
+        survey = surveys.survey_by_token(token)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    error = None
+    if request.method == "POST":
+        try:
+            surveys.answer_survey(token=token, score=request.POST.get("score"),
+                                  comment=request.POST.get("comment", "")[:5000])
+        except DomainError as exc:
+            error = exc.message
+        else:
+            return render(request, "billing/survey_public.html", {"survey": survey, "done": True})
+    elif request.method != "GET":
+        return HttpResponse(status=405)
+    return render(request, "billing/survey_public.html", {
+        "survey": survey, "done": survey.answered_at is not None, "error": error, "scores": range(11)},
+        status=400 if error else 200)
+
+
+@login_required
+@require_GET
+def survey_list(request):
+    from . import surveys
+    from .models import Survey
+
+    rows = list(Survey.objects.filter(deal__in=_visible_deals(actor=request.user), answered_at__isnull=False)
+                .select_related("deal", "deal__client", "deal__owner").order_by("-answered_at")[:200])
+    return render(request, "billing/surveys.html", {"rows": rows, "nps": surveys.nps(actor=request.user)})
+
+
+def survey_settings(request):
+    """Settings › After-sales surveys: days after won per pipeline (administrators)."""
+    from voronka.pipelines.models import Pipeline
+
+    from . import surveys
+    from .models import SurveySetting
+
+    pipelines = list(Pipeline.objects.order_by("sort_order", "name"))
+    current = dict(SurveySetting.objects.values_list("pipeline_id", "days_after_won"))
+    errors = {}
+    if request.method == "POST":
+        for pipeline in pipelines:
+            try:
+                surveys.set_survey_days(actor=request.user, pipeline=pipeline,
+                                        days=request.POST.get(f"days_{pipeline.pk}", ""))
+            except DomainError as exc:
+                errors[pipeline.pk] = exc.message
+        if not errors:
+            messages.success(request, _("The survey settings are saved."))
+            return redirect("settings:billing_surveys")
+        current = {p.pk: request.POST.get(f"days_{p.pk}", "") for p in pipelines}
+    rows = [(p, current.get(p.pk, ""), errors.get(p.pk)) for p in pipelines]
+    return render(request, "billing/survey_settings.html", {"rows": rows, "nav": "settings", "section": "surveys"},
+                  status=400 if errors else 200)
