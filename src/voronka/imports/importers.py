@@ -26,6 +26,7 @@ from django.db import IntegrityError, connections, models, router
 from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from voronka.accounts.models import Role, Team, User
 from voronka.accounts.permissions import require_assignable
@@ -101,6 +102,12 @@ class ImportContext:
         self._custom: dict[tuple[str, str], CustomFieldDefinition] = {}
         self._current_row = 0
         self.last_row = 0
+        # A field that is a plain column (no constant, template, value map or empty default) is read by index.
+        self._plain = {name: self.index[fm.column] for name, fm in mapping.fields.items()
+                       if fm.column and fm.column in self.index and fm.value is None and not fm.template
+                       and not fm.values and fm.if_empty is None}
+        self._assignable: set[int] = set()
+        self._custom_names: dict[str, list[str]] = {}
 
     # --- reading values -------------------------------------------------------------------------------------
 
@@ -122,6 +129,10 @@ class ImportContext:
 
     def get(self, values: list[Any], name: str, *, default: Any = None) -> Any:
         """The value of field ``name`` in this row after the value map and the empty default (or ``default``)."""
+        i = self._plain.get(name)
+        if i is not None:
+            value = values[i] if i < len(values) else ""
+            return value.strip() if isinstance(value, str) else value
         fm = self.mapping.fields.get(name)
         if fm is None:
             return default
@@ -136,7 +147,10 @@ class ImportContext:
             if key in fm.values:
                 mapped = fm.values[key]
                 if mapped != raw:
-                    self.value_maps.setdefault(name, Counter())[f"{key} → {mapped}"] += 1
+                    counter = self.value_maps.get(name)
+                    if counter is None:
+                        counter = self.value_maps[name] = Counter()
+                    counter[f"{key} → {mapped}"] += 1
                 raw = mapped
         if _empty(raw) and fm.if_empty is not None:
             self.warn(f"empty_{name}", lambda: _("Empty “%(col)s”: %(field)s set to %(default)s (the mapping's "
@@ -283,9 +297,10 @@ class ImportContext:
 
     def custom_values(self, values: list[Any], entity: str, prefix: str) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for name in self.mapping.fields:
-            if not name.startswith(prefix):
-                continue
+        names = self._custom_names.get(prefix)
+        if names is None:
+            names = self._custom_names[prefix] = [n for n in self.mapping.fields if n.startswith(prefix)]
+        for name in names:
             definition = self.custom_definition(entity, name[len(prefix):])
             value = coerce_custom(definition, self.get(values, name), field=name)
             if value is not None:
@@ -321,6 +336,9 @@ class ImportContext:
 _CONVERTED = ("DateTimeField", "DateField", "TimeField", "DecimalField", "JSONField")
 
 
+MEMO_LIMIT = 50_000  # distinct values kept per converter (cleared past it: memory stays flat)
+
+
 def _memo(convert: Any) -> Any:
     """Dates and moments repeat a lot in a history (one per day): convert each distinct value once."""
     cache: dict[Any, Any] = {}
@@ -329,34 +347,58 @@ def _memo(convert: Any) -> Any:
         try:
             return cache[value]
         except KeyError:
+            if len(cache) >= MEMO_LIMIT:
+                cache.clear()
             result = cache[value] = convert(value)
             return result
 
     return converted
 
 
+def _json(convert: Any) -> Any:
+    """JSON values are mostly the empty object (no custom fields mapped): encode that one once."""
+    empty = convert({})
+
+    def converted(value: Any) -> Any:
+        return empty if value == {} else convert(value)
+
+    return converted
+
+
+_PLANS: dict[tuple[type[models.Model], str], tuple[Any, list[models.Field], list[Any], dict[str, Any]]] = {}
+
+
 def _plan(model: type[models.Model]) -> tuple[Any, list[models.Field], list[Any], dict[str, Any]]:
     """The real connection, the insertable fields, a converter per field (``None``: the value goes as it is)
-    and the defaults."""
-    conn = connections[router.db_for_write(model)]
+    and the defaults; built once per model and connection, so the converters' memos span the whole batch."""
+    alias = router.db_for_write(model)
+    conn = connections[alias]
+    key = (model, alias)
+    found = _PLANS.get(key)
+    if found is not None and found[0] is conn:  # defaults afresh (a default may be a moment or a new object)
+        return conn, found[1], found[2], {f.attname: f.get_default() for f in found[1]}
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     converters: list[Any] = []
     for f in fields:
         kind = f.get_internal_type()
         convert = partial(f.get_db_prep_save, connection=conn) if kind in _CONVERTED else None
-        converters.append(_memo(convert) if convert is not None and kind != "JSONField" else convert)
-    return conn, fields, converters, {f.attname: f.get_default() for f in fields}
+        if convert is not None:
+            convert = _json(convert) if kind == "JSONField" else _memo(convert)
+        converters.append(convert)
+    plan = _PLANS[key] = (conn, fields, converters, {f.attname: f.get_default() for f in fields})
+    return plan
 
 
 def _params(rows: list[dict[str, Any]], fields: list[models.Field], converters: list[Any],
             defaults: dict[str, Any]) -> list[list[Any]]:
-    names = [f.attname for f in fields]
+    names = [(f.attname, defaults[f.attname]) for f in fields]
+    converted = [(i, convert) for i, convert in enumerate(converters) if convert is not None]
     out = []
     for row in rows:
-        values = [row.get(name, defaults[name]) for name in names]
-        for i, convert in enumerate(converters):
-            if convert is not None:
-                values[i] = convert(values[i])
+        get = row.get
+        values = [get(name, default) for name, default in names]
+        for i, convert in converted:
+            values[i] = convert(values[i])
         out.append(values)
     return out
 
@@ -435,15 +477,17 @@ def _insert_values(model: type[models.Model], rows: list[dict[str, Any]], *, ret
 # --- parsing helpers -------------------------------------------------------------------------------------------
 
 _MOMENTS: dict[tuple[str, str, str], dt.datetime] = {}
+_TITLE = gettext_lazy("Title")
 
 
-def parse_when(value: Any, *, field: str, fmt: str = "") -> dt.datetime | None:
+def parse_when(value: Any, *, field: str, fmt: str = "", tzname: str = "") -> dt.datetime | None:
     """A moment from a date or date-time cell (ISO or Russian), aware in the project's time zone (each
-    distinct text parsed once: a history repeats its dates)."""
+    distinct text parsed once: a history repeats its dates). ``tzname``: the current zone's name, when the
+    caller knows it."""
     if _empty(value):
         return None
     if isinstance(value, str):
-        key = (value, fmt, timezone.get_current_timezone_name())
+        key = (value, fmt, tzname or timezone.get_current_timezone_name())
         found = _MOMENTS.get(key)
         if found is None:
             found = _parse_when(value, field=field, fmt=fmt)
@@ -759,6 +803,17 @@ class DealsImporter(Importer):
         self.pending: list[tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None]] = []
         self.won_clients: set[int] = set()
         self.currency = settings.VORONKA_DEFAULT_CURRENCY
+        # Read once, not per row:
+        fields = self.mapping.fields
+        self.won_requires_amount = settings.VORONKA_WON_REQUIRES_AMOUNT
+        self.tzname = timezone.get_current_timezone_name()
+        self.created_fmt = fields["created_at"].fmt if "created_at" in fields else ""
+        self.closed_fmt = fields["closed_at"].fmt if "closed_at" in fields else ""
+        self.mapped_dictionaries = [n for n in ("product", "source", "channel", "campaign") if n in fields]
+        self.maps_expected = "expected_close_date" in fields
+        self.maps_comment = "lost_comment" in fields
+        self.has_custom = any(n.startswith("cf:") for n in fields)
+        self.by = self.ctx.actor.pk
 
     def _declared_pipeline(self) -> Pipeline | None:
         spec = self.mapping.raw.get("pipeline")
@@ -844,7 +899,7 @@ class DealsImporter(Importer):
 
     def process(self, number: int, values: list[Any]) -> None:
         ctx = self.ctx
-        title = text_of(ctx.get(values, "title"), field="title", limit=255, required=True, label=_("Title"))
+        title = text_of(ctx.get(values, "title"), field="title", limit=255, required=True, label=_TITLE)
         pipeline = self._pipeline(values)
         stage_name = ctx.get(values, "stage")
         if _empty(stage_name):
@@ -859,7 +914,9 @@ class DealsImporter(Importer):
         owner = ctx.find_user(ctx.get(values, "owner"), "owner")
         if owner is None:
             raise RowError(_("The owner is empty."), field="owner")
-        require_assignable(ctx.actor, owner)
+        if owner.pk not in ctx._assignable:  # the same few owners on every row: checked once each
+            require_assignable(ctx.actor, owner)
+            ctx._assignable.add(owner.pk)
         client_id = self._client(values, owner)
         amount = money_of(ctx.get(values, "amount"), field="amount") or Decimal("0")
         currency = self.currency
@@ -868,15 +925,14 @@ class DealsImporter(Importer):
             currency = normalize_currency(raw_currency)
             if currency is None:
                 raise RowError(_("Enter an ISO 4217 currency code, e.g. RUB, USD or EUR."), field="currency")
-        created_fmt = self.mapping.fields["created_at"].fmt if "created_at" in self.mapping.fields else ""
         created_value = ctx.get(values, "created_at")
         created_at = ctx.now if created_value == "now" else parse_when(created_value, field="created_at",
-                                                                        fmt=created_fmt)
+                                                                        fmt=self.created_fmt, tzname=self.tzname)
         if created_at is None:
             raise RowError(_("The creation date is empty (give if_empty: now to use the import moment)."),
                            field="created_at")
-        closed_fmt = self.mapping.fields["closed_at"].fmt if "closed_at" in self.mapping.fields else ""
-        closed_at = parse_when(ctx.get(values, "closed_at"), field="closed_at", fmt=closed_fmt)
+        closed_at = parse_when(ctx.get(values, "closed_at"), field="closed_at", fmt=self.closed_fmt,
+                               tzname=self.tzname)
         lost_reason = None
         if status == DealStatus.OPEN:
             if closed_at is not None:
@@ -887,38 +943,39 @@ class DealsImporter(Importer):
                 raise RowError(_("A closed deal needs its close date."), field="closed_at")
             if closed_at < created_at:
                 raise RowError(_("The deal closes before it was created."), field="closed_at")
-            if status == DealStatus.WON and settings.VORONKA_WON_REQUIRES_AMOUNT and amount <= 0:
+            if status == DealStatus.WON and self.won_requires_amount and amount <= 0:
                 raise RowError(_("A won deal needs an amount greater than zero."), field="amount")
             if status == DealStatus.LOST:
                 lost_reason = ctx.dictionary("lost_reason", ctx.get(values, "lost_reason"))
                 if lost_reason is None:
                     raise RowError(_("A lost deal needs a lost reason."), field="lost_reason")
-        expected = parse_when(ctx.get(values, "expected_close_date"), field="expected_close_date")
-        deal = {"title": title, "pipeline_id": pipeline.pk, "stage_id": stage.pk, "furthest_stage_id": stage.pk,
-                "client_id": client_id, "owner_id": owner.pk, "owner_team_id": owner.team_id, "amount": amount,
-                "currency": currency, "status": status,
-                "product_id": self._pk(ctx.dictionary("product", ctx.get(values, "product"))),
-                "source_id": self._pk(ctx.dictionary("source", ctx.get(values, "source"))),
-                "channel_id": self._pk(ctx.dictionary("channel", ctx.get(values, "channel"))),
-                "campaign_id": self._pk(ctx.dictionary("campaign", ctx.get(values, "campaign"))),
-                "expected_close_date": expected.date() if expected else None,
-                "lost_reason_id": self._pk(lost_reason),
-                "lost_comment": text_of(ctx.get(values, "lost_comment"), field="lost_comment", limit=4000),
+        pipeline_id, stage_id, owner_id = pipeline.pk, stage.pk, owner.pk
+        deal = {"title": title, "pipeline_id": pipeline_id, "stage_id": stage_id, "furthest_stage_id": stage_id,
+                "client_id": client_id, "owner_id": owner_id, "owner_team_id": owner.team_id, "amount": amount,
+                "currency": currency, "status": status, "lost_reason_id": self._pk(lost_reason),
                 "closed_at": closed_at, "stage_entered_at": created_at, "created_at": created_at,
                 "updated_at": ctx.now, "version": 1, "is_new_client": True,
-                "custom": ctx.custom_values(values, "deal", "cf:")}
-        by = ctx.actor.pk
-        log = [{"pipeline_id": pipeline.pk, "kind": TransitionKind.CREATED, "from_stage_id": None,
-                "to_stage_id": stage.pk, "by_user_id": by, "at": created_at, "seconds_in_from_stage": 0}]
+                "custom": ctx.custom_values(values, "deal", "cf:") if self.has_custom else {}}
+        for name in self.mapped_dictionaries:  # the unmapped ones stay empty (the insert's defaults)
+            deal[f"{name}_id"] = self._pk(ctx.dictionary(name, ctx.get(values, name)))
+        if self.maps_expected:
+            expected = parse_when(ctx.get(values, "expected_close_date"), field="expected_close_date",
+                                  tzname=self.tzname)
+            deal["expected_close_date"] = expected.date() if expected else None
+        if self.maps_comment:
+            deal["lost_comment"] = text_of(ctx.get(values, "lost_comment"), field="lost_comment", limit=4000)
+        by = self.by
+        log = [{"pipeline_id": pipeline_id, "kind": TransitionKind.CREATED, "from_stage_id": None,
+                "to_stage_id": stage_id, "by_user_id": by, "at": created_at, "seconds_in_from_stage": 0}]
         if status != DealStatus.OPEN:
-            log.append({"pipeline_id": pipeline.pk, "kind": status, "from_stage_id": stage.pk, "to_stage_id": None,
+            log.append({"pipeline_id": pipeline_id, "kind": status, "from_stage_id": stage_id, "to_stage_id": None,
                         "by_user_id": by, "at": closed_at,
                         "seconds_in_from_stage": int((closed_at - created_at).total_seconds())})
             if status == DealStatus.WON:
                 self.won_clients.add(client_id)
         task = None
         if status == DealStatus.OPEN:
-            task = {"assignee_id": owner.pk, "client_id": client_id, "created_by_id": by, "created_at": ctx.now,
+            task = {"assignee_id": owner_id, "client_id": client_id, "created_by_id": by, "created_at": ctx.now,
                     "status": TaskStatus.OPEN, **self.task_fields}
         self.touched_clients.add(client_id)
         self.pending.append((deal, log, task))
