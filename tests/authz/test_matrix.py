@@ -39,6 +39,7 @@ from voronka.accounts.services import create_api_token
 from voronka.activities.models import Task
 from voronka.analytics.engine import list_reports
 from voronka.api.urls import api
+from voronka.billing.services import create_invoice
 from voronka.catalog.models import CustomFieldDefinition
 from voronka.clients.services import add_contact
 from voronka.integrations.leadforms import save_lead_form
@@ -74,6 +75,8 @@ class Objects:
     delivery: Any
     lead_form: Any
     foreign_state: tuple = ()
+    mine_invoice: Any = None
+    foreign_invoice: Any = None
 
     def markers(self) -> list[str]:
         return [self.foreign_client.name, self.foreign_contact.name, self.foreign_deal.title,
@@ -92,12 +95,14 @@ def objects(world) -> Objects:
                              values={"amount": str(FOREIGN_AMOUNT)},
                              first_task=task_spec(title=f"{MARK}Чужая задача"))
     token, _raw = create_api_token(actor=world.outsider, name=f"{MARK}token", scope="write")
+    mine_invoice = create_invoice(actor=world.owner, deal=mine_deal)
+    foreign_invoice = create_invoice(actor=world.outsider, deal=foreign_deal)
     found = Objects(
         mine_client=mine_client, mine_deal=mine_deal, mine_task=Task.objects.get(deal=mine_deal),
         foreign_client=foreign_client, foreign_contact=contact, foreign_deal=foreign_deal,
         foreign_task=Task.objects.get(deal=foreign_deal), foreign_token=token,
         definition=CustomFieldDefinition.objects.create(entity="deal", key="x", label="X", field_type="number"),
-        **_integration_objects(world),
+        **_integration_objects(world), mine_invoice=mine_invoice, foreign_invoice=foreign_invoice,
     )
     found.foreign_state = _foreign_rows(found)
     return found
@@ -145,7 +150,8 @@ def _route_kwargs(name: str, params: list[str], world, objects: Objects, *, fore
     task = objects.foreign_task if foreign else objects.mine_task
     kwargs = route_kwargs(name, params, world, {
         "deal": deal, "task": task, "definition": objects.definition, "webhook": objects.webhook,
-        "delivery": objects.delivery, "lead_form": objects.lead_form})
+        "delivery": objects.delivery, "lead_form": objects.lead_form,
+        "invoice": objects.foreign_invoice if foreign else objects.mine_invoice})
     if name == "accounts:api_token_revoke":
         kwargs["pk"] = objects.foreign_token.pk
     return kwargs
@@ -161,7 +167,8 @@ def _payload(world, objects: Objects, actor) -> dict[str, Any]:
     tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
     next_stage = world.pipeline.stages.exclude(pk=deal.stage_id).order_by("position").first()
     return {
-        "title": "ZZ-ВЗЛОМ", "name": "ZZ-ВЗЛОМ", "body": "ZZ-ВЗЛОМ", "comment": "ZZ-ВЗЛОМ",
+        "title": "ZZ-ВЗЛОМ", "name": "ZZ-ВЗЛОМ", "body": "ZZ-ВЗЛОМ", "comment": "ZZ-ВЗЛОМ", "number": "ZZ-ВЗЛОМ",
+        "status": "shipped",
         "contact_name": "ZZ-ВЗЛОМ", "task_title": "ZZ-ВЗЛОМ", "next_title": "ZZ-ВЗЛОМ",
         "amount": "5", "value": "5", "version": str(deal.version), "stage": str(next_stage.pk),
         "outcome": "result", "kind": "call", "task_kind": "call", "due_date": tomorrow, "task_due_date": tomorrow,
@@ -282,7 +289,9 @@ def test_pages_matrix(world, objects, role):
     requests = 0
     for name, params in _page_routes():
         rule = rules.page_rule(name)
-        variants = [False, True] if _object_route(params) or name == "accounts:api_token_revoke" else [False]
+        invoice_route = name.startswith("billing:invoice") or name == "billing:payment_add"
+        variants = [False, True] if _object_route(params) or invoice_route or name == "accounts:api_token_revoke" \
+            else [False]
         for foreign in variants:
             for report in _report_names(name):
                 kwargs = _route_kwargs(name, params, world, objects, foreign=foreign)
@@ -361,7 +370,9 @@ def _api_url(path: str, world, objects: Objects, *, foreign: bool, report: str =
     task = objects.foreign_task if foreign else objects.mine_task
     values = {"deal_id": deal.pk, "client_id": deal.client_id, "task_id": task.pk, "user_id": world.owner.pk,
               "pipeline_id": world.pipeline.pk, "kind": "sources", "name": report, "stage_id": deal.stage_id,
-              "webhook_id": objects.webhook.pk, "delivery_id": objects.delivery.pk}
+              "webhook_id": objects.webhook.pk, "delivery_id": objects.delivery.pk,
+              "invoice_id": (objects.foreign_invoice if foreign else objects.mine_invoice).pk,
+              "shipment_id": deal.pk}
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
 
 

@@ -52,7 +52,7 @@ def test_pdf_download_plan_and_payments_through_the_page(world, deal):
     invoice = create_invoice(actor=world.owner, deal=deal)
     pdf = http.get(reverse("billing:invoice_pdf", args=[invoice.pk]))
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
-    assert pdf.content.startswith(b"%PDF") and "attachment" in pdf["Content-Disposition"]
+    assert b"".join(pdf.streaming_content).startswith(b"%PDF") and "attachment" in pdf["Content-Disposition"]
     http.post(reverse("billing:invoice_plan", args=[invoice.pk]), {"instalments": "2", "first_due": "2027-01-01",
                                                                   "every_days": "30"})
     assert invoice.plan_rows.count() == 2

@@ -3,9 +3,11 @@ receivables, and the company requisites under Settings. Thin: services write, se
 
 from __future__ import annotations
 
+import io
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +29,10 @@ from .pdf import render_invoice_pdf, render_shipment_pdf
 def _invoice(request, pk: int):
     invoice = get_or_404(selectors.get_invoice, actor=request.user, invoice_id=pk)
     return invoice
+
+
+def _pdf(content: bytes, filename: str) -> FileResponse:
+    return FileResponse(io.BytesIO(content), as_attachment=True, filename=filename, content_type="application/pdf")
 
 
 def _add_error(form, exc: DomainError) -> None:
@@ -98,11 +104,8 @@ def invoice_detail(request, pk: int):
 def invoice_pdf(request, pk: int):
     invoice = _invoice(request, pk)
     language = request.GET.get("lang") if request.GET.get("lang") in ("ru", "en") else "ru"
-    pdf = render_invoice_pdf(invoice, language=language)
-    response = HttpResponse(pdf, content_type="application/pdf")
     name = f"invoice-{invoice.number or 'draft'}-{invoice.year or invoice.pk}.pdf"
-    response["Content-Disposition"] = f'{"inline" if request.GET.get("inline") else "attachment"}; filename="{name}"'
-    return response
+    return _pdf(render_invoice_pdf(invoice, language=language), name)
 
 
 def _action(request, pk: int, write, message: str):
@@ -251,9 +254,7 @@ def shipment_status(request, pk: int):
 def shipment_pdf(request, pk: int):
     shipment = get_or_404(selectors.get_shipment, actor=request.user, shipment_id=pk)
     language = request.GET.get("lang") if request.GET.get("lang") in ("ru", "en") else "ru"
-    response = HttpResponse(render_shipment_pdf(shipment, language=language), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="waybill-{shipment.pk}.pdf"'
-    return response
+    return _pdf(render_shipment_pdf(shipment, language=language), f"waybill-{shipment.pk}.pdf")
 
 
 # --- after-sales surveys ------------------------------------------------------------------------------------
