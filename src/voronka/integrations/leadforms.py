@@ -180,9 +180,11 @@ def _marketing(form: LeadForm, utm: dict[str, str]) -> dict[str, Any]:
             "campaign": _by_name(Campaign, utm.get("utm_campaign", ""))}
 
 
-def _assignee(form: LeadForm) -> User:
+def pick_assignee(form) -> User:
     """The fixed manager; or, among the team's active managers and lead, the next one after the last
-    (round-robin) or the one with the fewest open deals (least loaded; ties: the lower id)."""
+    (round-robin) or the one with the fewest open deals (least loaded; ties: the lower id). ``form``: anything
+    with ``assign_mode``, ``assignee``, ``team_id`` and ``last_assigned`` (a web form, the mailbox settings),
+    locked by the caller."""
     if form.assign_mode == AssignMode.FIXED:
         return form.assignee
     members_qs = User.objects.filter(team_id=form.team_id, is_active=True, is_system=False,
@@ -257,7 +259,7 @@ def _create(form: LeadForm, values: dict[str, str], meta: dict[str, Any], logged
             ) -> FormSubmission:
     system = get_system_actor()
     form = LeadForm.objects.select_for_update().get(pk=form.pk)  # one round-robin turn at a time
-    owner = _assignee(form)
+    owner = pick_assignee(form)
     marketing = _marketing(form, meta["utm"])
     phone, email = values.get("phone", ""), values.get("email", "")
     known = find_duplicates(phone=phone, email=email, limit=1)
