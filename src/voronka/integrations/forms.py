@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from voronka.accounts.models import Team
 from voronka.accounts.selectors import assignable_users
 from voronka.catalog.models import Source
+from voronka.integrations.leadforms import custom_form_fields
 from voronka.integrations.models import ALL_VERBS, WEBHOOK_VERBS, AssignMode, DeliveryStatus
 from voronka.pipelines.selectors import list_pipelines
 
@@ -96,6 +97,9 @@ class LeadFormForm(forms.Form):
                 "assignee": lead_form.assignee_id, "team": lead_form.team_id, "task_title": lead_form.task_title,
                 "is_active": lead_form.is_active})
         super().__init__(*args, **kwargs)
+        self.fields["fields"].choices = [*FORM_FIELD_LABELS.items(),
+                                         *((k, _("Custom: %(label)s") % {"label": label})
+                                           for k, label in custom_form_fields().items())]
         self.fields["pipeline"].queryset = list_pipelines(actor=actor)
         self.fields["source"].queryset = Source.objects.filter(is_active=True).order_by("sort_order", "name")
         self.fields["assign_mode"].choices = AssignMode.choices
