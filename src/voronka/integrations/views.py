@@ -67,7 +67,8 @@ def _show_secret_once(request, subscription) -> None:
 @require_GET
 def webhook_list(request):
     return render(request, "integrations/webhook_list.html", {
-        "nav": "settings", "section": "webhooks", "subscriptions": list_subscriptions(actor=request.user)})
+        "nav": "settings", "section": "webhooks", "subscriptions": list_subscriptions(actor=request.user),
+        "create_url": reverse("settings:webhook_create"), "create_label": _("New webhook")})
 
 
 @require_http_methods(["GET", "POST"])
@@ -192,7 +193,8 @@ def _save_form(request, form: LeadFormForm, *, lead_form=None):
 @require_GET
 def lead_form_list(request):
     return render(request, "integrations/lead_form_list.html", {
-        "nav": "settings", "section": "forms", "lead_forms": list_lead_forms(actor=request.user)})
+        "nav": "settings", "section": "forms", "lead_forms": list_lead_forms(actor=request.user),
+        "create_url": reverse("settings:lead_form_create"), "create_label": _("New web form")})
 
 
 @require_http_methods(["GET", "POST"])
