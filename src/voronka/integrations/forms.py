@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from voronka.accounts.models import Team
 from voronka.accounts.selectors import assignable_users
 from voronka.catalog.models import Source
+from voronka.integrations.leadforms import custom_form_fields
 from voronka.integrations.models import ALL_VERBS, WEBHOOK_VERBS, AssignMode, DeliveryStatus
 from voronka.pipelines.selectors import list_pipelines
 
@@ -96,6 +97,9 @@ class LeadFormForm(forms.Form):
                 "assignee": lead_form.assignee_id, "team": lead_form.team_id, "task_title": lead_form.task_title,
                 "is_active": lead_form.is_active})
         super().__init__(*args, **kwargs)
+        self.fields["fields"].choices = [*FORM_FIELD_LABELS.items(),
+                                         *((k, _("Custom: %(label)s") % {"label": label})
+                                           for k, label in custom_form_fields().items())]
         self.fields["pipeline"].queryset = list_pipelines(actor=actor)
         self.fields["source"].queryset = Source.objects.filter(is_active=True).order_by("sort_order", "name")
         self.fields["assign_mode"].choices = AssignMode.choices
@@ -104,3 +108,58 @@ class LeadFormForm(forms.Form):
         if lead_form is not None:  # the slug is in published snippets: it never changes
             self.fields["slug"].disabled = True
             self.fields["slug"].initial = lead_form.slug
+
+
+class MailboxSettingsForm(forms.Form):
+    """Settings › Mailbox (``connectors.save_mailbox_settings`` checks it). The password is never filled in:
+    empty keeps the stored one."""
+
+    enabled = forms.BooleanField(label=_("Take leads from this mailbox"), required=False)
+    host = forms.CharField(label=_("IMAP server"), max_length=255, required=False,
+                           help_text=_("Empty: VORONKA_IMAP_HOST of the environment."))
+    port = forms.IntegerField(label=_("Port"), min_value=1, max_value=65535, required=False,
+                              help_text=_("Empty: 993 with SSL, 143 without."))
+    use_ssl = forms.BooleanField(label=_("SSL"), required=False)
+    username = forms.CharField(label=_("User"), max_length=255, required=False)
+    password = forms.CharField(label=_("Password"), max_length=255, required=False,
+                               widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}))
+    folder = forms.CharField(label=_("Folder"), max_length=255, required=False, help_text=_("Empty: INBOX."))
+    pipeline = forms.ModelChoiceField(label=_("Pipeline of new leads"), queryset=None, required=False,
+                                      empty_label="—")
+    assign_mode = forms.ChoiceField(label=_("Assignment"), choices=[])
+    assignee = forms.ModelChoiceField(label=_("Manager"), queryset=None, required=False, empty_label="—")
+    team = forms.ModelChoiceField(label=_("Team"), queryset=None, required=False, empty_label="—")
+
+    def __init__(self, *args, row=None, **kwargs) -> None:
+        actor = kwargs.pop("actor")
+        if not args or args[0] is None:
+            kwargs.setdefault("initial", {
+                "enabled": row.enabled, "host": row.host, "port": row.port, "use_ssl": row.use_ssl,
+                "username": row.username, "folder": row.folder, "pipeline": row.pipeline_id,
+                "assign_mode": row.assign_mode, "assignee": row.assignee_id, "team": row.team_id,
+            } if row is not None else {"use_ssl": True})
+        super().__init__(*args, **kwargs)
+        self.fields["pipeline"].queryset = list_pipelines(actor=actor)
+        self.fields["assign_mode"].choices = AssignMode.choices
+        self.fields["assignee"].queryset = assignable_users(actor=actor).order_by("username")
+        self.fields["team"].queryset = Team.objects.order_by("name")
+        if row is not None and row.password:
+            self.fields["password"].help_text = _("A password is stored; leave empty to keep it.")
+
+
+class TelephonySettingsForm(forms.Form):
+    """Settings › Telephony: where leads from unknown numbers go."""
+
+    pipeline = forms.ModelChoiceField(label=_("Pipeline of new leads"), queryset=None, required=False,
+                                      empty_label="—", help_text=_("Empty: VORONKA_TELEPHONY_PIPELINE, else the "
+                                                                   "first active inbound pipeline."))
+    assignee = forms.ModelChoiceField(label=_("Manager for unknown operators"), queryset=None, required=False,
+                                      empty_label="—", help_text=_("Empty: VORONKA_TELEPHONY_ASSIGNEE."))
+
+    def __init__(self, *args, row=None, **kwargs) -> None:
+        actor = kwargs.pop("actor")
+        if (not args or args[0] is None) and row is not None:
+            kwargs.setdefault("initial", {"pipeline": row.pipeline_id, "assignee": row.assignee_id})
+        super().__init__(*args, **kwargs)
+        self.fields["pipeline"].queryset = list_pipelines(actor=actor)
+        self.fields["assignee"].queryset = assignable_users(actor=actor).order_by("username")

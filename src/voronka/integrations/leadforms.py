@@ -22,11 +22,13 @@ from voronka.accounts.models import Role, Team, User
 from voronka.accounts.permissions import require_perm
 from voronka.accounts.services import get_system_actor
 from voronka.activities.services import add_timeline_entry
+from voronka.catalog.fields import CUSTOM_TEXT_MAX, CustomSpec, FieldRegistry, is_custom_key
 from voronka.catalog.models import Campaign, Channel, Source
 from voronka.clients.normalize import normalize_email, normalize_phone
 from voronka.clients.selectors import find_duplicates
 from voronka.core.errors import DomainError, NotFound
 from voronka.deals.leads import create_lead
+from voronka.deals.services import update_deal
 from voronka.events.services import record_event
 from voronka.integrations.models import (
     FORM_FIELDS,
@@ -59,14 +61,25 @@ class RateLimited(FormRejected):
 def _clean_form_fields(fields: Any) -> list[str]:
     if not isinstance(fields, list | tuple) or not fields:
         raise DomainError(_("Choose the fields of the form."), field="fields")
-    unknown = [f for f in fields if f not in FORM_FIELDS]
+    custom = custom_form_fields()
+    unknown = [f for f in fields if f not in FORM_FIELDS and f not in custom]
     if unknown:
         raise DomainError(_("Unknown form field: %(f)s.") % {"f": str(unknown[0])[:40]}, field="fields")
     if "phone" not in fields and "email" not in fields:
         raise DomainError(_("A form asks for a phone or an email."), field="fields")
     if "name" not in fields and "company" not in fields:
         raise DomainError(_("A form asks for a name or a company."), field="fields")
-    return [f for f in FORM_FIELDS if f in fields]
+    return [f for f in FORM_FIELDS if f in fields] + [f for f in custom if f in fields]
+
+
+def custom_form_fields() -> dict[str, str]:
+    """The active custom fields a web form may ask for: ``cf:<key>`` (the deal's) and ``client.cf:<key>``
+    (the client's), from the field registry, with their labels."""
+    return {spec.key: str(spec.label) for spec in FieldRegistry().specs() if isinstance(spec, CustomSpec)}
+
+
+def field_limit(key: str) -> int:
+    return LIMITS.get(key, CUSTOM_TEXT_MAX)
 
 
 @transaction.atomic
@@ -151,10 +164,19 @@ def _text(data: dict[str, Any], key: str) -> str:
 def _values(form: LeadForm, data: dict[str, Any]) -> dict[str, str]:
     """The asked fields, checked: texts within their limits, phone and email normalised, one of them given."""
     values = {}
+    registry = None
     for key in form.fields:
         value = _text(data, key)
-        if len(value) > LIMITS[key]:
-            raise FormRejected(_("At most %(n)s characters.") % {"n": LIMITS[key]}, field=key, code="invalid")
+        if len(value) > field_limit(key):
+            raise FormRejected(_("At most %(n)s characters.") % {"n": field_limit(key)}, field=key,
+                               code="invalid")
+        if is_custom_key(key):
+            registry = registry or FieldRegistry()
+            spec = registry.get(key)
+            if spec is None:  # the field was switched off since the form was saved: not asked any more
+                continue
+            if value:
+                spec.parse(value)  # the registry's check (a DomainError naming the field)
         values[key] = value
     if "phone" in values:
         values["phone"] = normalize_phone(values["phone"], field="phone")
@@ -180,9 +202,11 @@ def _marketing(form: LeadForm, utm: dict[str, str]) -> dict[str, Any]:
             "campaign": _by_name(Campaign, utm.get("utm_campaign", ""))}
 
 
-def _assignee(form: LeadForm) -> User:
+def pick_assignee(form) -> User:
     """The fixed manager; or, among the team's active managers and lead, the next one after the last
-    (round-robin) or the one with the fewest open deals (least loaded; ties: the lower id)."""
+    (round-robin) or the one with the fewest open deals (least loaded; ties: the lower id). ``form``: anything
+    with ``assign_mode``, ``assignee``, ``team_id`` and ``last_assigned`` (a web form, the mailbox settings),
+    locked by the caller."""
     if form.assign_mode == AssignMode.FIXED:
         return form.assignee
     members_qs = User.objects.filter(team_id=form.team_id, is_active=True, is_system=False,
@@ -216,7 +240,7 @@ def _log(form: LeadForm, *, status: str, meta: dict[str, Any], data: dict[str, A
 
 def _safe_data(form: LeadForm, data: dict[str, Any]) -> dict[str, str]:
     """What is logged of a post: the form's own fields, cut (a rejected post may be anything)."""
-    return {k: _text(data, k)[: LIMITS[k]] for k in form.fields if _text(data, k)}
+    return {k: _text(data, k)[: field_limit(k)] for k in form.fields if _text(data, k)}
 
 
 def submit_lead_form(*, form: LeadForm, data: dict[str, Any], meta: dict[str, Any]) -> FormSubmission:
@@ -257,7 +281,7 @@ def _create(form: LeadForm, values: dict[str, str], meta: dict[str, Any], logged
             ) -> FormSubmission:
     system = get_system_actor()
     form = LeadForm.objects.select_for_update().get(pk=form.pk)  # one round-robin turn at a time
-    owner = _assignee(form)
+    owner = pick_assignee(form)
     marketing = _marketing(form, meta["utm"])
     phone, email = values.get("phone", ""), values.get("email", "")
     known = find_duplicates(phone=phone, email=email, limit=1)
@@ -281,6 +305,9 @@ def _create(form: LeadForm, values: dict[str, str], meta: dict[str, Any], logged
         note.append(_("Referrer: %(url)s") % {"url": meta["referrer"]})
     if meta["utm"]:
         note.append("UTM: " + ", ".join(f"{k}={v}" for k, v in sorted(meta["utm"].items())))
+    custom = {k: v for k, v in values.items() if is_custom_key(k) and v}
+    if custom:  # deal and client custom fields, through the deals service (parsed by the registry again)
+        deal = update_deal(actor=system, deal=deal, values=custom)
     body = "\n".join(n for n in note if n)
     if body:
         add_timeline_entry(actor=system, kind="note", body=body[:10_000], deal=deal)

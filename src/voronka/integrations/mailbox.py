@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
+from voronka.accounts.models import User
 from voronka.accounts.services import get_system_actor
 from voronka.activities.models import ActivityKind, Task, TaskKind, TaskStatus
 from voronka.activities.services import create_task, log_activity
@@ -30,7 +31,9 @@ from voronka.clients.selectors import find_duplicates
 from voronka.core.errors import DomainError
 from voronka.deals.leads import create_lead
 from voronka.events.services import record_event
-from voronka.integrations.models import MailMessage
+from voronka.integrations.connectors import MailboxConfig, mailbox_config
+from voronka.integrations.leadforms import pick_assignee
+from voronka.integrations.models import AssignMode, MailboxSettings, MailMessage
 from voronka.integrations.telephony import can_own, lead_pipeline, open_deal, user_named
 
 logger = logging.getLogger(__name__)
@@ -76,9 +79,10 @@ def _sent_at(msg: EmailMessage):
     return min(value, timezone.now())
 
 
-def take_message(raw: bytes) -> MailMessage | None:
+def take_message(raw: bytes, config: MailboxConfig | None = None) -> MailMessage | None:
     """Take one raw message (RFC 5322); ``None`` when it was taken before. Raises ``MailSkipped`` or
     ``MailNotReady``."""
+    config = config or mailbox_config()
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     message_id = _message_id(msg, raw)
     if MailMessage.objects.filter(message_id=message_id).exists():
@@ -90,13 +94,13 @@ def take_message(raw: bytes) -> MailMessage | None:
         address = normalize_email(address, field="from")
     except DomainError as exc:
         raise MailSkipped(exc.message, field="from", code="bad_sender") from exc
-    if not address or address == normalize_email_or_blank(settings.VORONKA_IMAP_USER):
+    if not address or address == normalize_email_or_blank(config.username):
         raise MailSkipped(_("No sender address."), field="from", code="bad_sender")
     subject = " ".join(str(msg.get("Subject") or "").split())[:255]
     try:
         with transaction.atomic():
             return _record(message_id=message_id, address=address, name=" ".join(name.split())[:200],
-                           subject=subject, body=_text(msg), at=_sent_at(msg))
+                           subject=subject, body=_text(msg), at=_sent_at(msg), config=config)
     except IntegrityError:  # taken by another worker meanwhile
         if MailMessage.objects.filter(message_id=message_id).exists():
             return None
@@ -122,7 +126,26 @@ def _answer_task(system, client, deal) -> None:
                     kind=TaskKind.EMAIL, due_date=timezone.localdate(), assignee=assignee)
 
 
-def _record(*, message_id: str, address: str, name: str, subject: str, body: str, at) -> MailMessage:
+def _lead_owner(config: MailboxConfig) -> User | None:
+    """The fixed manager (the page's, else ``VORONKA_MAIL_ASSIGNEE``), or the team's next one in turn or the
+    least loaded (the same rule as web forms)."""
+    if config.assign_mode == AssignMode.FIXED:
+        return config.assignee if config.assignee is not None else user_named(config.assignee_name)
+    row = MailboxSettings.objects.select_for_update().order_by("pk").first()  # one turn at a time
+    try:
+        return pick_assignee(row)
+    except DomainError:
+        return None
+
+
+def _lead_pipeline(config: MailboxConfig):
+    if config.pipeline is not None:
+        return config.pipeline if config.pipeline.is_active else None
+    return lead_pipeline(config.pipeline_slug)
+
+
+def _record(*, message_id: str, address: str, name: str, subject: str, body: str, at,
+            config: MailboxConfig) -> MailMessage:
     message = MailMessage.objects.create(message_id=message_id, sender=address, subject=subject)
     system = get_system_actor()
     known = find_duplicates(email=address, limit=1)
@@ -131,11 +154,11 @@ def _record(*, message_id: str, address: str, name: str, subject: str, body: str
         deal = open_deal(client)
         _answer_task(system, client, deal)
     else:
-        owner = user_named(settings.VORONKA_MAIL_ASSIGNEE)
-        pipeline = lead_pipeline(settings.VORONKA_MAIL_PIPELINE)
+        owner = _lead_owner(config)
+        pipeline = _lead_pipeline(config)
         if not can_own(owner) or pipeline is None:
-            raise MailNotReady(_("Set VORONKA_MAIL_ASSIGNEE and an active pipeline to take leads from email."),
-                               code="not_configured")
+            raise MailNotReady(_("Choose the manager and an active pipeline in Settings › Mailbox to take leads "
+                                 "from email."), code="not_configured")
         title = subject or _("Email from %(sender)s") % {"sender": address}
         deal = create_lead(actor=system, client={"kind": "person", "name": name or address, "email": address,
                                                  "responsible": owner},
@@ -156,29 +179,30 @@ def _record(*, message_id: str, address: str, name: str, subject: str, body: str
     return message
 
 
-def _connect() -> imaplib.IMAP4:
+def _connect(config: MailboxConfig) -> imaplib.IMAP4:
     timeout = settings.VORONKA_IMAP_TIMEOUT_SECONDS
-    if settings.VORONKA_IMAP_SSL:
-        return imaplib.IMAP4_SSL(settings.VORONKA_IMAP_HOST, settings.VORONKA_IMAP_PORT, timeout=timeout)
-    return imaplib.IMAP4(settings.VORONKA_IMAP_HOST, settings.VORONKA_IMAP_PORT, timeout=timeout)
+    if config.use_ssl:
+        return imaplib.IMAP4_SSL(config.host, config.port, timeout=timeout)
+    return imaplib.IMAP4(config.host, config.port, timeout=timeout)
 
 
 def poll_mailbox() -> int:
     """One pass over the unseen messages (at most ``VORONKA_IMAP_BATCH``): how many were taken. A mailbox
     that is not configured or cannot be reached is logged and skipped (the next tick tries again)."""
-    if not settings.VORONKA_IMAP_HOST:
+    config = mailbox_config()
+    if not config.enabled or not config.host:
         return 0
     taken = 0
     try:
-        conn = _connect()
+        conn = _connect(config)
     except (OSError, imaplib.IMAP4.error) as exc:
         logger.warning("mailbox unreachable", extra={"error": str(exc)[:200]})
         return 0
     try:
-        conn.login(settings.VORONKA_IMAP_USER, settings.VORONKA_IMAP_PASSWORD)
-        status, _data = conn.select(settings.VORONKA_IMAP_FOLDER)
+        conn.login(config.username, config.password)
+        status, _data = conn.select(config.folder)
         if status != "OK":
-            logger.warning("mailbox folder missing", extra={"folder": settings.VORONKA_IMAP_FOLDER})
+            logger.warning("mailbox folder missing", extra={"folder": config.folder})
             return 0
         status, found = conn.uid("SEARCH", None, "UNSEEN")
         uids = found[0].split()[: settings.VORONKA_IMAP_BATCH] if status == "OK" and found and found[0] else []
@@ -188,7 +212,7 @@ def poll_mailbox() -> int:
             if raw is None:
                 continue
             try:
-                if take_message(raw) is not None:
+                if take_message(raw, config) is not None:
                     taken += 1
             except MailNotReady as exc:
                 logger.warning("mailbox lead not taken", extra={"reason": exc.message})

@@ -203,7 +203,22 @@ class CallStatus(models.TextChoices):
     MISSED = "missed", _("Missed")
 
 
-class CallEvent(models.Model):
+class CapturedLead(models.Model):
+    """What a capture channel (a call, an email) leads to: the client it matched or created, his deal, whether
+    it was a new lead, and when it arrived."""
+
+    client = models.ForeignKey("clients.Client", verbose_name=_("client"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    deal = models.ForeignKey("deals.Deal", verbose_name=_("deal"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    new_lead = models.BooleanField(_("new lead"), default=False)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class CallEvent(CapturedLead):
     """One call reported by the telephony webhook; ``event_id`` (the provider's) makes a repeat a no-op."""
 
     event_id = models.CharField(_("event id"), max_length=100, unique=True)
@@ -216,12 +231,6 @@ class CallEvent(models.Model):
     recording_url = models.URLField(_("recording URL"), max_length=1000, blank=True, default="")
     operator = models.ForeignKey("accounts.User", verbose_name=_("operator"), null=True, blank=True,
                                  on_delete=models.SET_NULL, related_name="+")
-    client = models.ForeignKey("clients.Client", verbose_name=_("client"), null=True, blank=True,
-                               on_delete=models.SET_NULL, related_name="+")
-    deal = models.ForeignKey("deals.Deal", verbose_name=_("deal"), null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="+")
-    new_lead = models.BooleanField(_("new lead"), default=False)
-    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("call")
@@ -264,18 +273,12 @@ class CalendarFeed(models.Model):
         return f"{self.user} ({self.created_at:%Y-%m-%d})"
 
 
-class MailMessage(models.Model):
+class MailMessage(CapturedLead):
     """One message taken from the mailbox; ``message_id`` makes a message seen twice a no-op."""
 
     message_id = models.CharField(_("message id"), max_length=255, unique=True)
     sender = models.EmailField(_("sender"))
     subject = models.CharField(_("subject"), max_length=255, blank=True, default="")
-    client = models.ForeignKey("clients.Client", verbose_name=_("client"), null=True, blank=True,
-                               on_delete=models.SET_NULL, related_name="+")
-    deal = models.ForeignKey("deals.Deal", verbose_name=_("deal"), null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="+")
-    new_lead = models.BooleanField(_("new lead"), default=False)
-    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("email message")
@@ -284,3 +287,59 @@ class MailMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender}: {self.subject}"
+
+
+class MailboxSettings(models.Model):
+    """Settings › Mailbox: the IMAP account ``voronka tick`` polls and who gets its leads (one row). A field
+    left empty falls back to the environment (``VORONKA_IMAP_*``, ``VORONKA_MAIL_*``); see ``connectors``."""
+
+    enabled = models.BooleanField(_("enabled"), default=False)
+    host = models.CharField(_("IMAP server"), max_length=255, blank=True, default="")
+    port = models.PositiveIntegerField(_("port"), null=True, blank=True)
+    use_ssl = models.BooleanField(_("SSL"), default=True)
+    username = models.CharField(_("user"), max_length=255, blank=True, default="")
+    password = models.CharField(_("password"), max_length=255, blank=True, default="")
+    folder = models.CharField(_("folder"), max_length=255, blank=True, default="")
+    pipeline = models.ForeignKey("pipelines.Pipeline", verbose_name=_("pipeline"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    assign_mode = models.CharField(_("assignment"), max_length=16, choices=AssignMode.choices,
+                                   default=AssignMode.FIXED)
+    assignee = models.ForeignKey("accounts.User", verbose_name=_("manager"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    team = models.ForeignKey("accounts.Team", verbose_name=_("team"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    last_assigned = models.ForeignKey("accounts.User", verbose_name=_("last assigned"), null=True, blank=True,
+                                      on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("mailbox settings")
+        verbose_name_plural = _("mailbox settings")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(port__isnull=True) | models.Q(port__gte=1, port__lte=65535),
+                                   name="mailbox_port_range"),
+            models.CheckConstraint(condition=models.Q(assign_mode__in=["fixed", "round_robin", "least_loaded"]),
+                                   name="mailbox_assign_mode_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.host or "mailbox"
+
+
+class TelephonySettings(models.Model):
+    """Settings › Telephony: the webhook's secret token (besides ``VORONKA_TELEPHONY_TOKENS``) and where leads
+    from unknown numbers go (one row; empty fields fall back to ``VORONKA_TELEPHONY_*``)."""
+
+    token = models.CharField(_("token"), max_length=100, blank=True, default="")
+    pipeline = models.ForeignKey("pipelines.Pipeline", verbose_name=_("pipeline"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    assignee = models.ForeignKey("accounts.User", verbose_name=_("manager"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("telephony settings")
+        verbose_name_plural = _("telephony settings")
+
+    def __str__(self) -> str:
+        return "telephony"

@@ -14,14 +14,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from voronka.catalog.fields import is_custom_key
 from voronka.core.errors import DomainError, NotFound
 from voronka.core.http import client_ip, get_or_404, problem
 from voronka.integrations.calendar import build_feed, feed_owner, feed_tasks
 from voronka.integrations.leadforms import (
     HONEYPOT,
-    LIMITS,
     TOKEN_FIELD,
     FormRejected,
+    custom_form_fields,
+    field_limit,
     form_token,
     get_active_form,
     submit_lead_form,
@@ -33,9 +35,12 @@ from voronka.integrations.telephony import log_call, token_matches
 def _context(request, form, *, values=None, errors=None, message="", utm=None, referrer=""):
     labels = {"name": _("Your name"), "company": _("Company"), "phone": _("Phone"), "email": _("Email"),
               "comment": _("Comment")}
+    if any(is_custom_key(k) for k in form.fields):
+        labels.update(custom_form_fields())
     return {"lead_form": form, "token": form_token(form), "honeypot": HONEYPOT, "token_field": TOKEN_FIELD,
             "fields": [{"key": k, "label": labels[k], "value": (values or {}).get(k, ""),
-                        "error": (errors or {}).get(k, ""), "max": LIMITS[k]} for k in form.fields],
+                        "error": (errors or {}).get(k, ""), "max": field_limit(k)} for k in form.fields
+                       if k in labels],
             "message": message, "utm": utm or {}, "referrer": referrer}
 
 

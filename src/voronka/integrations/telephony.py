@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from voronka.accounts.models import Role, User
+from voronka.accounts.models import User
 from voronka.accounts.services import get_system_actor
 from voronka.activities.models import ActivityKind
 from voronka.activities.services import create_task, log_activity
@@ -31,6 +31,7 @@ from voronka.core.errors import DomainError
 from voronka.deals.leads import create_lead
 from voronka.deals.models import Deal, DealStatus
 from voronka.events.services import record_event
+from voronka.integrations.connectors import can_own, telephony_targets, telephony_tokens
 from voronka.integrations.models import CallDirection, CallEvent, CallStatus
 from voronka.pipelines.models import Pipeline, PipelineKind
 
@@ -50,7 +51,7 @@ def token_matches(token: str) -> bool:
     """Whether ``token`` is one of the configured secrets (compared in constant time, every one of them)."""
     token = str(token or "").encode()
     matched = False
-    for candidate in settings.VORONKA_TELEPHONY_TOKENS:
+    for candidate in telephony_tokens():
         matched |= hmac.compare_digest(token, candidate.encode())
     return matched and bool(token)
 
@@ -174,18 +175,15 @@ def parse_call(payload: Any) -> dict[str, Any]:
 
 # --- the effects ----------------------------------------------------------------------------------------------
 
-def can_own(user: User | None) -> bool:
-    return bool(user and user.is_active and not user.is_system and user.role != Role.ANALYST)
-
-
 def _lead_owner(operator: User | None) -> User:
     if can_own(operator):
         return operator
-    fallback = user_named(settings.VORONKA_TELEPHONY_ASSIGNEE)
+    _pipeline, _slug, stored, name = telephony_targets()
+    fallback = stored if stored is not None else user_named(name)
     if can_own(fallback):
         return fallback
-    raise CallRejected(_("Nobody to give the lead to: name the operator or set VORONKA_TELEPHONY_ASSIGNEE."),
-                       field="operator", code="no_assignee")
+    raise CallRejected(_("Nobody to give the lead to: name the operator or choose the manager in Settings › "
+                         "Telephony."), field="operator", code="no_assignee")
 
 
 def lead_pipeline(slug: str) -> Pipeline | None:
@@ -196,7 +194,8 @@ def lead_pipeline(slug: str) -> Pipeline | None:
 
 
 def _lead_pipeline() -> Pipeline:
-    pipeline = lead_pipeline(settings.VORONKA_TELEPHONY_PIPELINE)
+    stored, slug, _user, _name = telephony_targets()
+    pipeline = (stored if stored.is_active else None) if stored is not None else lead_pipeline(slug)
     if pipeline is None:
         raise CallRejected(_("No active pipeline for leads from calls."), code="no_pipeline")
     return pipeline

@@ -1,9 +1,10 @@
 """Settings › Webhooks (subscriptions, their delivery log, replay and test events) and Settings › Web forms
-(definitions, the submission log, the snippet): administrators only (``web.settings_urls`` wraps every view
+(definitions, the submission log, the snippet), Settings › Mailbox and Settings › Telephony: administrators only (``web.settings_urls`` wraps every view
 in ``admin_required``)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import render
 from django.templatetags.static import static
@@ -15,7 +16,23 @@ from voronka.core.errors import DomainError
 from voronka.core.forms import apply_domain_error
 from voronka.core.http import get_or_404
 from voronka.core.params import parse_id
-from voronka.integrations.forms import VERB_LABELS, DeliveryFilterForm, LeadFormForm, WebhookForm
+from voronka.integrations.connectors import (
+    check_mailbox_connection,
+    mailbox_config,
+    regenerate_telephony_token,
+    save_mailbox_settings,
+    save_telephony_settings,
+    stored_mailbox,
+    stored_telephony,
+)
+from voronka.integrations.forms import (
+    VERB_LABELS,
+    DeliveryFilterForm,
+    LeadFormForm,
+    MailboxSettingsForm,
+    TelephonySettingsForm,
+    WebhookForm,
+)
 from voronka.integrations.leadforms import save_lead_form
 from voronka.integrations.selectors import (
     get_delivery,
@@ -50,7 +67,8 @@ def _show_secret_once(request, subscription) -> None:
 @require_GET
 def webhook_list(request):
     return render(request, "integrations/webhook_list.html", {
-        "nav": "settings", "section": "webhooks", "subscriptions": list_subscriptions(actor=request.user)})
+        "nav": "settings", "section": "webhooks", "subscriptions": list_subscriptions(actor=request.user),
+        "create_url": reverse("settings:webhook_create"), "create_label": _("New webhook")})
 
 
 @require_http_methods(["GET", "POST"])
@@ -175,7 +193,8 @@ def _save_form(request, form: LeadFormForm, *, lead_form=None):
 @require_GET
 def lead_form_list(request):
     return render(request, "integrations/lead_form_list.html", {
-        "nav": "settings", "section": "forms", "lead_forms": list_lead_forms(actor=request.user)})
+        "nav": "settings", "section": "forms", "lead_forms": list_lead_forms(actor=request.user),
+        "create_url": reverse("settings:lead_form_create"), "create_label": _("New web form")})
 
 
 @require_http_methods(["GET", "POST"])
@@ -225,3 +244,70 @@ def lead_form_detail(request, pk):
         "nav": "settings", "section": "forms", "lead_form": lead_form, "page_url": page_url, "token_url": token_url,
         "script_url": script_url,
         "submissions": list(list_submissions(actor=request.user, form=lead_form)[:LOG_PAGE])})
+
+
+# --- Settings › Mailbox and Settings › Telephony -----------------------------------------------------------
+
+@require_http_methods(["GET", "POST"])
+def mailbox_settings(request):
+    """The mailbox form; its "Test connection" button posts the same form to ``mailbox_test``."""
+    row = stored_mailbox()
+    form = MailboxSettingsForm(request.POST or None, actor=request.user, row=row)
+    url = reverse("settings:mailbox")
+    if request.method == "POST" and form.is_valid():
+        try:
+            save_mailbox_settings(actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            return done(request, url, _("Mailbox settings saved."))
+    return _mailbox_page(request, form, row, status=400 if form.is_bound else 200)
+
+
+def _mailbox_page(request, form, row, *, status: int = 200, tested: str = ""):
+    return render(request, "integrations/mailbox_settings.html", {
+        "nav": "settings", "section": "mailbox", "form": form, "row": row, "config": mailbox_config(row),
+        "password_stored": bool(row and row.password), "tested": tested}, status=status)
+
+
+@require_POST
+def mailbox_test(request):
+    row = stored_mailbox()
+    form = MailboxSettingsForm(request.POST, actor=request.user, row=row)
+    tested = ""
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            tested = check_mailbox_connection(actor=request.user, host=data["host"], port=data["port"],
+                                              use_ssl=data["use_ssl"], username=data["username"],
+                                              password=data["password"], folder=data["folder"])
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+    return _mailbox_page(request, form, row, status=200 if tested else 400, tested=tested)
+
+
+@require_http_methods(["GET", "POST"])
+def telephony_settings(request):
+    row = stored_telephony()
+    form = TelephonySettingsForm(request.POST or None, actor=request.user, row=row)
+    url = reverse("settings:telephony")
+    if request.method == "POST" and form.is_valid():
+        try:
+            save_telephony_settings(actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            return done(request, url, _("Telephony settings saved."))
+    token = row.token if row is not None else ""
+    endpoint = request.build_absolute_uri(reverse("integrations:telephony", args=[token or "TOKEN"]))
+    return render(request, "integrations/telephony_settings.html", {
+        "nav": "settings", "section": "telephony", "form": form, "row": row, "token": token,
+        "endpoint": endpoint, "env_tokens": len([t for t in settings.VORONKA_TELEPHONY_TOKENS if t])},
+        status=400 if form.is_bound else 200)
+
+
+@require_POST
+def telephony_token(request):
+    regenerate_telephony_token(actor=request.user)
+    return done(request, reverse("settings:telephony"),
+                _("New token: update the webhook address at your telephony provider."))

@@ -84,6 +84,11 @@ urlpatterns = [
     path("forms/new/", admin(integrations.lead_form_create), name="lead_form_create"),
     path("forms/<int:pk>/", admin(integrations.lead_form_detail), name="lead_form"),
     path("forms/<int:pk>/edit/", admin(integrations.lead_form_edit), name="lead_form_edit"),
+    # capture channels: the mailbox and the telephony webhook
+    path("mailbox/", admin(integrations.mailbox_settings), name="mailbox"),
+    path("mailbox/test/", admin(integrations.mailbox_test), name="mailbox_test"),
+    path("telephony/", admin(integrations.telephony_settings), name="telephony"),
+    path("telephony/token/", admin(integrations.telephony_token), name="telephony_token"),
     # import
     path("import/", admin(imports.import_index), name="import"),
     path("import/<int:pk>/", admin(imports.batch_detail), name="import_batch"),
