@@ -76,14 +76,14 @@ def _claim_email(notification_id: int, *, now: dt.datetime) -> bool:
     ).update(email_claimed_until=lease, email_attempts=models.F("email_attempts") + 1))
 
 
-def send_notification_email(notification_id: int) -> bool:
+def send_notification_email(notification_id: int, *, now: dt.datetime | None = None) -> bool:
     """Mail one notification to its recipient; True when this call sent it. Never raises (SMTP down, bad
     address): the failure is logged and the row stays due for the retry job (``send_due_emails``).
 
     At most one process sends a row at a time (the claim); a process killed after the send and before the
     mark would send it again after the lease, so a mail is sent at least once, and twice only then.
     """
-    now = timezone.now()
+    now = now or timezone.now()
     if not _claim_email(notification_id, now=now):
         return False
     notification = Notification.objects.select_related("recipient").get(pk=notification_id)
@@ -115,7 +115,7 @@ def send_due_emails(*, now: dt.datetime | None = None, limit: int = 500) -> int:
         email_due=True, emailed_at=None, created_at__lte=now - dt.timedelta(minutes=1),
         email_attempts__lt=settings.VORONKA_EMAIL_MAX_ATTEMPTS,
     ).order_by("pk").values_list("pk", flat=True)[:limit])
-    return sum(send_notification_email(pk) for pk in ids)
+    return sum(send_notification_email(pk, now=now) for pk in ids)
 
 
 def mark_read(*, actor, notification_id) -> Notification:
