@@ -463,7 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.set_defaults(func=cmd_restore)
 
-    p = sub.add_parser("tick", help="run the scheduled jobs due now once (retry of pending events)")
+    p = sub.add_parser("tick", help="run every scheduled job due at that moment once, then exit")
     p.add_argument("--now", default="", help="the moment to run for, ISO 8601 (default: now)")
     p.set_defaults(func=cmd_tick)
 
