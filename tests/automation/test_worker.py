@@ -146,3 +146,28 @@ def test_the_supervisor_starts_a_killed_worker_again(shared_db, tmp_path):
     assert supervisor.returncode == 0
     assert processes.wait_for(lambda: WorkerHeartbeat.objects.filter(pk=second.pk, stopped_at__isnull=False).exists(),
                               timeout=15)  # the worker stopped cleanly with its supervisor
+
+
+@pytest.mark.django_db
+def test_settings_worker_runs_a_fixed_number_of_queries(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from voronka.automation.models import JobRun
+
+    http = HttpClient()
+    http.force_login(world.admin)
+    old = timezone.now() - dt.timedelta(minutes=5)
+
+    def rows(n: int) -> int:
+        for i in range(n):
+            DBTaskResult.objects.create(args_kwargs={"args": [i], "kwargs": {}}, task_path="voronka.automation.tasks.noop",
+                                        backend_name="default", run_after=old, status=TaskResultStatus.FAILED,
+                                        finished_at=old, worker_ids=["x"], exception_class_path=WORKER_LOST)
+            JobRun.objects.create(job=f"test.{n}.{i}", slot=old, due_at=old, result={"n": i})
+            beat(worker_id=f"w{n}.{i}", runs_scheduler=True)
+        with CaptureQueriesContext(connection) as queries:
+            assert http.get("/settings/worker/").status_code == 200
+        return len(queries)
+
+    assert rows(3) == rows(10)

@@ -132,6 +132,19 @@ class Housekeeper(threading.Thread):
             connection.close()
 
 
+def _keep_connections() -> None:
+    """A worker is one long process: keep its database connection between tasks (the loop calls
+    ``close_old_connections`` twice per task, which with ``CONN_MAX_AGE=0`` reconnects every time), with
+    Django's health check so that a connection the server dropped is replaced."""
+    from django.db import connections
+
+    for alias in connections:
+        conf = connections[alias].settings_dict
+        if not conf.get("CONN_MAX_AGE"):
+            conf["CONN_MAX_AGE"] = 600
+            conf["CONN_HEALTH_CHECKS"] = True
+
+
 def run_worker(*, interval: float = 1.0, scheduler: bool = True, worker_id: str = "",
                queue_name: str = "default", max_tasks: int | None = None) -> None:
     """``voronka worker``: the django-tasks-db loop in this thread, the housekeeper beside it."""
@@ -140,6 +153,7 @@ def run_worker(*, interval: float = 1.0, scheduler: bool = True, worker_id: str 
     from django_tasks_db.management.commands.db_worker import Worker
 
     worker_id = worker_id or f"{socket.gethostname()[:40]}-{os.getpid()}-{get_random_string(8)}"
+    _keep_connections()
     housekeeper = Housekeeper(worker_id=worker_id, scheduler=scheduler,
                               interval=float(settings.VORONKA_WORKER_HEARTBEAT_SECONDS))
     beat(worker_id=worker_id, runs_scheduler=scheduler)
