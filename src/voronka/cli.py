@@ -66,12 +66,10 @@ def cmd_worker(ns: argparse.Namespace) -> int:
         argv = ["--interval", str(ns.interval)] + (["--no-scheduler"] if ns.no_scheduler else [])
         return supervise(argv)
     _setup()
-    if ns.batch:
-        _manage("db_worker", "--interval", str(ns.interval), "--batch", "--no-startup-delay")
-        return 0
     from voronka.automation.worker import run_worker
 
-    run_worker(interval=ns.interval, scheduler=not ns.no_scheduler, max_tasks=ns.max_tasks)
+    run_worker(interval=ns.interval, scheduler=not (ns.no_scheduler or ns.batch), max_tasks=ns.max_tasks,
+               batch=ns.batch)
     return 0
 
 

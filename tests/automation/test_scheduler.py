@@ -102,3 +102,22 @@ def test_a_failing_job_marks_its_run_failed_and_tick_reports_it(capsys, monkeypa
     run = JobRun.objects.get(job="test.boom")
     assert run.status == JobRunStatus.FAILED and "broken" in run.error
     assert JobRun.objects.exclude(job="test.boom").exclude(status=JobRunStatus.DONE).count() == 0
+
+
+def test_voronka_scheduler_once_queues_each_due_job_and_a_second_pass_nothing(transactional_db, settings, capsys):
+    import signal
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        assert main(["scheduler", "--once"]) == 0
+        first = capsys.readouterr().out
+        assert main(["scheduler", "--once"]) == 0
+        second = capsys.readouterr().out
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+    assert "scheduled events.retry for " in first
+    assert "scheduled events.retry" not in second
+    queued = DBTaskResult.objects.filter(task_path="voronka.automation.tasks.run_scheduled_job").count()
+    assert queued == JobRun.objects.count() == first.count("scheduled ")

@@ -171,3 +171,20 @@ def test_settings_worker_runs_a_fixed_number_of_queries(world):
         return len(queries)
 
     assert rows(3) == rows(10)
+
+
+def test_worker_batch_empties_the_queue_and_leaves_a_stopped_heartbeat(shared_db, settings):
+    from voronka.automation.tasks import noop
+    from voronka.cli import main
+
+    settings.TASKS = DB_QUEUE
+    ids = [noop.enqueue(i).id for i in range(3)]
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    try:
+        assert main(["worker", "--batch", "--interval", "0"]) == 0
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+    assert sorted(DBTaskResult.objects.filter(pk__in=ids).values_list("return_value", flat=True)) == [0, 1, 2]
+    [heartbeat] = WorkerHeartbeat.objects.all()
+    assert heartbeat.stopped_at is not None and not heartbeat.runs_scheduler and heartbeat.pid == os.getpid()

@@ -146,8 +146,9 @@ def _keep_connections() -> None:
 
 
 def run_worker(*, interval: float = 1.0, scheduler: bool = True, worker_id: str = "",
-               queue_name: str = "default", max_tasks: int | None = None) -> None:
-    """``voronka worker``: the django-tasks-db loop in this thread, the housekeeper beside it."""
+               queue_name: str = "default", max_tasks: int | None = None, batch: bool = False) -> None:
+    """``voronka worker``: the django-tasks-db loop in this thread, the housekeeper beside it (``batch``:
+    until the queue is empty, beating all the while so that nobody takes its long task back)."""
     from django.utils.crypto import get_random_string
     from django_tasks import DEFAULT_TASK_BACKEND_ALIAS
     from django_tasks_db.management.commands.db_worker import Worker
@@ -158,7 +159,7 @@ def run_worker(*, interval: float = 1.0, scheduler: bool = True, worker_id: str 
                               interval=float(settings.VORONKA_WORKER_HEARTBEAT_SECONDS))
     beat(worker_id=worker_id, runs_scheduler=scheduler)
     housekeeper.start()
-    worker = Worker(queue_names=queue_name.split(","), interval=interval, batch=False,
+    worker = Worker(queue_names=queue_name.split(","), interval=interval, batch=batch,
                     backend_name=DEFAULT_TASK_BACKEND_ALIAS, startup_delay=False, max_tasks=max_tasks,
                     worker_id=worker_id, excluded_queue_names=[])
     worker.configure_signals()
