@@ -38,13 +38,11 @@ def _pg(sql: str) -> None:
         conn.execute(sql)
 
 
-def _database_url(database: str, data_dir: str, *, async_commit: bool = False) -> str:
+def _database_url(database: str, data_dir: str) -> str:
     if database == "sqlite":
         return f"sqlite:///{data_dir}/bench.sqlite3"
     _pg(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
     _pg(f'CREATE DATABASE "{PG_NAME}"')
-    if async_commit:  # a DBA's choice for the database (or the worker's role), not Voronka's
-        _pg(f'ALTER DATABASE "{PG_NAME}" SET synchronous_commit = off')
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     return f"{base}/{PG_NAME}"
 
@@ -116,7 +114,7 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--kinds", default="noop,dispatch")
     parser.add_argument("--async-commit", action="store_true",
-                        help="PostgreSQL: ALTER DATABASE ... SET synchronous_commit = off for the run")
+                        help="PostgreSQL: the workers run with VORONKA_WORKER_SYNCHRONOUS_COMMIT=0")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--kind", default="noop", help=argparse.SUPPRESS)
     parser.add_argument("--workers-one", dest="workers_one", type=int, default=1, help=argparse.SUPPRESS)
@@ -130,12 +128,15 @@ def main() -> None:
         for kind in ns.kinds.split(","):
             for count in (int(w) for w in ns.workers.split(",")):
                 with tempfile.TemporaryDirectory(prefix="voronka-bench-worker-") as data_dir:
-                    url = _database_url(database, data_dir, async_commit=ns.async_commit)
+                    url = _database_url(database, data_dir)
+                    env = _child_env(url, data_dir)
+                    if ns.async_commit:
+                        env["VORONKA_WORKER_SYNCHRONOUS_COMMIT"] = "0"
                     try:
                         out = subprocess.run(
                             [sys.executable, "-m", "bench.worker", "--child", "--kind", kind, "--jobs", str(ns.jobs),
                              "--workers-one", str(count)],
-                            env=_child_env(url, data_dir), cwd=ROOT, capture_output=True, text=True, check=True)
+                            env=env, cwd=ROOT, capture_output=True, text=True, check=True)
                     except subprocess.CalledProcessError as exc:
                         print(exc.stdout, exc.stderr, file=sys.stderr)
                         raise

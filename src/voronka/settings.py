@@ -322,6 +322,10 @@ VORONKA_OUTBOX_MAX_ATTEMPTS = env_int("VORONKA_OUTBOX_MAX_ATTEMPTS", 10)  # then
 VORONKA_WORKER_HEARTBEAT_SECONDS = env_int("VORONKA_WORKER_HEARTBEAT_SECONDS", 10)
 VORONKA_WORKER_STALE_SECONDS = env_int("VORONKA_WORKER_STALE_SECONDS", 60)
 VORONKA_TASK_MAX_ATTEMPTS = env_int("VORONKA_TASK_MAX_ATTEMPTS", 3)
+VORONKA_TASK_TIMEOUT_SECONDS = env_int("VORONKA_TASK_TIMEOUT_SECONDS", 3600)  # taken back even from a live worker
+# PostgreSQL: off lets the worker's commits return before the disk flush (docs/deployment.md: a server crash
+# may lose the last moment of the worker's writes; every job's input is durable and every job idempotent).
+VORONKA_WORKER_SYNCHRONOUS_COMMIT = env_bool("VORONKA_WORKER_SYNCHRONOUS_COMMIT", True)
 VORONKA_WORKER_REQUIRED = env_bool("VORONKA_WORKER_REQUIRED", TASKS["default"]["BACKEND"].startswith("django_tasks_db"))
 # Notification emails: attempts before one is given up, and how long a send holds its row.
 VORONKA_EMAIL_MAX_ATTEMPTS = env_int("VORONKA_EMAIL_MAX_ATTEMPTS", 5)

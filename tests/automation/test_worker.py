@@ -188,3 +188,16 @@ def test_worker_batch_empties_the_queue_and_leaves_a_stopped_heartbeat(shared_db
     assert sorted(DBTaskResult.objects.filter(pk__in=ids).values_list("return_value", flat=True)) == [0, 1, 2]
     [heartbeat] = WorkerHeartbeat.objects.all()
     assert heartbeat.stopped_at is not None and not heartbeat.runs_scheduler and heartbeat.pid == os.getpid()
+
+
+@pytest.mark.django_db
+def test_a_task_running_past_the_timeout_is_taken_back_even_from_a_live_worker(settings):
+    settings.VORONKA_TASK_TIMEOUT_SECONDS = 600
+    now = timezone.now()
+    beat(worker_id="alive", runs_scheduler=True, now=now)
+    hung = _running(["alive"], now - dt.timedelta(seconds=601))
+    busy = _running(["alive"], now - dt.timedelta(seconds=599))
+    assert recover_lost_tasks(now=now)["lost tasks queued again"] == 1
+    hung.refresh_from_db()
+    busy.refresh_from_db()
+    assert hung.status == TaskResultStatus.READY and busy.status == TaskResultStatus.RUNNING

@@ -4,7 +4,9 @@ writes the heartbeat, takes back the tasks of dead workers and (unless told not 
 - **Heartbeat**: one ``WorkerHeartbeat`` row per worker process (host, pid, last seen), written every
   ``VORONKA_WORKER_HEARTBEAT_SECONDS``; ``/readyz`` reports whether one is fresh.
 - **Lost tasks**: a task RUNNING for longer than ``VORONKA_WORKER_STALE_SECONDS`` whose worker has no fresh
-  heartbeat was being run by a process that died (killed, out of memory, host gone). It is queued again;
+  heartbeat was being run by a process that died (killed, out of memory, host gone); one RUNNING for longer
+  than ``VORONKA_TASK_TIMEOUT_SECONDS`` is taken back even from a live worker (hung, or its result mark was
+  lost). It is queued again;
   its attempt count is the number of workers that claimed it (``worker_ids``). After
   ``VORONKA_TASK_MAX_ATTEMPTS`` it is marked failed with ``WorkerLost``: the dead-letter state, listed under
   Settings › Worker, where an administrator can run it again.
@@ -61,11 +63,12 @@ def recover_lost_tasks(*, now: dt.datetime | None = None) -> dict[str, int]:
     changes with a conditional UPDATE on the state it was read in, so two recoverers act once."""
     now = now or timezone.now()
     limit = stale_before(now)
+    timeout = now - dt.timedelta(seconds=settings.VORONKA_TASK_TIMEOUT_SECONDS)
     alive = set(WorkerHeartbeat.objects.filter(last_seen__gte=limit, stopped_at=None)
                 .values_list("worker_id", flat=True))
     requeued = dead = 0
     for row in DBTaskResult.objects.running().filter(started_at__lt=limit).only("id", "worker_ids", "started_at"):
-        if row.worker_ids and row.worker_ids[-1] in alive:
+        if row.worker_ids and row.worker_ids[-1] in alive and row.started_at >= timeout:
             continue
         same = DBTaskResult.objects.filter(pk=row.pk, status=TaskResultStatus.RUNNING, started_at=row.started_at)
         attempts = len(row.worker_ids)
@@ -143,6 +146,9 @@ def _keep_connections() -> None:
         if not conf.get("CONN_MAX_AGE"):
             conf["CONN_MAX_AGE"] = 600
             conf["CONN_HEALTH_CHECKS"] = True
+        if not settings.VORONKA_WORKER_SYNCHRONOUS_COMMIT and conf["ENGINE"].endswith("postgresql"):
+            options = conf.setdefault("OPTIONS", {})
+            options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()
 
 
 def run_worker(*, interval: float = 1.0, scheduler: bool = True, worker_id: str = "",
