@@ -1,4 +1,4 @@
-# Voronka: `make run` serves the demo with a worker; `make test` runs the suite.
+# Voronka: `make run` serves the demo with a supervised worker (it runs the scheduler too); `make test` runs the suite.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -27,7 +27,7 @@ run: install $(VORONKA_DATA_DIR)/.demo-built
 	$(BIN)/voronka migrate
 	@echo "Voronka: http://$(HOST):$(PORT)  (users: admin, head, lead1, manager1 ... password: demo). Ctrl-C stops."
 	@trap 'kill 0' INT TERM EXIT; \
-	  $(BIN)/voronka worker & \
+	  $(BIN)/voronka worker --supervise & \
 	  $(BIN)/voronka serve --host $(HOST) --port $(PORT) & \
 	  wait
 

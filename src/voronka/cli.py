@@ -1,4 +1,4 @@
-"""The ``voronka`` command: serve, worker, migrate, demo, createadmin, check, pipeline lint, backup, restore, tick,
+"""The ``voronka`` command: serve, worker, scheduler, migrate, demo, createadmin, check, pipeline lint, backup, restore, tick,
 report, import, export, manage."""
 
 from __future__ import annotations
@@ -58,11 +58,27 @@ def cmd_serve(ns: argparse.Namespace) -> int:
 
 
 def cmd_worker(ns: argparse.Namespace) -> int:
+    """The task worker with its heartbeat, the recovery of dead workers' tasks and (by default) the scheduler;
+    ``--supervise`` keeps one running (started again whenever it exits); ``--batch`` empties the queue once."""
+    if ns.supervise:
+        from voronka.automation.supervisor import supervise
+
+        argv = ["--interval", str(ns.interval)] + (["--no-scheduler"] if ns.no_scheduler else [])
+        return supervise(argv)
     _setup()
-    args = ["db_worker", "--interval", str(ns.interval)]
-    if ns.batch:
-        args.append("--batch")
-    _manage(*args)
+    from voronka.automation.worker import run_worker
+
+    run_worker(interval=ns.interval, scheduler=not (ns.no_scheduler or ns.batch), max_tasks=ns.max_tasks,
+               batch=ns.batch)
+    return 0
+
+
+def cmd_scheduler(ns: argparse.Namespace) -> int:
+    """Only the scheduler: record each due job's run and queue its task (a worker runs it)."""
+    _setup()
+    from voronka.automation.worker import run_scheduler
+
+    run_scheduler(interval=ns.interval, once=ns.once)
     return 0
 
 
@@ -143,19 +159,16 @@ def cmd_pipeline(ns: argparse.Namespace) -> int:
 
 
 def cmd_tick(ns: argparse.Namespace) -> int:
-    """Run what is due at ``--now`` once: the retry pass of undispatched domain events, the webhook deliveries
-    due (new, retried, or left by a dead worker), the unseen messages of the mailbox (``VORONKA_IMAP_*``), the
-    purge of expired sessions and of API idempotency keys older than a day."""
+    """Run every scheduled job due at ``--now`` once and exit (``automation/jobs.py`` and the apps' ``jobs.py``:
+    the retry of undispatched events, webhook deliveries, the mailbox, purges, SLA monitors, reminders,
+    digests...). A job whose slot already ran (by another tick, a scheduler, another host) is skipped, so a
+    second tick for the same moment has no second effect."""
     _setup()
     import datetime as dt
 
     from django.utils import timezone
 
-    from voronka.accounts.services import purge_expired_sessions, purge_idempotency_keys
-    from voronka.automation.monitors import run_monitors
-    from voronka.events.dispatch import dispatch_pending
-    from voronka.integrations.delivery import deliver_due
-    from voronka.integrations.mailbox import poll_mailbox
+    from voronka.automation.scheduler import run_due
 
     now = timezone.now()
     if ns.now:
@@ -166,20 +179,15 @@ def cmd_tick(ns: argparse.Namespace) -> int:
             return 2
         if timezone.is_naive(now):
             now = timezone.make_aware(now)
-    print(f"events dispatched: {dispatch_pending(now=now)}")
-    print(f"webhook deliveries attempted: {deliver_due(now=now)}")
-    print(f"mailbox messages taken: {poll_mailbox()}")
-    print(f"expired sessions deleted: {purge_expired_sessions(now=now)}")
-    print(f"idempotency keys purged: {purge_idempotency_keys(now=now)}")
-    for monitor, count in run_monitors(now=now).items():
-        print(f"notifications, {monitor}: {count}")
-    from voronka.billing.monitors import overdue_payments
-
-    print(f"overdue payment tasks: {overdue_payments(now=now)}")
-    from voronka.billing.surveys import send_due_surveys
-
-    print(f"after-sales surveys sent: {send_due_surveys(now=now)}")
-    return 0
+    failed = 0
+    for job, result, note in run_due(now=now):
+        if result is None:
+            print(f"{job.name}: {note}")
+            failed += note.startswith("failed")
+            continue
+        for label, count in result.items():
+            print(f"{label}: {count}")
+    return 1 if failed else 0
 
 
 def cmd_backup(ns: argparse.Namespace) -> int:
@@ -402,10 +410,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "4")))
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("worker", help="run the background task worker")
-    p.add_argument("--interval", type=float, default=1.0)
+    p = sub.add_parser("worker", help="run the background task worker (and the scheduler)")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between looks at an empty queue")
     p.add_argument("--batch", action="store_true", help="process the queue and exit")
+    p.add_argument("--no-scheduler", action="store_true",
+                   help="run tasks only (the scheduler runs elsewhere: voronka scheduler)")
+    p.add_argument("--supervise", action="store_true", help="keep a worker running: start it again when it exits")
+    p.add_argument("--max-tasks", type=int, default=None, help="exit after this many tasks")
     p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("scheduler", help="run only the scheduler: queue each scheduled job once per slot")
+    p.add_argument("--interval", type=float, default=5.0, help="seconds between passes")
+    p.add_argument("--once", action="store_true", help="one pass, then exit")
+    p.set_defaults(func=cmd_scheduler)
 
     p = sub.add_parser("migrate", help="apply database migrations")
     p.set_defaults(func=cmd_migrate)
@@ -444,7 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.set_defaults(func=cmd_restore)
 
-    p = sub.add_parser("tick", help="run the scheduled jobs due now once (retry of pending events)")
+    p = sub.add_parser("tick", help="run every scheduled job due at that moment once, then exit")
     p.add_argument("--now", default="", help="the moment to run for, ISO 8601 (default: now)")
     p.set_defaults(func=cmd_tick)
 

@@ -316,6 +316,28 @@ VORONKA_DEFAULT_CURRENCY = normalize_currency(env_str("VORONKA_DEFAULT_CURRENCY"
 if not VORONKA_DEFAULT_CURRENCY:
     raise ImproperlyConfigured("VORONKA_DEFAULT_CURRENCY must be an ISO 4217 code such as RUB, USD or EUR")
 VORONKA_OUTBOX_MAX_ATTEMPTS = env_int("VORONKA_OUTBOX_MAX_ATTEMPTS", 10)  # then a row waits for a person
+# The worker and the scheduler (docs/architecture.md, "Scheduler and worker"): a worker writes its heartbeat
+# every HEARTBEAT seconds; one silent for STALE seconds is dead (/readyz is not ready while no worker is
+# alive, when the queue is the database's); a task it was running is queued again, up to MAX_ATTEMPTS runs,
+# then it stays failed (Settings › Worker) for a person to look at.
+VORONKA_WORKER_HEARTBEAT_SECONDS = env_int("VORONKA_WORKER_HEARTBEAT_SECONDS", 10)
+VORONKA_WORKER_STALE_SECONDS = env_int("VORONKA_WORKER_STALE_SECONDS", 60)
+VORONKA_TASK_MAX_ATTEMPTS = env_int("VORONKA_TASK_MAX_ATTEMPTS", 3)
+VORONKA_TASK_TIMEOUT_SECONDS = env_int("VORONKA_TASK_TIMEOUT_SECONDS", 3600)  # taken back even from a live worker
+# PostgreSQL: off lets the worker's commits return before the disk flush (docs/deployment.md: a server crash
+# may lose the last moment of the worker's writes; every job's input is durable and every job idempotent).
+VORONKA_WORKER_SYNCHRONOUS_COMMIT = env_bool("VORONKA_WORKER_SYNCHRONOUS_COMMIT", True)
+VORONKA_WORKER_REQUIRED = env_bool("VORONKA_WORKER_REQUIRED", TASKS["default"]["BACKEND"].startswith("django_tasks_db"))
+# Notification emails: attempts before one is given up, and how long a send holds its row.
+VORONKA_EMAIL_MAX_ATTEMPTS = env_int("VORONKA_EMAIL_MAX_ATTEMPTS", 5)
+VORONKA_EMAIL_LEASE_SECONDS = env_int("VORONKA_EMAIL_LEASE_SECONDS", 120)
+# Reminders and SLAs: minutes before a timed task, minutes a new owner has to act on a handed-off deal.
+VORONKA_TASK_REMINDER_MINUTES = env_int("VORONKA_TASK_REMINDER_MINUTES", 15)
+VORONKA_HANDOFF_ACCEPT_MINUTES = env_int("VORONKA_HANDOFF_ACCEPT_MINUTES", 240)
+# Daily emails (opt-in per user), local time of the installation (TIME_ZONE), HH:MM.
+VORONKA_DIGEST_TIME = env_str("VORONKA_DIGEST_TIME", "08:00")
+VORONKA_SUMMARY_TIME = env_str("VORONKA_SUMMARY_TIME", "08:30")
+VORONKA_DIPS_TIME = env_str("VORONKA_DIPS_TIME", "09:00")
 # Outgoing webhooks (docs/integrations.md): request timeout, attempts before a delivery is dead (backoff 1, 2,
 # 4 ... minutes, capped), consecutive failed attempts before a subscription pauses itself.
 VORONKA_WEBHOOK_TIMEOUT_SECONDS = env_int("VORONKA_WEBHOOK_TIMEOUT_SECONDS", 5)

@@ -102,7 +102,8 @@ def test_a_repeated_run_only_reads_and_costs_the_same_however_many_findings(worl
     def quiet_run() -> int:
         run_monitors(now=later)
         with CaptureQueriesContext(connection) as queries:
-            assert run_monitors(now=later) == {"overdue tasks": 0, "rotting deals": 0, "deals without a task": 0}
+            assert run_monitors(now=later) == {"overdue tasks": 0, "rotting deals": 0, "deals without a task": 0,
+                                              "tasks due soon": 0, "hand-offs not taken up": 0}
         return len(queries)
 
     with commit():

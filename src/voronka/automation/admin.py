@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from voronka.automation.models import Notification, NotificationPreference
+from voronka.automation.models import JobRun, Notification, NotificationPreference, WorkerHeartbeat
 from voronka.core.admin import ReadOnlyAdminMixin
 
 
@@ -19,3 +19,16 @@ class NotificationPreferenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("user", "event_type", "delivery")
     list_filter = ("event_type", "delivery")
     list_select_related = ("user",)
+
+
+@admin.register(JobRun)
+class JobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: written by the scheduler (one row per job and slot)."""
+
+    list_display = ("job", "slot", "status", "attempts", "host", "started_at", "finished_at")
+    list_filter = ("job", "status")
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("host", "pid", "worker_id", "runs_scheduler", "started_at", "last_seen", "stopped_at")

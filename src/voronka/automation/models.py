@@ -17,6 +17,11 @@ class EventType(models.TextChoices):
     DEAL_ROTTING = "deal_rotting", _("Your deal is past its stage's limit")
     DEAL_NO_TASK = "deal_no_task", _("An open deal of your team without an open task")
     WEBHOOK_PAUSED = "webhook_paused", _("A webhook subscription paused (administrators)")
+    TASK_DUE_SOON = "task_due_soon", _("A timed task of yours is due soon")
+    HANDOFF_NOT_ACCEPTED = "handoff_idle", _("A deal handed to your team is not taken up (leads)")
+    SALES_DIP = "sales_dip", _("A sales dip detected (leads and heads)")
+    DAILY_DIGEST = "daily_digest", _("Daily email: my day (overdue, today, stuck deals)")
+    MORNING_SUMMARY = "morning_summary", _("Morning summary of the team (leads and heads)")
 
 
 class Delivery(models.TextChoices):
@@ -36,7 +41,15 @@ DEFAULT_DELIVERY: dict[str, str] = {
     EventType.DEAL_ROTTING: Delivery.IN_APP,
     EventType.DEAL_NO_TASK: Delivery.IN_APP,
     EventType.WEBHOOK_PAUSED: Delivery.BOTH,
+    EventType.TASK_DUE_SOON: Delivery.IN_APP,
+    EventType.HANDOFF_NOT_ACCEPTED: Delivery.BOTH,
+    EventType.SALES_DIP: Delivery.IN_APP,
+    # The digests are opt-in: nobody gets a daily email he did not ask for.
+    EventType.DAILY_DIGEST: Delivery.NONE,
+    EventType.MORNING_SUMMARY: Delivery.NONE,
 }
+# Event types that are a scheduled summary: chosen per user, sent once a day, never in the bell by default.
+DIGEST_TYPES = (EventType.DAILY_DIGEST, EventType.MORNING_SUMMARY)
 
 
 class Notification(models.Model):
@@ -55,6 +68,12 @@ class Notification(models.Model):
     dedupe_key = models.CharField(_("occurrence key"), max_length=200)
     in_app = models.BooleanField(_("shown in the app"), default=True)
     emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+    # The email still owed (the user's choice asked for it and it has not gone yet): sent after commit, and
+    # by the retry job when that did not happen (a worker killed in between, the mail server down). A send
+    # claims the row until ``email_claimed_until``, so two processes never send it twice at once.
+    email_due = models.BooleanField(_("email due"), default=False)
+    email_attempts = models.PositiveSmallIntegerField(_("email attempts"), default=0)
+    email_claimed_until = models.DateTimeField(_("email claimed until"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
@@ -72,6 +91,7 @@ class Notification(models.Model):
             models.Index(fields=["recipient"], name="notification_unread_idx",
                          condition=models.Q(read_at=None, in_app=True)),
             models.Index(fields=["recipient", "created_at"], name="notification_list_idx"),
+            models.Index(fields=["created_at"], name="notification_email_due_idx", condition=models.Q(email_due=True)),
         ]
 
     def __str__(self) -> str:
@@ -99,3 +119,63 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.event_type}: {self.delivery}"
+
+
+class JobRunStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class JobRun(models.Model):
+    """One run of a scheduled job for one slot (``automation.scheduler``). The unique ``(job, slot)`` is the
+    lock: of several schedulers (processes, hosts, ``voronka tick``) the one whose insert wins runs it."""
+
+    job = models.CharField(_("job"), max_length=64)
+    slot = models.DateTimeField(_("slot"))
+    due_at = models.DateTimeField(_("run for the moment"))
+    status = models.CharField(_("status"), max_length=8, choices=JobRunStatus.choices, default=JobRunStatus.QUEUED)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    host = models.CharField(_("scheduled by"), max_length=200, blank=True, default="")
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
+        ordering = ["-slot", "job"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "slot"], name="job_run_once_per_slot"),
+            models.CheckConstraint(condition=models.Q(status__in=[s.value for s in JobRunStatus]),
+                                   name="job_run_status_valid"),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="job_run_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.job} @ {self.slot.isoformat()}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A worker process that is (or was) alive: written every few seconds by ``voronka worker``; ``/readyz``
+    and the recovery of lost tasks read it."""
+
+    worker_id = models.CharField(_("worker id"), max_length=64, unique=True)
+    host = models.CharField(_("host"), max_length=200)
+    pid = models.PositiveIntegerField(_("process id"))
+    runs_scheduler = models.BooleanField(_("runs the scheduler"), default=True)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    last_seen = models.DateTimeField(_("last seen"), default=timezone.now)
+    stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+        ordering = ["-last_seen"]
+        indexes = [models.Index(fields=["last_seen"], name="worker_last_seen_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.pid}"

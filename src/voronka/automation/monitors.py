@@ -110,11 +110,109 @@ def deals_without_task(*, now: dt.datetime) -> int:
     return made
 
 
+def tasks_due_soon(*, now: dt.datetime) -> int:
+    """Open timed tasks due within ``VORONKA_TASK_REMINDER_MINUTES``: a reminder to the assignee, once per due
+    moment (``soon:task:<id>:<date>T<time>``; a task moved to another time is reminded again). A task whose
+    time has passed is the overdue monitor's."""
+    from django.conf import settings
+
+    ahead = dt.timedelta(minutes=settings.VORONKA_TASK_REMINDER_MINUTES)
+    local = timezone.localtime(now)
+    until = local + ahead
+    tasks = (Task.objects.filter(status=TaskStatus.OPEN, due_time__isnull=False,
+                                 due_date__gte=local.date(), due_date__lte=until.date())
+             .select_related("assignee").order_by("pk"))
+    pending = {}
+    for task in tasks:
+        due = timezone.make_aware(dt.datetime.combine(task.due_date, task.due_time))
+        if now < due <= now + ahead:
+            pending[(task.assignee_id, f"soon:task:{task.pk}:{task.due_date.isoformat()}T{task.due_time}")] = (
+                task, due)
+    done = _already(pending)
+    made = 0
+    for (user_id, key), (task, due) in pending.items():
+        if (user_id, key) in done:
+            continue
+        minutes = max(1, round((due - now).total_seconds() / 60))
+        with in_language(task.assignee):
+            title = _("Due soon: %(task)s") % {"task": task.title}
+            body = _("Due at %(time)s, in %(minutes)s min.") % {
+                "time": timezone.localtime(due).strftime("%H:%M"), "minutes": minutes}
+        made += notify(recipient=task.assignee, event_type=EventType.TASK_DUE_SOON, target=task,
+                       link_url=_task_link(task), title=title, body=body, dedupe_key=key) is not None
+    return made
+
+
+def _task_link(task: Task) -> str:
+    return (reverse("deals:detail", args=[task.deal_id]) if task.deal_id
+            else reverse("clients:detail", args=[task.client_id]) if task.client_id else reverse("web:my_day"))
+
+
+HANDOFF_LOOKBACK = dt.timedelta(days=7)  # older hand-offs are no longer chased
+
+
+def handoffs_not_accepted(*, now: dt.datetime) -> int:
+    """Conveyor hand-offs the new owner has not acted on (no task of the deal completed by him, no move by
+    him) within ``VORONKA_HANDOFF_ACCEPT_MINUTES``: his team lead is told, once per hand-off
+    (``accept:handoff:<timeline entry id>``). A deal closed or owned by someone else since is left alone."""
+    from django.conf import settings
+    from django.db.models import Q
+
+    from voronka.accounts.models import User
+    from voronka.activities.models import Activity, ActivityKind
+    from voronka.deals.models import StageTransition
+
+    limit = now - dt.timedelta(minutes=settings.VORONKA_HANDOFF_ACCEPT_MINUTES)
+    entries = list(Activity.objects.filter(kind=ActivityKind.SYSTEM, deal__isnull=False, at__lte=limit,
+                                           at__gte=limit - HANDOFF_LOOKBACK, data__event="handoff")
+                   .select_related("deal").order_by("pk"))
+    candidates = [e for e in entries if e.deal.status == DealStatus.OPEN and e.deal.owner_id == e.data.get("to")]
+    if not candidates:
+        return 0
+    owners = {u.pk: u for u in User.objects.filter(pk__in={e.deal.owner_id for e in candidates})
+              .select_related("team__lead")}
+    acted_q = Q()
+    for e in candidates:
+        acted_q |= Q(deal_id=e.deal_id, at__gt=e.at)
+    moved = set(StageTransition.objects.filter(acted_q).values_list("deal_id", "by_user_id", "at"))
+    done_tasks = set(Task.objects.filter(status=TaskStatus.DONE, deal_id__in={e.deal_id for e in candidates},
+                                         completed_at__gt=min(e.at for e in candidates))
+                     .values_list("deal_id", "completed_by_id", "completed_at"))
+    pending = {}
+    for e in candidates:
+        owner = owners.get(e.deal.owner_id)
+        lead = owner.team.lead if owner is not None and owner.team_id else None
+        if lead is None or lead.pk == owner.pk:
+            continue
+        acted = any(d == e.deal_id and u == owner.pk and at > e.at for d, u, at in moved) or any(
+            d == e.deal_id and u == owner.pk and at and at > e.at for d, u, at in done_tasks)
+        if not acted:
+            pending[(lead.pk, f"accept:handoff:{e.pk}")] = (e, owner, lead)
+    done = _already(pending)
+    made = 0
+    for (user_id, key), (entry, owner, lead) in pending.items():
+        if (user_id, key) in done:
+            continue
+        deal = entry.deal
+        hours = settings.VORONKA_HANDOFF_ACCEPT_MINUTES / 60
+        with in_language(lead):
+            title = _("Hand-off not taken up: %(deal)s") % {"deal": deal.title}
+            body = _("%(owner)s got this deal %(when)s and has not acted on it for %(hours)s h "
+                     "(no task completed, no move).") % {
+                "owner": owner, "when": timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M"),
+                "hours": f"{hours:g}"}
+        made += notify(recipient=lead, event_type=EventType.HANDOFF_NOT_ACCEPTED, target=deal,
+                       link_url=reverse("deals:detail", args=[deal.pk]), title=title, body=body,
+                       dedupe_key=key) is not None
+    return made
+
+
 def run_monitors(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Every monitor once for ``now``: the notifications each created."""
     now = now or timezone.now()
     made = {"overdue tasks": overdue_tasks(now=now), "rotting deals": rotting_deals(now=now),
-            "deals without a task": deals_without_task(now=now)}
+            "deals without a task": deals_without_task(now=now), "tasks due soon": tasks_due_soon(now=now),
+            "hand-offs not taken up": handoffs_not_accepted(now=now)}
     if any(made.values()):
         logger.info("monitors notified", extra=made)
     return made

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from functools import partial
 
@@ -48,6 +49,7 @@ def notify(*, recipient, event_type: str, dedupe_key: str, title: str, body: str
     if Notification.objects.filter(recipient=recipient, dedupe_key=dedupe_key).exists():
         return None
     delivery = delivery_for(user=recipient, event_type=event_type)
+    wants_email = delivery in (Delivery.EMAIL, Delivery.BOTH) and bool(recipient.email)
     try:
         with transaction.atomic():  # a concurrent twin (same key) loses quietly
             notification = Notification.objects.create(
@@ -55,34 +57,65 @@ def notify(*, recipient, event_type: str, dedupe_key: str, title: str, body: str
                 body=body[:BODY_MAX], link_url=link_url[:500],
                 target_type=target._meta.label if target is not None else "",
                 target_id=str(target.pk) if target is not None else "",
-                in_app=delivery in (Delivery.IN_APP, Delivery.BOTH))
+                in_app=delivery in (Delivery.IN_APP, Delivery.BOTH), email_due=wants_email)
     except IntegrityError:
         return None
-    if delivery in (Delivery.EMAIL, Delivery.BOTH) and recipient.email:
+    if wants_email:
         transaction.on_commit(partial(send_notification_email, notification.pk))
     logger.info("notification created", extra={"notification_id": notification.pk, "event_type": event_type})
     return notification
 
 
-def send_notification_email(notification_id: int) -> bool:
-    """After commit: mail one notification to its recipient; True when sent. Never raises (SMTP down, bad
-    address): the failure is logged and the row stays without ``emailed_at``."""
-    notification = (Notification.objects.select_related("recipient")
-                    .filter(pk=notification_id, emailed_at=None).first())
-    if notification is None:
+def _claim_email(notification_id: int, *, now: dt.datetime) -> bool:
+    """Take the row's email for one send (a conditional UPDATE: of two processes, one wins)."""
+    lease = now + dt.timedelta(seconds=settings.VORONKA_EMAIL_LEASE_SECONDS)
+    return bool(Notification.objects.filter(
+        models.Q(email_claimed_until=None) | models.Q(email_claimed_until__lt=now),
+        pk=notification_id, email_due=True, emailed_at=None,
+        email_attempts__lt=settings.VORONKA_EMAIL_MAX_ATTEMPTS,
+    ).update(email_claimed_until=lease, email_attempts=models.F("email_attempts") + 1))
+
+
+def send_notification_email(notification_id: int, *, now: dt.datetime | None = None) -> bool:
+    """Mail one notification to its recipient; True when this call sent it. Never raises (SMTP down, bad
+    address): the failure is logged and the row stays due for the retry job (``send_due_emails``).
+
+    At most one process sends a row at a time (the claim); a process killed after the send and before the
+    mark would send it again after the lease, so a mail is sent at least once, and twice only then.
+    """
+    now = now or timezone.now()
+    if not _claim_email(notification_id, now=now):
         return False
+    notification = Notification.objects.select_related("recipient").get(pk=notification_id)
     user = notification.recipient
     link = f"{settings.VORONKA_BASE_URL.rstrip('/')}{notification.link_url}" if notification.link_url else ""
     with in_language(user):
         body = "\n\n".join(part for part in (notification.body, link) if part)
         subject = _("Voronka: %(title)s") % {"title": notification.title}
     try:
+        if not user.email or not user.is_active:
+            raise ValueError("the recipient has no email address or is inactive")
         send_mail(subject, body, None, [user.email], fail_silently=False)
     except Exception:  # the mail server's trouble must not undo the notification or the event's dispatch
         logger.exception("notification email failed", extra={"notification_id": notification.pk})
+        # Try again after a pause that grows with the attempts (the lease stays as the pause).
+        pause = dt.timedelta(minutes=2 ** min(notification.email_attempts, 6))
+        Notification.objects.filter(pk=notification.pk).update(email_claimed_until=now + pause)
         return False
-    Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
+    Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now(), email_due=False,
+                                                           email_claimed_until=None)
     return True
+
+
+def send_due_emails(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """The retry job: emails still due a minute after their notification (its send never ran or failed)."""
+    now = now or timezone.now()
+    ids = list(Notification.objects.filter(
+        models.Q(email_claimed_until=None) | models.Q(email_claimed_until__lt=now),
+        email_due=True, emailed_at=None, created_at__lte=now - dt.timedelta(minutes=1),
+        email_attempts__lt=settings.VORONKA_EMAIL_MAX_ATTEMPTS,
+    ).order_by("pk").values_list("pk", flat=True)[:limit])
+    return sum(send_notification_email(pk, now=now) for pk in ids)
 
 
 def mark_read(*, actor, notification_id) -> Notification:
@@ -121,3 +154,28 @@ def set_preferences(*, actor, values: dict[str, str]) -> dict[str, str]:
         NotificationPreference.objects.update_or_create(user=actor, event_type=event_type,
                                                         defaults={"delivery": delivery})
     return values
+
+
+def retry_failed_task(*, actor, task_id: str) -> str:
+    """An administrator puts a failed task (a dead letter) back in the queue; audited as ``task.retried``."""
+    import uuid
+
+    from django_tasks_db.models import DBTaskResult
+
+    from voronka.accounts.permissions import require_perm
+    from voronka.automation.worker import retry_task
+    from voronka.events.services import record_event
+
+    require_perm(actor, "configure")
+    try:
+        task_id = str(uuid.UUID(str(task_id)))
+    except ValueError:
+        raise NotFound(_("Task not found.")) from None
+    with transaction.atomic():
+        row = DBTaskResult.objects.filter(pk=task_id).first()
+        if row is None:
+            raise NotFound(_("Task not found."))
+        if not retry_task(task_id):
+            raise DomainError(_("Only a failed task can be run again."), field="id")
+        record_event(actor=actor, verb="task_result.retried", target=row, data={"task": row.task_path})
+    return task_id

@@ -67,3 +67,28 @@ def preferences(request):
              "error": error if error_field == t.value else None} for t in EventType]
     return render(request, "automation/preferences.html",
                   {"rows": rows, "choices": Delivery.choices, "has_error": error is not None})
+
+
+@require_http_methods(["GET"])
+def worker_status(request):
+    """Settings › Worker (administrators): live workers, the queue, recent job runs and the failed tasks."""
+    from voronka.automation.scheduler import registered_jobs
+    from voronka.automation.selectors import failed_tasks, queue_counts, recent_runs, worker_health, workers
+
+    return render(request, "automation/worker.html", {
+        "nav": "settings", "section": "worker", "health": worker_health(), "workers": workers(),
+        "queue": queue_counts(), "runs": recent_runs(), "failed": failed_tasks(), "jobs": registered_jobs()})
+
+
+@require_POST
+def worker_retry(request):
+    """Run a failed task again (a dead letter back in the queue)."""
+    from voronka.automation.services import retry_failed_task
+
+    try:
+        retry_failed_task(actor=request.user, task_id=request.POST.get("id", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The task is queued again."))
+    return redirect("settings:worker")

@@ -5,6 +5,7 @@ from django.urls import path
 from voronka.accounts import views as accounts
 from voronka.audit import views as audit
 from voronka.billing import views as billing
+from voronka.automation import views as automation
 from voronka.catalog import views as catalog
 from voronka.clients import views as questions
 from voronka.imports import views as imports
@@ -96,4 +97,7 @@ urlpatterns = [
     path("import/<int:pk>/undo/", admin(imports.batch_undo), name="import_undo"),
     path("import/<int:pk>/progress/", admin(imports.batch_progress), name="import_progress"),
     path("import/<int:pk>/rerun/", admin(imports.batch_rerun), name="import_rerun"),
+    # the worker: live workers, failed tasks (dead letters), scheduled job runs
+    path("worker/", admin(automation.worker_status), name="worker"),
+    path("worker/retry/", admin(automation.worker_retry), name="worker_retry"),
 ]
