@@ -156,6 +156,7 @@ def cmd_tick(ns: argparse.Namespace) -> int:
     from voronka.events.dispatch import dispatch_pending
     from voronka.integrations.delivery import deliver_due
     from voronka.integrations.mailbox import poll_mailbox
+    from voronka.mailings.services import run_jobs as run_mailing_jobs
 
     now = timezone.now()
     if ns.now:
@@ -173,6 +174,8 @@ def cmd_tick(ns: argparse.Namespace) -> int:
     print(f"idempotency keys purged: {purge_idempotency_keys(now=now)}")
     for monitor, count in run_monitors(now=now).items():
         print(f"notifications, {monitor}: {count}")
+    for job, count in run_mailing_jobs(now=now).items():
+        print(f"mailings, {job}: {count}")
     return 0
 
 

@@ -8,6 +8,7 @@ from voronka.catalog import views as catalog
 from voronka.clients import views as questions
 from voronka.imports import views as imports
 from voronka.integrations import views as integrations
+from voronka.mailings import views as mailings
 from voronka.pipelines import views as pipelines
 from voronka.web.settings_ui import admin_required
 
@@ -80,6 +81,15 @@ urlpatterns = [
     path("forms/new/", admin(integrations.lead_form_create), name="lead_form_create"),
     path("forms/<int:pk>/", admin(integrations.lead_form_detail), name="lead_form"),
     path("forms/<int:pk>/edit/", admin(integrations.lead_form_edit), name="lead_form_edit"),
+    # email templates and sequences
+    path("mail/templates/", admin(mailings.template_list), name="mail_templates"),
+    path("mail/templates/new/", admin(mailings.template_create), name="mail_template_create"),
+    path("mail/templates/<int:pk>/", admin(mailings.template_edit), name="mail_template"),
+    path("mail/sequences/", admin(mailings.sequence_list), name="sequences"),
+    path("mail/sequences/new/", admin(mailings.sequence_create), name="sequence_create"),
+    path("mail/sequences/<int:pk>/", admin(mailings.sequence_detail), name="sequence"),
+    path("mail/sequences/<int:pk>/edit/", admin(mailings.sequence_edit), name="sequence_edit"),
+    path("mail/steps/<int:pk>/delete/", admin(mailings.sequence_step_delete), name="sequence_step_delete"),
     # import
     path("import/", admin(imports.import_index), name="import"),
     path("import/<int:pk>/", admin(imports.batch_detail), name="import_batch"),
