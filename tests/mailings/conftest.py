@@ -31,3 +31,13 @@ def templates(world):
     second = create_template(actor=world.admin, name="Новое предложение", subject="Скидка для {{ client.name }}",
                              body="Подробнее: {{ link_url }}\nОтписаться: {{ unsubscribe_url }}")
     return first, second
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """The assertions read the English messages (the installation's default language is Russian)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

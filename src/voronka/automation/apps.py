@@ -6,3 +6,9 @@ class AutomationConfig(AppConfig):
     name = "voronka.automation"
     label = "automation"
     verbose_name = _("Automation")
+
+    def ready(self) -> None:
+        # The on_enter actions that need mailings or integrations become available to the stage settings.
+        from voronka.automation import actions
+
+        actions.register()

@@ -24,7 +24,7 @@ from voronka.accounts.models import User
 from voronka.accounts.permissions import require_perm, require_visible
 from voronka.accounts.services import get_system_actor
 from voronka.activities.models import ActivityKind
-from voronka.activities.services import log_activity
+from voronka.activities.services import build_task, log_activity
 from voronka.catalog.models import LostReason
 from voronka.clients.models import Client
 from voronka.core.errors import Conflict, DomainError, NotFound
@@ -497,6 +497,39 @@ def _send_by_token(token: str) -> Send:
     return send
 
 
+def _open_deal(*, pipeline: Pipeline, client: Client, owner: User, title: str, task_title: str, at: dt.datetime,
+               values: dict[str, Any], source: Deal | None = None) -> Deal | None:
+    """A deal opened by automation for ``owner``, with the values the first stage may require (the contact, the
+    source of the earlier deal, …). When the stage still asks for more, the manager gets a client task to open
+    it by hand instead, and the reason is on the timeline: nothing is lost silently."""
+    system = get_system_actor()
+    contact = (source.contact if source is not None and source.contact_id else
+               client.contacts.order_by("-is_primary", "pk").first())
+    base: dict[str, Any] = {}
+    if contact is not None:
+        base["contact"] = contact.pk
+    for key in ("source", "channel", "campaign"):
+        value = getattr(source, f"{key}_id", None) if source is not None else None
+        value = value or getattr(client, f"{key}_id", None)
+        if value:
+            base[key] = value
+    try:
+        with transaction.atomic():
+            return create_deal(actor=system, title=title[:255], pipeline=pipeline, client=client, owner=owner,
+                               values={**base, **values},
+                               first_task={"title": task_title, "kind": "call", "due_date": timezone.localdate(at)})
+    except DomainError as exc:
+        logger.warning("automatic deal not opened", extra={"client_id": client.pk, "pipeline_id": pipeline.pk})
+        log_activity(kind=ActivityKind.SYSTEM, author=system, client=client, at=at,
+                     body=_("A deal in “%(pipeline)s” could not be opened automatically: %(reason)s")
+                     % {"pipeline": pipeline.name, "reason": exc.message},
+                     data={"event": "auto_deal_failed", "pipeline": pipeline.pk})
+        build_task(actor=system, client=client, spec={
+            "title": f"{task_title} ({title})"[:255], "kind": "call", "due_date": timezone.localdate(at),
+            "assignee": owner}).save()
+        return None
+
+
 def return_pipeline_for(sequence: Sequence | None) -> Pipeline | None:
     if sequence is not None and sequence.return_pipeline_id and sequence.return_pipeline.is_active:
         return sequence.return_pipeline
@@ -523,9 +556,10 @@ def _return(enrolment: Enrolment, *, at: dt.datetime, why: str) -> Deal | None:
     enrolment.status, enrolment.stop_reason, enrolment.ended_at = EnrolmentStatus.RETURNED, why, at
     enrolment.next_due_at = None
     enrolment.save(update_fields=["status", "stop_reason", "ended_at", "next_due_at"])
-    deal = create_deal(actor=system, title=title[:255], pipeline=pipeline, client=enrolment.client,
-                       owner=manager, first_task={"title": task_title, "kind": "call",
-                                                  "due_date": timezone.localdate(at)})
+    deal = _open_deal(pipeline=pipeline, client=enrolment.client, owner=manager, title=title, task_title=task_title,
+                      at=at, values={}, source=enrolment.source_deal)
+    if deal is None:
+        return None
     enrolment.return_deal = deal
     enrolment.save(update_fields=["return_deal"])
     log_activity(kind=ActivityKind.SYSTEM, author=system, deal=deal, at=at,
@@ -665,7 +699,7 @@ def _won_with(product_id: int, since: dt.datetime):
 
 
 def _follow_up(*, key: str, won: Deal, pipeline: Pipeline, title: str, task: str, at: dt.datetime,
-               product=None) -> bool:
+               product=None, extra: dict[str, Any] | None = None) -> bool:
     if FollowUp.objects.filter(rule_key=key, won_deal=won).exists():
         return False
     manager = won.client.responsible if won.client.responsible_id else won.owner
@@ -678,16 +712,24 @@ def _follow_up(*, key: str, won: Deal, pipeline: Pipeline, title: str, task: str
             mark = FollowUp.objects.create(rule_key=key, won_deal=won, at=at)
         except IntegrityError:
             return False
-        values = {"product": product.pk} if product is not None else None
-        deal = create_deal(actor=get_system_actor(), title=title[:255], pipeline=pipeline, client=won.client,
-                           owner=manager, values=values,
-                           first_task={"title": task, "kind": "call", "due_date": timezone.localdate(at)})
+        values = {"product": product.pk} if product is not None else {}
+        values.update(extra or {})
+        deal = _open_deal(pipeline=pipeline, client=won.client, owner=manager, title=title, task_title=task, at=at,
+                          values=values, source=won)
+        if deal is None:
+            return True
         mark.created_deal = deal
         mark.save(update_fields=["created_deal"])
         log_activity(kind=ActivityKind.SYSTEM, author=get_system_actor(), deal=deal, at=at,
                      body=_("Opened by a rule after the won deal “%(deal)s”.") % {"deal": won.title},
                      data={"event": "follow_up", "rule": key, "won_deal": won.pk})
     return True
+
+
+def _has_field(key: str) -> bool:
+    from voronka.catalog.fields import deal_fields
+
+    return key in deal_fields()
 
 
 def open_follow_ups(now: dt.datetime | None = None) -> int:
@@ -705,8 +747,9 @@ def open_follow_ups(now: dt.datetime | None = None) -> int:
             with override(settings.LANGUAGE_CODE):
                 title = _("Renewal: %(client)s, %(product)s") % {"client": won.client.name, "product": rule.product}
                 task = _("Offer the renewal (the term ends %(date)s)") % {"date": end.isoformat()}
+            extra = {"cf:contract_end_date": end.isoformat()} if _has_field("cf:contract_end_date") else {}
             made += _follow_up(key=f"renewal:{rule.pk}", won=won, pipeline=rule.pipeline, title=title, task=task,
-                               at=now, product=rule.product)
+                               at=now, product=rule.product, extra=extra)
     for rule in UpsellRule.objects.filter(is_active=True).select_related("product", "offer", "pipeline"):
         if not rule.pipeline.is_active:
             continue
