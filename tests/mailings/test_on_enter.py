@@ -10,8 +10,7 @@ from django.urls import reverse
 from tests.dbstate import stage_of
 from tests.factories import make_client, make_deal
 from tests.integrations.conftest import receiver  # noqa: F401  (a real local HTTP receiver)
-from voronka.activities.models import Activity, Task
-from voronka.activities.models import TaskKind
+from voronka.activities.models import Activity, Task, TaskKind
 from voronka.automation.models import Notification
 from voronka.core.errors import DomainError
 from voronka.deals.services import move_deal

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from voronka.clients.models import Client
 from voronka.deals.models import Deal
 from voronka.events.registry import handles
 from voronka.mailings import services
+from voronka.pipelines.models import Pipeline
 
 
 @handles("deal.lost")
@@ -38,3 +41,11 @@ def stop_on_reply(event) -> None:
     client_id = (event.payload.get("data") or {}).get("client")
     if client_id and not (event.payload.get("data") or {}).get("new_lead"):
         services.client_replied(client_id=int(client_id), at=event.created_at)
+
+
+@handles("pipeline.created")
+def ship_the_reanimation_sequence(event) -> None:
+    """A Return pipeline installed on an installation without sequences brings the shipped reanimation one."""
+    pipeline = Pipeline.objects.filter(pk=event.target_id, kind="return").first()
+    if pipeline is not None:
+        services.install_default_sequence(language=settings.LANGUAGE_CODE[:2])

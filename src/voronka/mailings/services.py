@@ -9,8 +9,10 @@ import logging
 import secrets
 from email.utils import formataddr
 from functools import partial
+from pathlib import Path
 from typing import Any
 
+import yaml
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
@@ -788,3 +790,36 @@ def stop_client_sequences(*, actor: User, client: Client) -> int:
         raise Conflict(_("The client is on no sequence."), field="sequence")
     record_event(actor=actor, verb="sequence.stopped", target=client, data={"count": count})
     return count
+
+
+# --- the shipped reanimation sequence --------------------------------------------------------------------------
+
+BLUEPRINT = Path(__file__).resolve().parent / "blueprints" / "reanimation.yaml"
+
+
+def _local(value: Any, language: str) -> str:
+    return str(value.get(language) or value.get("ru") or "") if isinstance(value, dict) else str(value or "")
+
+
+@transaction.atomic
+def install_default_sequence(*, language: str = "ru") -> Sequence | None:
+    """The reanimation sequence of ``blueprints/reanimation.yaml`` (its templates, steps, lost reasons by name)
+    while the installation has no sequence yet; None when it has one (idempotent)."""
+    if Sequence.objects.exists():
+        return None
+    language = language if language in Language.values else "ru"
+    data = yaml.safe_load(BLUEPRINT.read_text(encoding="utf-8"))
+    system = get_system_actor()
+    names = [name for r in data.get("lost_reasons") or [] for name in (r.values() if isinstance(r, dict) else [r])]
+    reasons = list(LostReason.objects.filter(name__in=names))
+    sequence = create_sequence(actor=system, name=_local(data["name"], language), lost_reasons=reasons,
+                               enrol_delay_days=data.get("enrol_delay_days", 0),
+                               return_pipeline=return_pipeline_for(None))
+    for step in data["steps"]:
+        name = _local(step["name"], language)
+        template = EmailTemplate.objects.filter(name=name, language=language).first() or create_template(
+            actor=system, name=name, language=language, subject=_local(step["subject"], language),
+            body=_local(step["body"], language))
+        add_step(actor=system, sequence=sequence, template=template, delay_days=step.get("delay_days", 0))
+    logger.info("default sequence installed", extra={"sequence_id": sequence.pk})
+    return sequence
