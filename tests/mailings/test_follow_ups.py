@@ -98,3 +98,24 @@ def test_the_return_template_ships_a_working_reanimation_sequence(world, commit,
     messages = smtp_server.wait(4)
     assert len(messages) == 4 and Send.objects.filter(sent_at__isnull=False).count() == 4
     assert Enrolment.objects.get().status == "finished"
+
+
+def test_the_settings_page_saves_rules_with_field_errors(world, client, renewal_pipeline):
+    from django.urls import reverse
+
+    from voronka.mailings.models import RenewalRule, UpsellRule
+
+    client.force_login(world.admin)
+    url = reverse("settings:follow_up_rules")
+    response = client.post(url, {"kind": "renewal", "renewal-product": world.product.pk, "renewal-term_months": "0",
+                                 "renewal-days_before": "30", "renewal-pipeline": renewal_pipeline.pk})
+    assert response.status_code == 400 and not RenewalRule.objects.exists()
+    response = client.post(url, {"kind": "renewal", "renewal-product": world.product.pk, "renewal-term_months": "12",
+                                 "renewal-days_before": "30", "renewal-pipeline": renewal_pipeline.pk,
+                                 "renewal-is_active": "on"})
+    assert response.status_code == 302 and RenewalRule.objects.get().term_months == 12
+    response = client.post(url, {"kind": "upsell", "upsell-product": world.product.pk,
+                                 "upsell-offer": world.product.pk, "upsell-after_days": "5",
+                                 "upsell-pipeline": world.pipeline.pk})
+    assert response.status_code == 400 and not UpsellRule.objects.exists()
+    assert world.product.name in client.get(url).content.decode()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from voronka.catalog.models import LostReason
+from voronka.catalog.models import LostReason, Product
 from voronka.core.forms import IntegerField
 from voronka.mailings.models import EmailTemplate, Language, SequenceKind
 from voronka.mailings.rendering import VARIABLES
@@ -75,3 +75,35 @@ class EnrolForm(forms.Form):
     def __init__(self, *args, sequences=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["sequence"].choices = [(s.pk, s.name) for s in sequences]
+
+
+class RenewalRuleForm(forms.Form):
+    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none())
+    term_months = IntegerField(label=_("Term, months"), min_value=1, max_value=240, initial=12)
+    days_before = IntegerField(label=_("Open the renewal deal, days before the end"), min_value=0, max_value=3650,
+                               initial=30)
+    pipeline = forms.ModelChoiceField(label=_("Pipeline"), queryset=Pipeline.objects.none())
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = Product.objects.filter(is_active=True).order_by("sort_order", "name")
+        self.fields["pipeline"].queryset = Pipeline.objects.filter(is_active=True).order_by("sort_order")
+        renewal = self.fields["pipeline"].queryset.filter(kind="renewal").first()
+        if renewal is not None:
+            self.fields["pipeline"].initial = renewal.pk
+
+
+class UpsellRuleForm(forms.Form):
+    product = forms.ModelChoiceField(label=_("After a won deal with"), queryset=Product.objects.none())
+    offer = forms.ModelChoiceField(label=_("Offer"), queryset=Product.objects.none())
+    after_days = IntegerField(label=_("After, days"), min_value=0, max_value=3650, initial=30)
+    pipeline = forms.ModelChoiceField(label=_("Pipeline"), queryset=Pipeline.objects.none())
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        products = Product.objects.filter(is_active=True).order_by("sort_order", "name")
+        self.fields["product"].queryset = products
+        self.fields["offer"].queryset = products
+        self.fields["pipeline"].queryset = Pipeline.objects.filter(is_active=True).order_by("sort_order")

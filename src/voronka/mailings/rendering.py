@@ -50,7 +50,7 @@ def _compile(source: str, field: str):
         if isinstance(node, TextNode):
             continue
         if not isinstance(node, VariableNode):
-            raise DomainError(_("Only {{ variables }} are allowed in an email template, no {%% tags %%}."),
+            raise DomainError(_("Only {{ variables }} are allowed in an email template, no {%% tags %%}.") % {},
                               field=field)
         expression = node.filter_expression
         var = getattr(expression.var, "var", None)

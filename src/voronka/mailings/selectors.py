@@ -11,7 +11,16 @@ from voronka.accounts.permissions import require_perm
 from voronka.core.errors import NotFound
 from voronka.core.params import parse_id
 from voronka.deals.models import DealStatus
-from voronka.mailings.models import EmailTemplate, Enrolment, EnrolmentStatus, Send, Sequence, SequenceStep
+from voronka.mailings.models import (
+    EmailTemplate,
+    Enrolment,
+    EnrolmentStatus,
+    RenewalRule,
+    Send,
+    Sequence,
+    SequenceStep,
+    UpsellRule,
+)
 
 
 def list_templates(*, actor, active_only: bool = False) -> QuerySet[EmailTemplate]:
@@ -91,3 +100,13 @@ def sequence_stats(*, actor, sequences: list[Sequence] | None = None) -> dict[in
                                                                  "revenue": Decimal("0")})
         entry["sent"], entry["clicked"] = row["sent"], row["clicked"]
     return stats
+
+
+def list_renewal_rules(*, actor) -> QuerySet[RenewalRule]:
+    require_perm(actor, "view")
+    return RenewalRule.objects.select_related("product", "pipeline").order_by("product__name")
+
+
+def list_upsell_rules(*, actor) -> QuerySet[UpsellRule]:
+    require_perm(actor, "view")
+    return UpsellRule.objects.select_related("product", "offer", "pipeline").order_by("product__name", "offer__name")

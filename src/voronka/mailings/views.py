@@ -18,7 +18,15 @@ from voronka.core.htmx import dialog_or_page
 from voronka.core.http import get_or_404
 from voronka.deals.selectors import get_deal
 from voronka.mailings import selectors, services
-from voronka.mailings.forms import EnrolForm, SendForm, SequenceForm, StepForm, TemplateForm
+from voronka.mailings.forms import (
+    EnrolForm,
+    RenewalRuleForm,
+    SendForm,
+    SequenceForm,
+    StepForm,
+    TemplateForm,
+    UpsellRuleForm,
+)
 from voronka.mailings.models import SequenceKind
 from voronka.web.settings_ui import done, form_response
 
@@ -229,3 +237,26 @@ def unsubscribe(request, token):
                                                     "text": _("Stop receiving our automatic emails?")})
 
 
+
+
+@require_http_methods(["GET", "POST"])
+def follow_up_rules(request):
+    """Renewal and upsell rules: the list and the two forms that add (or change) one."""
+    renewal = RenewalRuleForm(request.POST if request.POST.get("kind") == "renewal" else None, prefix="renewal")
+    upsell = UpsellRuleForm(request.POST if request.POST.get("kind") == "upsell" else None, prefix="upsell")
+    status = 200
+    if request.method == "POST":
+        form, save = ((renewal, services.save_renewal_rule) if request.POST.get("kind") == "renewal"
+                      else (upsell, services.save_upsell_rule))
+        if form.is_bound and form.is_valid():
+            try:
+                save(actor=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                return done(request, reverse("settings:follow_up_rules"), _("Rule saved."))
+        status = 400
+    return render(request, "mailings/follow_up_rules.html", {
+        "nav": "settings", "section": "follow_ups", "renewal_form": renewal, "upsell_form": upsell,
+        "renewal_rules": selectors.list_renewal_rules(actor=request.user),
+        "upsell_rules": selectors.list_upsell_rules(actor=request.user)}, status=status)

@@ -89,6 +89,7 @@ urlpatterns = [
     path("mail/sequences/new/", admin(mailings.sequence_create), name="sequence_create"),
     path("mail/sequences/<int:pk>/", admin(mailings.sequence_detail), name="sequence"),
     path("mail/sequences/<int:pk>/edit/", admin(mailings.sequence_edit), name="sequence_edit"),
+    path("mail/follow-ups/", admin(mailings.follow_up_rules), name="follow_up_rules"),
     path("mail/steps/<int:pk>/delete/", admin(mailings.sequence_step_delete), name="sequence_step_delete"),
     # import
     path("import/", admin(imports.import_index), name="import"),
