@@ -144,7 +144,7 @@ class StageForm(forms.Form):
                     '"template": 3}, {"action": "start_sequence", "sequence": 1}, {"action": "stop_sequence"}, '
                     '{"action": "assign_owner", "user": 5}, {"action": "webhook", "subscription": 2}, '
                     '{"action": "set_field", "field": "source", "value": 1}]. People: deal_owner, stage_owner, '
-                    'team_lead. Each action is checked when saved; see docs/automation.md.'))
+                    'team_lead. Each action is checked when saved; see docs/mailings.md.'))
     instructions = forms.CharField(label=_("Instructions for the manager"), required=False, max_length=20_000,
                                    help_text=_("Step by step: what to do on this stage. Markdown is allowed."),
                                    widget=forms.Textarea(attrs={"rows": 8}))
