@@ -119,3 +119,26 @@ def test_the_settings_page_saves_rules_with_field_errors(world, client, renewal_
                                  "upsell-pipeline": world.pipeline.pk})
     assert response.status_code == 400 and not UpsellRule.objects.exists()
     assert world.product.name in client.get(url).content.decode()
+
+
+def test_the_rules_page_runs_a_fixed_number_of_queries(world, client, renewal_pipeline, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    client.force_login(world.admin)
+
+    def make(n, start):
+        for i in range(start, start + n):
+            product = Product.objects.create(name=f"P{i}", price=10)
+            offer = Product.objects.create(name=f"O{i}", price=10)
+            save_renewal_rule(actor=world.admin, product=product, term_months=12, days_before=30,
+                              pipeline=renewal_pipeline)
+            save_upsell_rule(actor=world.admin, product=product, offer=offer, after_days=3, pipeline=world.pipeline)
+
+    make(3, 0)
+    with CaptureQueriesContext(connection) as small:
+        client.get(reverse("settings:follow_up_rules"))
+    make(10, 3)
+    with django_assert_num_queries(len(small.captured_queries)):
+        client.get(reverse("settings:follow_up_rules"))

@@ -89,3 +89,19 @@ def test_update_keeps_the_check(world):
     template = create_template(actor=world.admin, name="A", subject="s", body="b")
     with pytest.raises(DomainError):
         update_template(actor=world.admin, template=template, name="A", subject="s", body="{{ x }}", language="ru")
+
+
+def test_the_template_list_runs_a_fixed_number_of_queries(world, client, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(world.admin)
+    for i in range(3):
+        create_template(actor=world.admin, name=f"T{i}", subject="s", body="b")
+    with CaptureQueriesContext(connection) as small:
+        client.get(reverse("settings:mail_templates"))
+    for i in range(3, 13):
+        create_template(actor=world.admin, name=f"T{i}", subject="s", body="b")
+    with django_assert_num_queries(len(small.captured_queries)):
+        page = client.get(reverse("settings:mail_templates")).content.decode()
+    assert "T12" in page
