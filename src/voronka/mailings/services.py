@@ -414,7 +414,7 @@ def stop_for_client(*, client_id: int, reason: str, at: dt.datetime | None = Non
     if enrolled_before is not None:
         active = active.filter(enrolled_at__lt=enrolled_before)
     count = 0
-    for enrolment in active.select_for_update():
+    for enrolment in active.select_for_update(of=("self",)):
         _end(enrolment, status=EnrolmentStatus.STOPPED, reason=reason, at=at,
              note=_("Sequence “%(name)s” stopped: %(reason)s.") % {"name": enrolment.sequence.name,
                                                                     "reason": STOP_REASONS.get(reason, reason)})
@@ -441,7 +441,7 @@ def stop_enrolment(*, actor: User, enrolment: Enrolment) -> Enrolment:
 
 def _step_once(enrolment_id: int, now: dt.datetime) -> bool:
     with transaction.atomic():
-        enrolment = (Enrolment.objects.select_for_update(skip_locked=True)
+        enrolment = (Enrolment.objects.select_for_update(skip_locked=True, of=("self",))
                      .select_related("sequence", "client", "manager", "source_deal")
                      .filter(pk=enrolment_id, status=EnrolmentStatus.ACTIVE, next_due_at__lte=now).first())
         if enrolment is None:
@@ -540,7 +540,7 @@ def return_pipeline_for(sequence: Sequence | None) -> Pipeline | None:
 
 def _return(enrolment: Enrolment, *, at: dt.datetime, why: str) -> Deal | None:
     """Bring the client back: a deal in the Return pipeline for the manager with a first task."""
-    enrolment = Enrolment.objects.select_for_update().select_related("sequence", "client", "manager").get(
+    enrolment = Enrolment.objects.select_for_update(of=("self",)).select_related("sequence", "client", "manager").get(
         pk=enrolment.pk)
     if enrolment.return_deal_id or enrolment.status in (EnrolmentStatus.RETURNED,):
         return None
