@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "voronka.integrations",
     "voronka.automation",
     "voronka.billing",
+    "voronka.mailings",
     "voronka.analytics",
     "voronka.imports",
     "voronka.web",
@@ -252,6 +253,8 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBa
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "voronka@localhost")
 # The address of the installation as users open it: links in notification emails start with it.
 VORONKA_BASE_URL = env_str("VORONKA_BASE_URL", "http://localhost:8000")
+# Our company's name in email templates ({{ company.name }}).
+VORONKA_COMPANY_NAME = env_str("VORONKA_COMPANY_NAME", "")
 PASSWORD_RESET_TIMEOUT = env_int("VORONKA_PASSWORD_RESET_HOURS", 2) * 3600
 VORONKA_PASSWORD_RESETS_PER_HOUR = env_int("VORONKA_PASSWORD_RESETS_PER_HOUR", 10)  # per IP address
 

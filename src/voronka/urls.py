@@ -17,6 +17,7 @@ urlpatterns = [
     path("export/", include("voronka.integrations.export_urls")),
     path("", include("voronka.integrations.calendar_urls")),
     path("", include("voronka.automation.urls")),
+    path("", include("voronka.mailings.urls")),
     path("account/", include("voronka.accounts.urls")),
     path("reports/plans/", include("voronka.plans.urls")),
     path("reports/", include("voronka.analytics.urls")),

@@ -41,6 +41,11 @@ PAGES: dict[str, str] = {
     "integrations:telephony": PUBLIC,
     "calendar:feed": PUBLIC,  # authenticates by the secret token in its URL
     "calendar:settings": SELF,
+    "mailings:track": PUBLIC,  # the tracked link of an email: authenticates by the secret token in its URL
+    "mailings:unsubscribe": PUBLIC,  # the unsubscribe link (one-click POST, RFC 8058): the token in its URL
+    "mailings:deal_send": OBJECT,
+    "mailings:client_send": OBJECT,
+    "mailings:client_sequences": OBJECT,
     "automation:list": SELF,  # the user's own notifications
     "automation:read": SELF,
     "automation:read_all": SELF,

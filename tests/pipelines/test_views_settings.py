@@ -186,7 +186,7 @@ def test_admin_edits_the_stage_rulebook_and_it_is_saved(admin_client, world):
     assert stage.required_fields == ["amount", "client.region", "cf:budget"]
     assert [q.text for q in stage.questions.order_by("stage_links__position")] == ["Кто ЛПР?", "Какой бюджет?"]
     assert {q.question_set.name for q in stage.questions.all()} == {world.pipeline.name}
-    assert stage.on_enter == ["create_task_email", "create_task_call"]
+    assert [a["kind"] for a in stage.on_enter] == ["email", "call"]
     assert stage.instructions == "1. Позвонить\n2. Записать"
 
 
@@ -196,7 +196,7 @@ def test_stage_page_shows_required_field_checkboxes_with_custom_fields(admin_cli
     html = admin_client.get(reverse("settings:stage", args=[stage.pk])).content.decode()
     assert 'value="cf:budget"' in html
     assert 'value="amount"' in html and "checked" in html
-    assert 'value="create_task_call"' in html and 'value="notify_owner"' not in html
+    assert 'name="on_enter"' in html
 
 
 def test_clearing_required_fields_saves_an_empty_list(admin_client, world):

@@ -15,3 +15,7 @@ class AutomationConfig(AppConfig):
         for config in apps.get_app_configs():
             if config.name.startswith("voronka.") and module_has_submodule(config.module, "jobs"):
                 import_module(f"{config.name}.jobs")
+        # The on_enter actions that need mailings or integrations become available to the stage settings.
+        from voronka.automation import actions
+
+        actions.register()

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from voronka.accounts.models import User
 from voronka.accounts.permissions import require_assignable, require_perm, require_pipeline, require_visible
-from voronka.accounts.services import open_work_of, update_user
+from voronka.accounts.services import get_system_actor, open_work_of, update_user
 from voronka.activities.models import ActivityKind
 from voronka.activities.services import (
     build_task,
@@ -54,6 +54,7 @@ from voronka.deals.rules import (
     missing_required_fields,
 )
 from voronka.events.services import record_event
+from voronka.pipelines.actions import normalised
 from voronka.pipelines.models import Pipeline, Stage
 from voronka.pipelines.services import hold_stage_order
 
@@ -263,18 +264,50 @@ def _hand_off(*, actor: User, deal: Deal, stage: Stage, at: dt.datetime) -> bool
     return True
 
 
+def stage_person(deal: Deal, stage: Stage, who: str) -> User | None:
+    """The person an ``on_enter`` action names: ``deal_owner``, ``stage_owner`` (the stage's user, else its
+    team's lead) or ``team_lead`` (of the deal owner's team); None when there is nobody."""
+    if who == "deal_owner":
+        return deal.owner
+    if who == "stage_owner":
+        if stage.owner_user_id:
+            return stage.owner_user
+        return stage.owner_team.lead if stage.owner_team_id and stage.owner_team.lead_id else None
+    if who == "team_lead":
+        team = deal.owner_team
+        return team.lead if team is not None and team.lead_id else None
+    return None
+
+
 def _run_on_enter(*, actor: User, deal: Deal, stage: Stage) -> None:
-    """Stage automation: ``create_task_<kind>`` adds a task for tomorrow unless one of that kind is open."""
-    kinds = {"create_task_call": "call", "create_task_email": "email", "create_task_meeting": "meeting"}
-    wanted = [kinds[a] for a in stage.on_enter or [] if a in kinds]
-    if not wanted:
+    """Stage automation (``pipelines.actions``). ``create_task`` runs here, in the move's transaction, unless a
+    task of that kind is already open (a task is the deal's state); every other action runs after commit from
+    the ``stage.entered`` event (``automation.actions``), with exactly the actions configured now."""
+    actions = normalised(stage.on_enter)
+    if not actions:
         return
     open_kinds = set(deal.tasks.filter(status="open").values_list("kind", flat=True))
-    for kind in wanted:
-        if kind not in open_kinds:
-            build_task(actor=actor, deal=deal, spec={
-                "title": _("%(stage)s: next step") % {"stage": stage.name}, "kind": kind,
-                "due_date": timezone.localdate() + dt.timedelta(days=1)}).save()
+    for index, action in enumerate(actions):
+        if action["action"] != "create_task" or action["kind"] in open_kinds:
+            continue
+        assignee = stage_person(deal, stage, action.get("assignee", "deal_owner")) or deal.owner
+        if not assignee.is_active or getattr(assignee, "is_system", False):
+            assignee = deal.owner
+        title = action.get("title") or _("%(stage)s: next step") % {"stage": stage.name}
+        spec = {"title": title, "kind": action["kind"],
+                "due_date": timezone.localdate() + dt.timedelta(days=int(action.get("due_days", 1)))}
+        if assignee.pk == deal.owner_id:  # the deal's own task, as the mover made it
+            task = build_task(actor=actor, deal=deal, spec=spec)
+        else:  # the rule, not the mover, gives it to someone else (the mover's scope does not decide)
+            task = build_task(actor=get_system_actor(), deal=deal, spec={**spec, "assignee": assignee})
+        task.save()
+        open_kinds.add(action["kind"])
+        log_activity(kind=ActivityKind.SYSTEM, author=get_system_actor(), deal=deal,
+                     body=_("Stage action: task “%(title)s” for %(user)s.") % {"title": title, "user": assignee},
+                     data={"event": "stage_action", "action": "create_task", "index": index, "task": task.pk})
+    later = [a for a in actions if a["action"] != "create_task"]
+    if later:
+        record_event(actor=actor, verb="stage.entered", target=deal, data={"stage": stage.pk, "actions": later})
 
 
 @transaction.atomic

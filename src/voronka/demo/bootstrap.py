@@ -18,6 +18,7 @@ from voronka.catalog.models import (
     TargetAudience,
 )
 from voronka.clients.models import Question, QuestionSet
+from voronka.mailings.services import install_default_sequence
 from voronka.pipelines.models import Pipeline
 from voronka.pipelines.services import BLUEPRINTS, install_pipeline_template, load_blueprint
 
@@ -64,4 +65,5 @@ def install_defaults(*, language: str = "ru") -> dict[str, int]:
             install_pipeline_template(actor=get_system_actor(), name=name, language=language)
             installed += 1
     counts["pipelines"] = installed
+    counts["sequences"] = int(install_default_sequence(language=language) is not None)
     return counts

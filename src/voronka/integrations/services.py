@@ -222,6 +222,14 @@ def queue_deliveries(*, event) -> list[WebhookDelivery]:
     return deliveries
 
 
+def queue_delivery_to(*, subscription: WebhookSubscription, event) -> WebhookDelivery:
+    """One delivery of ``event`` to one subscription whatever its event types (a stage's ``webhook`` action),
+    in the caller's transaction; once per (subscription, event); sending after commit."""
+    delivery = _new_delivery(subscription, event)
+    transaction.on_commit(partial(enqueue_delivery, delivery.pk))
+    return delivery
+
+
 def enqueue_delivery(delivery_id: int) -> None:
     """After commit: queue the sending task. A failure here loses nothing: the tick pass sends the row."""
     from voronka.integrations.tasks import deliver_webhook  # tasks -> delivery -> services: import late

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from voronka.accounts.models import Team, User
 from voronka.catalog.fields import deal_fields
+from voronka.pipelines.actions import normalised
 from voronka.pipelines.models import PipelineKind, Stage
-from voronka.pipelines.services import BLUEPRINTS, ON_ENTER_ACTIONS
+from voronka.pipelines.services import BLUEPRINTS
 
-ON_ENTER_LABELS = {
-    "create_task_call": _("Create a “Call” task"),
-    "create_task_email": _("Create an “Email” task"),
-    "create_task_meeting": _("Create a “Meeting” task"),
-}
 TEMPLATE_LABELS = {
     "inbound": _("Inbound requests"),
     "outreach": _("Outreach (cold sales)"),
@@ -43,6 +41,43 @@ class PipelineEditForm(forms.Form):
 class StageAddForm(forms.Form):
     name = forms.CharField(label=_("New stage"), max_length=160,
                            widget=forms.TextInput(attrs={"placeholder": _("What was done, e.g. “Demo held”")}))
+
+
+class ActionsWidget(forms.Textarea):
+    def value_from_datadict(self, data, files, name):
+        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+        values = [v for v in values if v is not None]
+        if len(values) > 1 or (len(values) == 1 and values[0].strip().isidentifier()):
+            return values  # the checkbox values of the old form ("create_task_call"): legacy names
+        return values[0] if values else None
+
+
+class ActionsField(forms.CharField):
+    """The stage's ``on_enter`` as JSON text; a list of checkbox values (the old form) is read as such."""
+
+    def to_python(self, value):
+        if isinstance(value, list | tuple):
+            return [str(v) for v in value][:100]
+        text = super().to_python(value)
+        if not text:
+            return []
+        if len(text) > 20_000:
+            raise forms.ValidationError(_("At most %(n)s characters.") % {"n": 20_000})
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            raise forms.ValidationError(_("Not valid JSON: write a list such as "
+                                          '[{"action": "create_task", "kind": "call"}].')) from None
+        if not isinstance(parsed, list):
+            raise forms.ValidationError(_("Write a JSON list of actions."))
+        return parsed
+
+    def validate(self, value):
+        if self.required and not value:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+
+    def run_validators(self, value):
+        return None
 
 
 class UserChoiceField(forms.ModelChoiceField):
@@ -101,9 +136,15 @@ class StageForm(forms.Form):
                     "(or the existing question with the same text is used) and asked on this stage."))
     questions_required = forms.BooleanField(
         label=_("The client must have answered these questions before a deal enters the stage"), required=False)
-    on_enter = forms.MultipleChoiceField(label=_("Automation on entering the stage"), required=False,
-                                         widget=forms.CheckboxSelectMultiple,
-                                         choices=[(a, ON_ENTER_LABELS.get(a, a)) for a in ON_ENTER_ACTIONS])
+    on_enter = ActionsField(
+        label=_("Automation on entering the stage"), required=False, max_length=20_000,
+        widget=ActionsWidget(attrs={"rows": 5, "spellcheck": "false", "class": "mono"}),
+        help_text=_('A JSON list of actions, e.g. [{"action": "create_task", "kind": "call", "due_days": 1, '
+                    '"assignee": "deal_owner"}, {"action": "notify", "to": "team_lead"}, {"action": "send_email", '
+                    '"template": 3}, {"action": "start_sequence", "sequence": 1}, {"action": "stop_sequence"}, '
+                    '{"action": "assign_owner", "user": 5}, {"action": "webhook", "subscription": 2}, '
+                    '{"action": "set_field", "field": "source", "value": 1}]. People: deal_owner, stage_owner, '
+                    'team_lead. Each action is checked when saved; see docs/mailings.md.'))
     instructions = forms.CharField(label=_("Instructions for the manager"), required=False, max_length=20_000,
                                    help_text=_("Step by step: what to do on this stage. Markdown is allowed."),
                                    widget=forms.Textarea(attrs={"rows": 8}))
@@ -134,7 +175,8 @@ class StageForm(forms.Form):
             "required_fields": list(stage.required_fields or []),
             "questions": list(stage.question_links.order_by("position", "id").values_list("question_id", flat=True)),
             "questions_required": stage.questions_required,
-            "on_enter": list(stage.on_enter or []), "instructions": stage.instructions,
+            "on_enter": json.dumps(normalised(stage.on_enter), ensure_ascii=False) if stage.on_enter else "",
+            "instructions": stage.instructions,
         }
 
     def clean_questions(self) -> list[int]:

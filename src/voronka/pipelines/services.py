@@ -26,6 +26,7 @@ from voronka.core.errors import DomainError
 from voronka.core.params import parse_id
 from voronka.core.validation import COMMENT_MAX, check_text, clean_or_raise
 from voronka.events.services import record_event
+from voronka.pipelines.actions import check_on_enter
 from voronka.pipelines.models import Pipeline, PipelineAccess, Stage, StageQuestion
 from voronka.pipelines.selectors import furthest_visited_stage
 
@@ -38,28 +39,11 @@ STAGE_FIELDS = ("name", "entry_result", "goal", "max_days", "probability", "owne
                 "owner_user", "required_fields", "questions_required", "on_enter", "instructions")
 # Not columns: the stage's questions (catalogue questions, in order) and texts of questions to add.
 STAGE_QUESTION_FIELDS = ("questions", "new_questions")
-ON_ENTER_ACTIONS = ("create_task_call", "create_task_email", "create_task_meeting")
-# Promised by the blueprints once, not built yet: refused (no setting that silently does nothing) until the
-# automation issue implements them on the domain events.
-ON_ENTER_NOT_YET = ("notify_owner", "send_email_reanimation")
 
 
 def _check_required_fields(keys: list[str], *, keep: list[str] | tuple[str, ...] = ()) -> list[str]:
     """Keys of the field registry a stage may require (``keep``: those it has, even of a deactivated field)."""
     return deal_fields().check_requirable(keys, keep=keep)
-
-
-def _check_on_enter(actions: list[str]) -> list[str]:
-    if not isinstance(actions, list | tuple):
-        raise DomainError(_("Automation must be a list."), field="on_enter")
-    later = [a for a in actions if a in ON_ENTER_NOT_YET]
-    if later:
-        raise DomainError(_("Not available yet: %(a)s.") % {"a": ", ".join(map(str, later))}, field="on_enter",
-                          code="not_implemented")
-    unknown = [a for a in actions if a not in ON_ENTER_ACTIONS]
-    if unknown:
-        raise DomainError(_("Unknown automation: %(a)s.") % {"a": ", ".join(map(str, unknown))}, field="on_enter")
-    return list(actions or [])
 
 
 @transaction.atomic
@@ -111,7 +95,7 @@ def _apply_stage_fields(stage: Stage, fields: dict[str, Any]) -> None:
         fields["required_fields"] = _check_required_fields(
             fields["required_fields"] or [], keep=tuple(stage.required_fields or []) if stage.pk else ())
     if "on_enter" in fields:
-        fields["on_enter"] = _check_on_enter(fields["on_enter"] or [])
+        fields["on_enter"] = check_on_enter(fields["on_enter"])
     if fields.get("owner_role"):
         raise DomainError(_("Handing a stage to a role is not available yet: choose a team (its lead takes the "
                             "deal) or a person."), field="owner_role", code="not_implemented")

@@ -10,6 +10,7 @@ from voronka.catalog import views as catalog
 from voronka.clients import views as questions
 from voronka.imports import views as imports
 from voronka.integrations import views as integrations
+from voronka.mailings import views as mailings
 from voronka.pipelines import views as pipelines
 from voronka.web.settings_ui import admin_required
 
@@ -90,6 +91,16 @@ urlpatterns = [
     path("mailbox/test/", admin(integrations.mailbox_test), name="mailbox_test"),
     path("telephony/", admin(integrations.telephony_settings), name="telephony"),
     path("telephony/token/", admin(integrations.telephony_token), name="telephony_token"),
+    # email templates and sequences
+    path("mail/templates/", admin(mailings.template_list), name="mail_templates"),
+    path("mail/templates/new/", admin(mailings.template_create), name="mail_template_create"),
+    path("mail/templates/<int:pk>/", admin(mailings.template_edit), name="mail_template"),
+    path("mail/sequences/", admin(mailings.sequence_list), name="sequences"),
+    path("mail/sequences/new/", admin(mailings.sequence_create), name="sequence_create"),
+    path("mail/sequences/<int:pk>/", admin(mailings.sequence_detail), name="sequence"),
+    path("mail/sequences/<int:pk>/edit/", admin(mailings.sequence_edit), name="sequence_edit"),
+    path("mail/follow-ups/", admin(mailings.follow_up_rules), name="follow_up_rules"),
+    path("mail/steps/<int:pk>/delete/", admin(mailings.sequence_step_delete), name="sequence_step_delete"),
     # import
     path("import/", admin(imports.import_index), name="import"),
     path("import/<int:pk>/", admin(imports.batch_detail), name="import_batch"),

@@ -94,7 +94,7 @@ class StageFields(Schema):
     max_days: Annotated[int, Field(ge=1, le=3650)] | None = None
     probability: Annotated[int, Field(ge=0, le=100)] | None = None
     required_fields: Annotated[list[Annotated[str, Field(max_length=80)]], Field(max_length=50)] | None = None
-    on_enter: Annotated[list[Annotated[str, Field(max_length=80)]], Field(max_length=20)] | None = None
+    on_enter: Annotated[list[Annotated[str, Field(max_length=80)] | dict[str, Any]], Field(max_length=20)] | None = None
     instructions: Annotated[str, Field(max_length=4000)] | None = None
 
 
