@@ -81,3 +81,11 @@ def morning_summary(*, now: dt.datetime) -> dict[str, int]:
 @job("automation.prune", daily_at=dt.time(3, 0), grace=dt.timedelta(hours=20))
 def prune_history(*, now: dt.datetime) -> dict[str, int]:
     return prune(now=now)
+
+
+@job("mailings", every_minutes=1)
+def mailing_jobs(*, now: dt.datetime) -> dict[str, int]:
+    """Mailings sit below automation in the app order, so their periodic work is registered here."""
+    from voronka.mailings.services import run_jobs
+
+    return {f"mailings, {name}": count for name, count in run_jobs(now=now).items()}
