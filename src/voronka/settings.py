@@ -129,6 +129,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "voronka.automation.context_processors.notifications",
+                "voronka.web.context_processors.task_counters",
             ],
         },
     }

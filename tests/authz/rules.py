@@ -49,6 +49,7 @@ PAGES: dict[str, str] = {
     "exports:deal_timeline": OBJECT,
     "exports:client_timeline": OBJECT,  # authenticates by the secret token in its URL
     "activities:list": SIGNED_IN,
+    "activities:bulk": SIGNED_IN,  # the services refuse managers and keep only tasks in scope
     "activities:create": SIGNED_IN,
     "activities:timeline_add": SIGNED_IN,
     "activities:complete": OBJECT,
