@@ -47,6 +47,8 @@ class CompleteTaskForm(forms.Form):
                                          empty_label="—")
     lost_comment = forms.CharField(label=_("Refusal comment"), required=False, max_length=4000,
                                    widget=forms.Textarea(attrs={"rows": 2}))
+    log_call = forms.BooleanField(label=_("Log the call on the timeline (the comment is its text)"),
+                                  required=False, initial=True)
 
     # Which fields belong to which outcome (the template shows one group at a time).
     RESULT_FIELDS = ("next_title", "next_kind", "next_due_date", "next_due_time")

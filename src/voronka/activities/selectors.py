@@ -22,7 +22,8 @@ def visible_tasks(*, actor: User) -> QuerySet[Task]:
 def get_task(*, actor: User, task_id: int) -> Task:
     try:
         return visible_tasks(actor=actor).select_related(
-            "deal", "deal__stage", "deal__pipeline", "deal__client", "client", "assignee").get(pk=task_id)
+            "deal", "deal__stage", "deal__pipeline", "deal__client", "deal__contact", "client", "assignee").get(
+            pk=task_id)
     except (Task.DoesNotExist, ValueError, TypeError) as exc:
         raise NotFound(_("Task not found.")) from exc
 
@@ -62,7 +63,7 @@ def my_day(*, actor: User, assignee: int | None = None, upcoming_days: int = 7, 
         today=Count("id", filter=Q(due_date=today)),
         upcoming=Count("id", filter=Q(due_date__gt=today, due_date__lte=horizon)),
     )
-    rows = qs.select_related("deal", "deal__stage", "deal__client", "client", "assignee")
+    rows = qs.select_related("deal", "deal__stage", "deal__client", "deal__contact", "client", "assignee")
     # Timed tasks in time order, untimed ones after them (the same on SQLite and PostgreSQL).
     by_time = F("due_time").asc(nulls_last=True)
     return MyDay(

@@ -201,13 +201,18 @@ def _lock_deal_of(task: Task) -> None:
 @transaction.atomic
 def complete_task(*, actor: User, task: Task, outcome: str, comment: str,
                   next_task: dict[str, Any] | None = None, postpone_to: dt.date | str | None = None,
-                  lost_reason: LostReason | None = None, lost_comment: str = "") -> Task:
-    """Complete a task with its outcome; see the module docstring for the rules."""
+                  lost_reason: LostReason | None = None, lost_comment: str = "", log_call: bool = False) -> Task:
+    """Complete a task with its outcome; see the module docstring for the rules.
+
+    ``log_call`` (a call task only) also writes the call on the timeline, with the comment as its text.
+    """
     _lock_deal_of(task)
     # ``of=("self",)``: lock the task row only (PostgreSQL refuses FOR UPDATE on the nullable side of a join).
     task = Task.objects.select_for_update(of=("self",)).select_related(
         "deal", "deal__stage", "deal__client", "client").get(pk=task.pk)
     require_perm(actor, "change", task)
+    if log_call and task.kind != TaskKind.CALL:
+        raise DomainError(_("Only a call task logs a call."), field="log_call")
     if task.status != TaskStatus.OPEN:
         raise DomainError(_("The task is already closed."), field="task", code="task_closed")
     if outcome not in Outcome.values:
@@ -251,6 +256,9 @@ def complete_task(*, actor: User, task: Task, outcome: str, comment: str,
         follow_up.save()
         task.follow_up = follow_up
     task.save()
+    if log_call:
+        log_activity(kind=ActivityKind.CALL, author=actor, deal=deal, client=task.client, body=comment,
+                     data={"task": task.pk}, at=now)
     log_activity(kind=ActivityKind.TASK, author=actor, deal=deal, client=task.client,
                  body=f"{task.title}: {comment}", data={"task": task.pk, "outcome": outcome}, at=now)
 

@@ -35,7 +35,7 @@ from voronka.activities.forms import (
     TaskForm,
     TimelineEntryForm,
 )
-from voronka.activities.models import Outcome, Task, TaskStatus
+from voronka.activities.models import Outcome, Task, TaskKind, TaskStatus
 from voronka.activities.selectors import (
     TASK_SORTS,
     TaskFilter,
@@ -137,6 +137,7 @@ def complete(request, task_id: int):
                     postpone_to=data.get("postpone_to") if outcome == Outcome.POSTPONE else None,
                     lost_reason=data.get("lost_reason") if outcome == Outcome.REFUSAL else None,
                     lost_comment=data.get("lost_comment") or "",
+                    log_call=bool(data.get("log_call")) and task.kind == TaskKind.CALL,
                 )
             except DomainError as exc:
                 apply_domain_error(form, exc)
