@@ -367,7 +367,9 @@ LOGGING = {
         "plain": {"()": "voronka.core.logging.PlainFormatter"},
         "json": {"()": "voronka.core.logging.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "filters": {"no_4xx_traceback": {"()": "voronka.web.errors.NoTracebackFor4xx"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                             "filters": ["no_4xx_traceback"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
     "loggers": {"voronka": {"level": env_str("LOG_LEVEL", "INFO"), "propagate": True}},
 }

@@ -88,3 +88,20 @@ def test_no_main_page_is_wider_than_a_phone(page, live_server, e2e_data, usernam
     page.goto(f"{live_server.url}/deals/{e2e_data.deals[0].pk}/")
     screenshot(page, f"deal-page-390-{username}")
     assert_accessible(page)
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_error_pages_in_the_layout_with_a_way_back(page, live_server, e2e_data, width):
+    page.set_viewport_size({"width": width, "height": 860})
+    login(page, live_server, "manager1")
+    response = page.goto(f"{live_server.url}/no-such-page/")
+    assert response.status == 404
+    expect(page.get_by_test_id("error-page")).to_contain_text("Страница не найдена")
+    expect(page.locator(".topbar")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert_accessible(page)
+    screenshot(page, f"error-404-{width}")
+    page.get_by_test_id("error-page").locator("a.btn-primary").click()
+    expect(page).to_have_url(f"{live_server.url}/my-day/")
+    icon = page.evaluate("document.querySelector('link[rel=icon]').href")
+    assert page.request.get(icon).status == 200
