@@ -268,6 +268,9 @@ def _visible_existing(request, raw) -> Client | None:
 @require_http_methods(["GET", "POST"])
 def quick_add(request):
     pipelines = list_pipelines(actor=request.user)
+    # A lead or head chooses the responsible manager within his scope; a manager adds leads for himself.
+    owners = [] if request.user.scope == Scope.OWN else [
+        u for u in assignable_users(actor=request.user) if u.pk != request.user.pk]
     duplicates: list[dict] = []
     existing = None
     status = 200
@@ -277,9 +280,9 @@ def quick_add(request):
         if existing is not None:
             initial.update(existing_client=existing.pk, source=existing.source_id, channel=existing.channel_id,
                            title=existing.name)
-        form = QuickAddForm(initial=initial, pipelines=pipelines)
+        form = QuickAddForm(initial=initial, pipelines=pipelines, owners=owners)
     else:
-        form = QuickAddForm(request.POST, pipelines=pipelines)
+        form = QuickAddForm(request.POST, pipelines=pipelines, owners=owners)
         # Resolved even when the form is invalid, so the page stays in "deal for this client" mode.
         existing = _visible_existing(request, request.POST.get("existing_client"))
         if form.is_valid():
@@ -291,7 +294,7 @@ def quick_add(request):
                 try:
                     deal = create_lead(actor=request.user, client=form.client_data(), deal=form.deal_data(),
                                        task=form.task_data(), allow_duplicate=bool(d.get("allow_duplicate")),
-                                       existing_client=existing)
+                                       existing_client=existing, owner=form.chosen_owner())
                 except DuplicateClient as exc:
                     visible = visible_client_ids(actor=request.user, ids=[c.pk for c in exc.duplicates])
                     named, _withheld = disclose_matches(
