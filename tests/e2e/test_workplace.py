@@ -105,3 +105,21 @@ def test_error_pages_in_the_layout_with_a_way_back(page, live_server, e2e_data, 
     expect(page).to_have_url(f"{live_server.url}/my-day/")
     icon = page.evaluate("document.querySelector('link[rel=icon]').href")
     assert page.request.get(icon).status == 200
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_markdown_instructions_and_a_long_word_on_the_deal_page(page, live_server, e2e_data, width):
+    from voronka.activities.services import add_timeline_entry
+
+    deal = e2e_data.deals[0]
+    stage = deal.stage
+    stage.instructions = "1. **Уточнить** бюджет\n2. Назначить демо\n\n<script>window.pwned = 1</script>"
+    stage.save(update_fields=["instructions"])
+    add_timeline_entry(actor=e2e_data.manager, kind="note", deal=deal, body="Ссылка: " + "ы" * 400)
+    page.set_viewport_size({"width": width, "height": 860})
+    login(page, live_server, "manager1")
+    page.goto(f"{live_server.url}/deals/{deal.pk}/")
+    expect(page.locator(".instructions-body ol li strong").first).to_have_text("Уточнить")
+    assert page.evaluate("window.pwned === undefined")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, f"deal-markdown-{width}")
