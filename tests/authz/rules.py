@@ -60,6 +60,7 @@ PAGES: dict[str, str] = {
     "audit:client_changes": OBJECT,
     "audit:deal_changes": OBJECT,
     "clients:list": SIGNED_IN,
+    "clients:quick_add_check": SIGNED_IN,  # writers only; names a colleague's client as quick add does
     "clients:quick_add": SIGNED_IN,
     "clients:detail": OBJECT,
     "clients:edit": OBJECT,

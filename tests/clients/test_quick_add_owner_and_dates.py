@@ -70,3 +70,46 @@ def test_the_service_checks_the_owner_too(world):
 def test_a_manager_has_no_owner_choice(client, world):
     client.force_login(world.owner)
     assert 'name="owner"' not in client.get(URL).content.decode()
+
+
+# --- the duplicate check while typing ---------------------------------------------------------------------
+
+CHECK = "/leads/new/check/"
+
+
+def test_live_check_finds_the_own_client_by_a_phone_in_another_format(client, world):
+    from tests.factories import make_client
+
+    mine = make_client(world.owner, phone="+79161234567", inn="7707083893")
+    client.force_login(world.owner)
+    html = client.get(CHECK, {"phone": "8 (916) 123-45-67", "email": "", "inn": ""}).content.decode()
+    assert f'data-live-match="{mine.pk}"' in html and f'/clients/{mine.pk}/' in html
+    html = client.get(CHECK, {"inn": "7707 083 893"}).content.decode()
+    assert f'data-live-match="{mine.pk}"' in html
+
+
+def test_live_check_names_a_colleagues_client_without_a_link(client, world):
+    from tests.factories import make_client
+
+    other = make_client(world.outsider, email="boss@vector.ru")
+    client.force_login(world.owner)
+    html = client.get(CHECK, {"email": "BOSS@vector.ru"}).content.decode()
+    assert other.name in html and f'/clients/{other.pk}/' not in html and str(world.outsider) in html
+
+
+def test_live_check_of_nothing_or_garbage_is_empty(client, world):
+    client.force_login(world.owner)
+    for params in ({}, {"phone": "12"}, {"email": "no-at"}, {"inn": "１２３"}):
+        response = client.get(CHECK, params)
+        assert response.status_code == 200 and "data-live-match" not in response.content.decode()
+
+
+def test_the_form_wires_the_live_check(client, world):
+    client.force_login(world.owner)
+    html = client.get(URL).content.decode()
+    assert 'hx-get="/leads/new/check/"' in html and 'id="live-duplicates"' in html
+
+
+def test_an_analyst_cannot_use_the_live_check(client, world):
+    client.force_login(world.analyst)
+    assert client.get(CHECK, {"phone": "+79161234567"}).status_code == 403

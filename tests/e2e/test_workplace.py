@@ -123,3 +123,19 @@ def test_markdown_instructions_and_a_long_word_on_the_deal_page(page, live_serve
     assert page.evaluate("window.pwned === undefined")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(page, f"deal-markdown-{width}")
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_quick_add_shows_a_duplicate_while_typing(page, live_server, e2e_data, width):
+    page.set_viewport_size({"width": width, "height": 860})
+    login(page, live_server, "manager1")
+    page.goto(f"{live_server.url}/leads/new/")
+    expect(page.get_by_test_id("live-duplicate-box")).to_have_count(0)
+    page.locator("#id_phone").press_sequentially("8 916 123 45 67", delay=20)
+    box = page.get_by_test_id("live-duplicate-box")
+    expect(box).to_be_visible()
+    expect(box).to_contain_text("ООО Ромашка")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, f"quick-add-live-duplicate-{width}")
+    box.get_by_role("button").first.click()  # add the deal to this client instead
+    expect(page.locator(".existing-client")).to_contain_text("ООО Ромашка")

@@ -250,6 +250,14 @@ class QuickAddForm(forms.Form):
     def __init__(self, *args, pipelines, owners=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.owners = {u.pk: u for u in owners}
+        # The duplicate check while typing (clients:quick_add_check, debounced): phone, email and INN.
+        from django.urls import reverse
+
+        live = {"hx-get": reverse("clients:quick_add_check"), "hx-trigger": "input changed delay:400ms",
+                "hx-include": "#id_phone, #id_email, #id_inn", "hx-target": "#live-duplicates",
+                "hx-swap": "innerHTML", "hx-sync": "closest form:replace"}
+        for name in ("phone", "email", "inn"):
+            self.fields[name].widget.attrs.update(live)
         self.fields["owner"].choices = [("", _("Me")), *((u.pk, str(u)) for u in owners)]
         self.fields["pipeline"].queryset = pipelines
         self.fields["task_due_date"].initial = timezone.localdate
