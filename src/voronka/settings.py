@@ -131,6 +131,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "voronka.automation.context_processors.notifications",
+                "voronka.web.context_processors.task_counters",
             ],
         },
     }
@@ -392,7 +393,9 @@ LOGGING = {
         "plain": {"()": "voronka.core.logging.PlainFormatter"},
         "json": {"()": "voronka.core.logging.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "filters": {"no_4xx_traceback": {"()": "voronka.web.errors.NoTracebackFor4xx"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                             "filters": ["no_4xx_traceback"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
     "loggers": {"voronka": {"level": env_str("LOG_LEVEL", "INFO"), "propagate": True}},
 }

@@ -5,6 +5,10 @@ from django.urls import include, path
 
 from voronka.core import views as core_views
 
+handler403 = "voronka.web.errors.forbidden"
+handler404 = "voronka.web.errors.not_found"
+handler500 = "voronka.web.errors.server_error"
+
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),

@@ -54,6 +54,7 @@ PAGES: dict[str, str] = {
     "exports:deal_timeline": OBJECT,
     "exports:client_timeline": OBJECT,  # authenticates by the secret token in its URL
     "activities:list": SIGNED_IN,
+    "activities:bulk": SIGNED_IN,  # the services refuse managers and keep only tasks in scope
     "activities:create": SIGNED_IN,
     "activities:timeline_add": SIGNED_IN,
     "activities:complete": OBJECT,
@@ -64,6 +65,7 @@ PAGES: dict[str, str] = {
     "audit:client_changes": OBJECT,
     "audit:deal_changes": OBJECT,
     "clients:list": SIGNED_IN,
+    "clients:quick_add_check": SIGNED_IN,  # writers only; names a colleague's client as quick add does
     "clients:quick_add": SIGNED_IN,
     "clients:detail": OBJECT,
     "clients:edit": OBJECT,

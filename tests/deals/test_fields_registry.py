@@ -282,7 +282,8 @@ def test_a_form_posts_what_the_service_stores(world, deal, defs):
     form = DealValuesForm({"amount": "1500.50", "expected_close_date": "2030-05-01", "source": world.source.pk,
                            "client.region": world.region.pk, "client.inn": "770123456789", "cf:vip": "false",
                            "cf:languages": ["de"], "client.cf:segment": "smb", "lines_product": world.product.pk,
-                           "lines_quantity": "2", "lines_price": ""}, keys=keys, deal=deal)
+                           "lines_quantity": "2", "lines_price": "",
+                           "amount_from_lines": "on"}, keys=keys, deal=deal)  # the lines total replaces 1500.50
     assert form.is_valid(), form.errors
     update_deal(actor=world.owner, deal=deal, values=form.values())
     stored = Deal.objects.select_related("client").get(pk=deal.pk)

@@ -51,7 +51,7 @@ def test_deal_page_renders_header_path_rulebook_and_history(owner_client, world,
     assert response.status_code == 200
     assert html.count('class="stagepath-item') == 4
     assert 'aria-current="step"' in html
-    assert "Узнать бюджет" in html and "Шаг 1<br>Шаг 2" in html
+    assert "Узнать бюджет" in html and "Шаг 1<br>\nШаг 2" in html
     assert "Миллион" in html and "Кто принимает решение?" in html
     assert "Заявка получена" in html  # stage history
     assert 'id="deal-version" name="version" value="2"' in html

@@ -47,6 +47,8 @@ class CompleteTaskForm(forms.Form):
                                          empty_label="—")
     lost_comment = forms.CharField(label=_("Refusal comment"), required=False, max_length=4000,
                                    widget=forms.Textarea(attrs={"rows": 2}))
+    log_call = forms.BooleanField(label=_("Log the call on the timeline (the comment is its text)"),
+                                  required=False, initial=True)
 
     # Which fields belong to which outcome (the template shows one group at a time).
     RESULT_FIELDS = ("next_title", "next_kind", "next_due_date", "next_due_time")
@@ -114,3 +116,56 @@ class TimelineEntryForm(forms.Form):
                 and not self.has_error("client"):
             raise forms.ValidationError(_("A timeline entry belongs to a deal or a client."))
         return data
+
+
+DUE_FILTERS = [("", _("Any date")), ("overdue", _("Overdue")), ("today", _("Today")), ("week", _("This week")),
+               ("range", _("Date range"))]
+STATUS_FILTERS = [("open", _("Open")), ("done", _("Done")), ("cancelled", _("Cancelled")), ("all", _("Any status"))]
+
+
+class TaskFilterForm(forms.Form):
+    """The filters of the task section (GET). An invalid value is reported on its field and ignored."""
+
+    assignee = forms.TypedChoiceField(label=_("Assignee"), coerce=int, required=False, empty_value=None)
+    kind = forms.ChoiceField(label=_("Type"), required=False, choices=[("", _("Any type")), *TaskKind.choices])
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=STATUS_FILTERS)
+    due = forms.ChoiceField(label=_("Due"), required=False, choices=DUE_FILTERS)
+    due_from = forms.DateField(label=_("From"), required=False, widget=DATE_INPUT)
+    due_to = forms.DateField(label=_("To"), required=False, widget=DATE_INPUT)
+    pipeline = forms.TypedChoiceField(label=_("Pipeline"), coerce=int, required=False, empty_value=None)
+    stage = forms.TypedChoiceField(label=_("Stage"), coerce=int, required=False, empty_value=None)
+
+    def __init__(self, *args, people=(), pipelines=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [("", _("Everyone")), *((u.pk, str(u)) for u in people)]
+        if len(people) <= 1:
+            self.fields["assignee"].widget = forms.HiddenInput()
+        self.fields["pipeline"].choices = [("", _("Any pipeline")), *((p.pk, p.name) for p in pipelines)]
+        self.fields["stage"].choices = [("", _("Any stage")), *(
+            (s.pk, f"{p.name} · {s.name}") for p in pipelines for s in p.stages.all())]
+
+    def filter_values(self) -> dict:
+        """The valid values (``TaskFilter`` keywords); call after ``is_valid()``."""
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "assignee": data.get("assignee"), "kind": data.get("kind") or "",
+            "status": data.get("status") or "open", "due": data.get("due") or "",
+            "due_from": data.get("due_from"), "due_to": data.get("due_to"),
+            "pipeline": data.get("pipeline"), "stage": data.get("stage"),
+        }
+
+
+class BulkTasksForm(forms.Form):
+    """Reassign or postpone the selected tasks of the task section."""
+
+    action = forms.ChoiceField(choices=[("reassign", _("Reassign")), ("postpone", _("Postpone"))],
+                               error_messages={"required": _("Choose what to do with the selected tasks.")})
+    assignee = forms.TypedChoiceField(label=_("New assignee"), coerce=int, required=False, empty_value=None)
+    postpone_to = forms.DateField(label=_("New contact date"), required=False, widget=DATE_INPUT)
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=4000)
+
+    def __init__(self, *args, people=(), **kwargs):
+        kwargs.setdefault("auto_id", "bulk-%s")  # the filter form on the same page has an assignee too
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [("", "—"), *((u.pk, str(u)) for u in people)]
+        self.fields["postpone_to"].widget.attrs["min"] = timezone.localdate().isoformat()

@@ -22,7 +22,8 @@ def visible_tasks(*, actor: User) -> QuerySet[Task]:
 def get_task(*, actor: User, task_id: int) -> Task:
     try:
         return visible_tasks(actor=actor).select_related(
-            "deal", "deal__stage", "deal__pipeline", "deal__client", "client", "assignee").get(pk=task_id)
+            "deal", "deal__stage", "deal__pipeline", "deal__client", "deal__contact", "client", "assignee").get(
+            pk=task_id)
     except (Task.DoesNotExist, ValueError, TypeError) as exc:
         raise NotFound(_("Task not found.")) from exc
 
@@ -62,7 +63,7 @@ def my_day(*, actor: User, assignee: int | None = None, upcoming_days: int = 7, 
         today=Count("id", filter=Q(due_date=today)),
         upcoming=Count("id", filter=Q(due_date__gt=today, due_date__lte=horizon)),
     )
-    rows = qs.select_related("deal", "deal__stage", "deal__client", "client", "assignee")
+    rows = qs.select_related("deal", "deal__stage", "deal__client", "deal__contact", "client", "assignee")
     # Timed tasks in time order, untimed ones after them (the same on SQLite and PostgreSQL).
     by_time = F("due_time").asc(nulls_last=True)
     return MyDay(
@@ -92,3 +93,128 @@ def timeline_entries(*, deal=None, client=None) -> QuerySet[Activity]:
 def timeline_of(*, deal=None, client=None, limit: int = 200) -> list[Activity]:
     """:func:`timeline_entries`, newest first."""
     return list(timeline_entries(deal=deal, client=client).order_by("-at", "-id")[:limit])
+
+
+# --- the task section (/tasks/) ---------------------------------------------------------------------------
+
+DUE_CHOICES = ("overdue", "today", "week", "range")
+STATUS_CHOICES = ("open", "done", "cancelled", "all")
+# Sort keys of the task list → ORDER BY (the id last, so pages never overlap).
+TASK_SORTS: dict[str, tuple] = {
+    "due": ("due_date", F("due_time").asc(nulls_last=True), "id"),
+    "-due": ("-due_date", F("due_time").desc(nulls_last=True), "-id"),
+    "title": ("title", "id"),
+    "-title": ("-title", "-id"),
+    "kind": ("kind", "due_date", "id"),
+    "-kind": ("-kind", "due_date", "id"),
+    "assignee": ("assignee__last_name", "assignee__first_name", "assignee__username", "due_date", "id"),
+    "-assignee": ("-assignee__last_name", "-assignee__first_name", "-assignee__username", "due_date", "id"),
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+}
+TASK_PAGE = 50
+
+
+@dataclass
+class TaskFilter:
+    """The filters of the task section; an empty value means "any" (``status`` defaults to open)."""
+
+    assignee: int | None = None
+    kind: str = ""
+    status: str = "open"
+    due: str = ""
+    due_from: dt.date | None = None
+    due_to: dt.date | None = None
+    pipeline: int | None = None
+    stage: int | None = None
+
+    def week_bounds(self, today: dt.date) -> tuple[dt.date, dt.date]:
+        """This calendar week, Monday to Sunday."""
+        monday = today - dt.timedelta(days=today.weekday())
+        return monday, monday + dt.timedelta(days=6)
+
+
+def _filtered(qs: QuerySet[Task], filters: TaskFilter, *, today: dt.date, with_assignee: bool = True) -> QuerySet[Task]:
+    if filters.status in ("open", "done", "cancelled"):
+        qs = qs.filter(status=filters.status)
+    if with_assignee and filters.assignee:
+        qs = qs.filter(assignee_id=filters.assignee)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.due == "overdue":
+        qs = qs.filter(due_date__lt=today, status=TaskStatus.OPEN)
+    elif filters.due == "today":
+        qs = qs.filter(due_date=today)
+    elif filters.due == "week":
+        start, end = filters.week_bounds(today)
+        qs = qs.filter(due_date__gte=start, due_date__lte=end)
+    elif filters.due == "range":
+        if filters.due_from:
+            qs = qs.filter(due_date__gte=filters.due_from)
+        if filters.due_to:
+            qs = qs.filter(due_date__lte=filters.due_to)
+    if filters.stage:
+        qs = qs.filter(deal__stage_id=filters.stage)
+    elif filters.pipeline:
+        qs = qs.filter(deal__pipeline_id=filters.pipeline)
+    return qs
+
+
+def list_tasks(*, actor: User, filters: TaskFilter | None = None, order: str = "due") -> QuerySet[Task]:
+    """Every task the actor may see (``scope_q`` for tasks: his own, his team's, everyone's), filtered and
+    sorted, with what a row renders (deal, stage, pipeline, client, contact, assignee) joined."""
+    filters = filters or TaskFilter()
+    qs = _filtered(visible_tasks(actor=actor), filters, today=timezone.localdate())
+    return qs.select_related("deal", "deal__stage", "deal__pipeline", "deal__contact", "client",
+                             "assignee").order_by(*TASK_SORTS.get(order, TASK_SORTS["due"]))
+
+
+def list_tasks_page(*, actor: User, filters: TaskFilter | None = None, order: str = "due", page=None,
+                    per_page: int = TASK_PAGE):
+    """One page of :func:`list_tasks` (a COUNT and one SELECT, whatever the page)."""
+    from django.core.paginator import Paginator
+
+    return Paginator(list_tasks(actor=actor, filters=filters, order=order), per_page).get_page(page)
+
+
+@dataclass
+class AssigneeCount:
+    assignee_id: int
+    name: str
+    open: int
+    overdue: int
+    today: int
+
+
+def task_counts_by_assignee(*, actor: User, filters: TaskFilter | None = None) -> list[AssigneeCount]:
+    """Open, overdue and today's open tasks per assignee, among the tasks the filters keep (the assignee
+    filter aside, so the table compares people); one grouped query. Empty for a manager (own scope)."""
+    if actor.scope_for(ObjectType.TASKS) == Scope.OWN:
+        return []
+    today = timezone.localdate()
+    filters = filters or TaskFilter()
+    qs = _filtered(visible_tasks(actor=actor), filters, today=today, with_assignee=False).filter(
+        status=TaskStatus.OPEN)
+    rows = qs.values("assignee_id", "assignee__first_name", "assignee__last_name", "assignee__username").annotate(
+        open=Count("id"), overdue=Count("id", filter=Q(due_date__lt=today)),
+        today=Count("id", filter=Q(due_date=today)),
+    ).order_by("-overdue", "-open", "assignee__username")
+    result = []
+    for row in rows:
+        name = " ".join(p for p in (row["assignee__first_name"], row["assignee__last_name"]) if p)
+        result.append(AssigneeCount(assignee_id=row["assignee_id"], name=name or row["assignee__username"],
+                                    open=row["open"], overdue=row["overdue"], today=row["today"]))
+    return result
+
+
+def tasks_for_bulk(*, actor: User, ids: list[int]) -> list[Task]:
+    """The open tasks among ``ids`` that the actor may see (the others are left out: hidden == missing)."""
+    return list(visible_tasks(actor=actor).filter(pk__in=ids, status=TaskStatus.OPEN)
+                .select_related("deal", "client", "assignee").order_by("pk"))
+
+
+def my_task_counters(*, actor: User) -> dict[str, int]:
+    """The top bar's counters: the actor's own open tasks overdue and due today (one query)."""
+    today = timezone.localdate()
+    return Task.objects.filter(assignee_id=actor.pk, status=TaskStatus.OPEN, due_date__lte=today).aggregate(
+        overdue=Count("id", filter=Q(due_date__lt=today)), today=Count("id", filter=Q(due_date=today)))

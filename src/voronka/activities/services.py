@@ -16,14 +16,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from voronka.accounts.models import User
+from voronka.accounts.models import ObjectType, Scope, User
 from voronka.accounts.permissions import require_assignable, require_perm
 from voronka.activities.models import Activity, ActivityKind, Outcome, Task, TaskKind, TaskStatus
 from voronka.audit.services import diff
 from voronka.catalog.models import LostReason
 from voronka.catalog.selectors import lost_reason_from
 from voronka.clients.services import refuse_client
-from voronka.core.errors import DomainError, MissingFields
+from voronka.core.errors import DomainError, Forbidden, MissingFields
 from voronka.core.validation import COMMENT_MAX, NOTES_MAX, check_text, clean_or_raise
 from voronka.events.services import record_event
 
@@ -201,13 +201,18 @@ def _lock_deal_of(task: Task) -> None:
 @transaction.atomic
 def complete_task(*, actor: User, task: Task, outcome: str, comment: str,
                   next_task: dict[str, Any] | None = None, postpone_to: dt.date | str | None = None,
-                  lost_reason: LostReason | None = None, lost_comment: str = "") -> Task:
-    """Complete a task with its outcome; see the module docstring for the rules."""
+                  lost_reason: LostReason | None = None, lost_comment: str = "", log_call: bool = False) -> Task:
+    """Complete a task with its outcome; see the module docstring for the rules.
+
+    ``log_call`` (a call task only) also writes the call on the timeline, with the comment as its text.
+    """
     _lock_deal_of(task)
     # ``of=("self",)``: lock the task row only (PostgreSQL refuses FOR UPDATE on the nullable side of a join).
     task = Task.objects.select_for_update(of=("self",)).select_related(
         "deal", "deal__stage", "deal__client", "client").get(pk=task.pk)
     require_perm(actor, "change", task)
+    if log_call and task.kind != TaskKind.CALL:
+        raise DomainError(_("Only a call task logs a call."), field="log_call")
     if task.status != TaskStatus.OPEN:
         raise DomainError(_("The task is already closed."), field="task", code="task_closed")
     if outcome not in Outcome.values:
@@ -251,6 +256,9 @@ def complete_task(*, actor: User, task: Task, outcome: str, comment: str,
         follow_up.save()
         task.follow_up = follow_up
     task.save()
+    if log_call:
+        log_activity(kind=ActivityKind.CALL, author=actor, deal=deal, client=task.client, body=comment,
+                     data={"task": task.pk}, at=now)
     log_activity(kind=ActivityKind.TASK, author=actor, deal=deal, client=task.client,
                  body=f"{task.title}: {comment}", data={"task": task.pk, "outcome": outcome}, at=now)
 
@@ -325,3 +333,53 @@ def add_timeline_entry(*, actor: User, kind: str, body: str, deal=None, client=N
     record_event(actor=actor, verb="timeline.added", target=entry, data={"kind": kind, "deal": entry.deal_id,
                                                                         "client": entry.client_id})
     return entry
+
+
+# --- bulk actions of the task section (leads and heads) ----------------------------------------------------
+
+BULK_MAX = 200
+
+
+def _require_bulk(actor: User, tasks: list[Task]) -> None:
+    if actor is None or actor.scope_for(ObjectType.TASKS) == Scope.OWN:
+        raise Forbidden(_("Bulk actions on tasks are for leads and heads."), field="task")
+    if not tasks:
+        raise DomainError(_("Select at least one task."), field="task")
+    if len(tasks) > BULK_MAX:
+        raise DomainError(_("Select at most %(n)s tasks at once.") % {"n": BULK_MAX}, field="task")
+
+
+@transaction.atomic
+def bulk_reassign_tasks(*, actor: User, tasks: list[Task], assignee: User) -> int:
+    """Give the open ``tasks`` to ``assignee`` (within the actor's scope), all or none; returns how many
+    changed (a task already his is left alone). Each one goes through :func:`update_task` (scope, audit)."""
+    _require_bulk(actor, tasks)
+    if not isinstance(assignee, User):
+        raise DomainError(_("Unknown assignee."), field="assignee")
+    require_assignable(actor, assignee, field="assignee")
+    changed = 0
+    for task in tasks:
+        if task.assignee_id == assignee.pk:
+            continue
+        update_task(actor=actor, task=task, assignee=assignee)
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def bulk_postpone_tasks(*, actor: User, tasks: list[Task], postpone_to: dt.date | str | None,
+                        comment: str) -> int:
+    """Postpone the open ``tasks`` to a new contact date, all or none: each is completed with the outcome
+    Postpone (:func:`complete_task`: a comment is required, no past date, the follow-up task is created)."""
+    _require_bulk(actor, tasks)
+    comment = (comment or "").strip()
+    if not comment:
+        raise DomainError(_("Describe the outcome in a comment."), field="comment")
+    if postpone_to in (None, ""):
+        raise DomainError(_("Choose the new contact date."), field="postpone_to")
+    new_date = _parse_due(postpone_to, "postpone_to")
+    if new_date < timezone.localdate():
+        raise DomainError(_("The new contact date cannot be in the past."), field="postpone_to")
+    for task in tasks:
+        complete_task(actor=actor, task=task, outcome=Outcome.POSTPONE, comment=comment, postpone_to=new_date)
+    return len(tasks)

@@ -23,13 +23,36 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from voronka.accounts.models import ObjectType, Scope
 from voronka.accounts.selectors import assignable_users
-from voronka.activities.forms import CompleteTaskForm, TaskForm, TimelineEntryForm
-from voronka.activities.models import Outcome, Task, TaskStatus
-from voronka.activities.selectors import deal_needs_next_task, get_task
-from voronka.activities.services import add_timeline_entry, complete_task, create_task
+from voronka.activities.forms import (
+    BulkTasksForm,
+    CompleteTaskForm,
+    TaskFilterForm,
+    TaskForm,
+    TimelineEntryForm,
+)
+from voronka.activities.models import Outcome, Task, TaskKind, TaskStatus
+from voronka.activities.selectors import (
+    TASK_SORTS,
+    TaskFilter,
+    deal_needs_next_task,
+    get_task,
+    list_tasks_page,
+    task_counts_by_assignee,
+    tasks_for_bulk,
+)
+from voronka.activities.services import (
+    BULK_MAX,
+    add_timeline_entry,
+    bulk_postpone_tasks,
+    bulk_reassign_tasks,
+    complete_task,
+    create_task,
+)
 from voronka.clients.selectors import get_client
 from voronka.core.errors import DomainError
 from voronka.core.forms import apply_domain_error
@@ -37,6 +60,7 @@ from voronka.core.http import get_or_404
 from voronka.core.params import parse_id
 from voronka.core.urls import safe_next
 from voronka.deals.selectors import get_deal, is_rotting, stage_questions
+from voronka.pipelines.selectors import list_pipelines
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +137,7 @@ def complete(request, task_id: int):
                     postpone_to=data.get("postpone_to") if outcome == Outcome.POSTPONE else None,
                     lost_reason=data.get("lost_reason") if outcome == Outcome.REFUSAL else None,
                     lost_comment=data.get("lost_comment") or "",
+                    log_call=bool(data.get("log_call")) and task.kind == TaskKind.CALL,
                 )
             except DomainError as exc:
                 apply_domain_error(form, exc)
@@ -218,3 +243,82 @@ def timeline_add(request):
     response = render(request, "activities/_timeline_entry.html", {"entry": entry, "new": True})
     return _triggers(response, {"timelineChanged": {"id": entry.pk, "deal": entry.deal_id,
                                                     "client": entry.client_id}})
+
+
+# --- The task section ---------------------------------------------------------------------------------
+
+def _oversees(user) -> bool:
+    """A lead or head (team or all scope for tasks): bulk actions and the per-assignee counts."""
+    return not user.is_read_only and user.scope_for(ObjectType.TASKS) != Scope.OWN
+
+
+@login_required
+@require_http_methods(["GET"])
+def task_list(request):
+    """``/tasks/``: every task in scope with filters, sorting and pages; for a lead or head also the counts
+    per assignee and the bulk reassign / postpone bar."""
+    actor = request.user
+    people = list(assignable_users(actor=actor))
+    pipelines = list(list_pipelines(actor=actor))
+    form = TaskFilterForm(request.GET or None, people=people, pipelines=pipelines)
+    if form.is_bound:
+        form.is_valid()
+    filters = TaskFilter(**form.filter_values())
+    order = request.GET.get("o", "")
+    if order not in TASK_SORTS:
+        order = "due"
+    page = list_tasks_page(actor=actor, filters=filters, order=order, page=request.GET.get("page"))
+    oversees = _oversees(actor)
+    context = {
+        "nav": "tasks", "form": form, "page": page, "tasks": list(page.object_list), "order": order,
+        "today": timezone.localdate(), "oversees": oversees,
+        "counts": task_counts_by_assignee(actor=actor, filters=filters) if oversees else [],
+        "columns": [("due", _("Due")), ("kind", _("Type")), ("title", _("Task")), ("assignee", _("Assignee")),
+                    ("created", _("Created"))],
+        "bulk_form": BulkTasksForm(people=people) if oversees else None,
+        "bulk_max": BULK_MAX, "next_url": request.get_full_path(),
+        "filtered": any(v for k, v in form.filter_values().items() if k != "status")
+                    or filters.status != "open",
+    }
+    return render(request, "activities/task_list.html", context)
+
+
+@login_required
+@require_POST
+def task_bulk(request):
+    """Reassign or postpone the selected tasks (all or none, through the services); back to the list."""
+    next_url = safe_next(request, "activities:list")
+    people = list(assignable_users(actor=request.user))
+    form = BulkTasksForm(request.POST, people=people)
+    ids = [n for n in (parse_id(v) for v in request.POST.getlist("task")) if n is not None]
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(next_url)
+    tasks = tasks_for_bulk(actor=request.user, ids=ids[:BULK_MAX + 1])
+    data = form.cleaned_data
+    try:
+        if data["action"] == "reassign":
+            assignee = next((u for u in people if u.pk == data.get("assignee")), None)
+            if assignee is None:
+                raise DomainError(_("Choose the new assignee."), field="assignee")
+            done = bulk_reassign_tasks(actor=request.user, tasks=tasks, assignee=assignee)
+            messages.success(request, ngettext("%(n)s task reassigned to %(who)s.",
+                                               "%(n)s tasks reassigned to %(who)s.", done)
+                             % {"n": done, "who": assignee})
+        else:
+            done = bulk_postpone_tasks(actor=request.user, tasks=tasks, postpone_to=data.get("postpone_to"),
+                                       comment=data.get("comment") or "")
+            messages.success(request, ngettext("%(n)s task postponed to %(date)s.",
+                                               "%(n)s tasks postponed to %(date)s.", done)
+                             % {"n": done, "date": data["postpone_to"].strftime("%d.%m.%Y")})
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(next_url)
+    hidden = len(set(ids)) - len(tasks)
+    if hidden > 0:
+        messages.error(request, ngettext("%(n)s task was not found, is closed or is outside your scope.",
+                                         "%(n)s tasks were not found, are closed or are outside your scope.",
+                                         hidden) % {"n": hidden})
+    return redirect(next_url)

@@ -253,8 +253,20 @@ class QuickAddForm(forms.Form):
         "task": ("task_title", "task_kind", "task_due_date", "task_due_time"),
     }
 
-    def __init__(self, *args, pipelines, **kwargs):
+    owner = forms.TypedChoiceField(label=_("Responsible manager"), coerce=int, required=False, empty_value=None)
+
+    def __init__(self, *args, pipelines, owners=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.owners = {u.pk: u for u in owners}
+        # The duplicate check while typing (clients:quick_add_check, debounced): phone, email and INN.
+        from django.urls import reverse
+
+        live = {"hx-get": reverse("clients:quick_add_check"), "hx-trigger": "input changed delay:400ms",
+                "hx-include": "#id_phone, #id_email, #id_inn", "hx-target": "#live-duplicates",
+                "hx-swap": "innerHTML", "hx-sync": "closest form:replace"}
+        for name in ("phone", "email", "inn"):
+            self.fields[name].widget.attrs.update(live)
+        self.fields["owner"].choices = [("", _("Me")), *((u.pk, str(u)) for u in owners)]
         self.fields["pipeline"].queryset = pipelines
         self.fields["task_due_date"].initial = timezone.localdate
         default = next((p for p in pipelines if p.kind == "inbound"), None)
@@ -280,7 +292,13 @@ class QuickAddForm(forms.Form):
         data = super().clean()
         if not data.get("existing_client") and not (data.get("name") or "").strip() and "name" not in self.errors:
             self.add_error("name", _("Enter the client's name."))
+        if data.get("owner") is not None and data["owner"] not in self.owners:
+            self.add_error("owner", _("Choose a manager of your team."))
         return data
+
+    def chosen_owner(self):
+        """The responsible manager a lead or head chose (None: the actor himself)."""
+        return self.owners.get(self.cleaned_data.get("owner"))
 
     def client_data(self) -> dict:
         d = self.cleaned_data

@@ -14,4 +14,5 @@ urlpatterns = [
     path("clients/<int:client_id>/contacts/", writers_only(views.contact_add), name="contact_add"),
     path("clients/<int:client_id>/qualification/", writers_only(views.qualification_save), name="qualification"),
     path("leads/new/", writers_only(views.quick_add), name="quick_add"),
+    path("leads/new/check/", writers_only(views.quick_add_check), name="quick_add_check"),
 ]

@@ -29,6 +29,7 @@ from voronka.clients.forms import (
     RefuseForm,
 )
 from voronka.clients.models import Client, ClientStatus
+from voronka.clients.normalize import normalize_email, normalize_inn, normalize_phone
 from voronka.clients.selectors import (
     CLIENT_PAGE,
     ClientFilter,
@@ -36,6 +37,7 @@ from voronka.clients.selectors import (
     client_deals,
     client_history,
     client_tasks,
+    find_duplicates,
     get_client,
     get_question,
     get_question_set,
@@ -268,6 +270,9 @@ def _visible_existing(request, raw) -> Client | None:
 @require_http_methods(["GET", "POST"])
 def quick_add(request):
     pipelines = list_pipelines(actor=request.user)
+    # A lead or head chooses the responsible manager within his scope; a manager adds leads for himself.
+    owners = [] if request.user.scope == Scope.OWN else [
+        u for u in assignable_users(actor=request.user) if u.pk != request.user.pk]
     duplicates: list[dict] = []
     existing = None
     status = 200
@@ -277,9 +282,9 @@ def quick_add(request):
         if existing is not None:
             initial.update(existing_client=existing.pk, source=existing.source_id, channel=existing.channel_id,
                            title=existing.name)
-        form = QuickAddForm(initial=initial, pipelines=pipelines)
+        form = QuickAddForm(initial=initial, pipelines=pipelines, owners=owners)
     else:
-        form = QuickAddForm(request.POST, pipelines=pipelines)
+        form = QuickAddForm(request.POST, pipelines=pipelines, owners=owners)
         # Resolved even when the form is invalid, so the page stays in "deal for this client" mode.
         existing = _visible_existing(request, request.POST.get("existing_client"))
         if form.is_valid():
@@ -291,7 +296,7 @@ def quick_add(request):
                 try:
                     deal = create_lead(actor=request.user, client=form.client_data(), deal=form.deal_data(),
                                        task=form.task_data(), allow_duplicate=bool(d.get("allow_duplicate")),
-                                       existing_client=existing)
+                                       existing_client=existing, owner=form.chosen_owner())
                 except DuplicateClient as exc:
                     visible = visible_client_ids(actor=request.user, ids=[c.pk for c in exc.duplicates])
                     named, _withheld = disclose_matches(
@@ -468,3 +473,26 @@ def client_archive(request, client_id: int):
         messages.success(request, _("Client archived (Clients › Archive).") if archived
                          else _("Client restored from the archive."))
     return redirect("clients:detail", client_id=client.pk)
+
+
+@login_required
+@require_http_methods(["GET"])
+def quick_add_check(request):
+    """The duplicate check while typing in quick add: clients with the same phone, email or INN (the same
+    ``find_duplicates`` as on submit); the actor's own are linked, a colleague's are named (audited and
+    rate-limited by ``disclose_matches``). An incomplete or invalid value checks nothing."""
+    values = {}
+    for field, normalize in (("phone", normalize_phone), ("email", normalize_email), ("inn", normalize_inn)):
+        raw = (request.GET.get(field) or "")[:254].strip()
+        if raw:
+            try:
+                values[field] = normalize(raw)
+            except (DomainError, ValueError):
+                continue
+    found = find_duplicates(**values) if values else []
+    visible = visible_client_ids(actor=request.user, ids=[c.pk for c in found])
+    named, withheld = disclose_matches(actor=request.user, clients=[c for c in found if c.pk not in visible],
+                                       via="quick_add")
+    named_ids = {c.pk for c in named}
+    matches = [{"client": c, "visible": c.pk in visible, "named": c.pk in named_ids} for c in found]
+    return render(request, "clients/_live_duplicates.html", {"matches": matches, "withheld": withheld})

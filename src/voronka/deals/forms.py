@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +27,7 @@ from voronka.core.errors import DomainError
 from voronka.core.forms import DecimalField, IntegerField
 from voronka.core.params import parse_id
 from voronka.deals.models import DealStatus
+from voronka.deals.services import LINES_AMOUNT_KEY
 
 MAX_ID = 2**31 - 1
 MAX_IDS = 500
@@ -104,6 +106,9 @@ def _html_id(key: str) -> str:
     return "rf-" + key.replace(":", "-").replace(".", "-").replace("_", "-")
 
 
+AMOUNT_CHOICE = LINES_AMOUNT_KEY
+
+
 class DealValuesForm(forms.Form):
     """Inputs of deal fields named by their registry keys (``amount``, ``client.region``, ``cf:<key>`` ...).
 
@@ -142,6 +147,19 @@ class DealValuesForm(forms.Form):
             if initial not in (None, "", []):
                 self.initial.setdefault(key, initial)
         self.keys = list(self.specs)
+        self.amount_before = None
+        if "lines" in self.specs and deal is not None and deal.pk is not None \
+                and (deal.amount or "amount" in self.specs) and not deal.lines.exists():
+            # The first lines replace an entered amount: the user sees both and chooses (deals.services).
+            self.amount_before = deal.amount
+            self.fields[AMOUNT_CHOICE] = forms.BooleanField(
+                label=_("Make the lines total the deal amount"), required=False,
+                widget=forms.CheckboxInput(attrs={"id": _html_id(AMOUNT_CHOICE)}))
+        if "lines_product" in self.fields:
+            products = list(self.fields["lines_product"].queryset)
+            self.fields["lines_product"].widget.attrs.update({
+                "data-prices": json.dumps({str(p.pk): str(p.price) for p in products}),
+                "data-price-field": _html_id("lines_price")})
 
     # reading
     @property
@@ -150,7 +168,11 @@ class DealValuesForm(forms.Form):
 
     @property
     def plain_fields(self) -> list:
-        return [self[name] for name in self.fields if name not in self.LINE_FIELDS]
+        return [self[name] for name in self.fields if name not in self.LINE_FIELDS and name != AMOUNT_CHOICE]
+
+    @property
+    def amount_choice(self):
+        return self[AMOUNT_CHOICE] if AMOUNT_CHOICE in self.fields else None
 
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -158,11 +180,13 @@ class DealValuesForm(forms.Form):
             value = self.cleaned_data.get(key, MISSING) if spec is None else spec.form_value(self.cleaned_data)
             if value is not MISSING:
                 out[key] = value
+        if AMOUNT_CHOICE in self.fields and out.get("lines"):
+            out[AMOUNT_CHOICE] = bool(self.cleaned_data.get(AMOUNT_CHOICE))
         return out
 
     def owns(self, field: str | None) -> bool:
         """Whether a service error on ``field`` belongs to one of this form's inputs."""
-        return bool(field) and field in self.specs
+        return bool(field) and (field in self.specs or (field == AMOUNT_CHOICE and field in self.fields))
 
     def add_service_error(self, exc) -> None:
         """Put a DomainError on its input (``lines`` → the product select)."""

@@ -5,14 +5,16 @@ Lives in ``deals`` (which may import ``clients``), so the clients app stays free
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voronka.accounts.models import User
-from voronka.accounts.permissions import require_perm
+from voronka.accounts.permissions import require_assignable, require_perm
 from voronka.clients.models import Client
 from voronka.clients.normalize import normalize_email, normalize_phone
 from voronka.clients.services import add_contact, create_client
@@ -38,6 +40,21 @@ def _contact(raw: dict[str, Any] | None) -> dict[str, str] | None:
     return raw
 
 
+def _refuse_past(value: Any, *, field: str, message: str) -> None:
+    """A date a person plans for (the first task, the expected close) is today or later."""
+    if value in (None, ""):
+        return
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if not isinstance(value, dt.date):
+        try:
+            value = dt.date.fromisoformat(str(value))
+        except ValueError:
+            return  # the service that stores it reports the format
+    if value < timezone.localdate():
+        raise DomainError(message, field=field)
+
+
 @transaction.atomic
 def create_lead(*, actor: User, client: dict[str, Any], deal: dict[str, Any], task: dict[str, Any],
                 allow_duplicate: bool = False, existing_client: Client | None = None,
@@ -56,6 +73,13 @@ def create_lead(*, actor: User, client: dict[str, Any], deal: dict[str, Any], ta
     unknown = set(deal) - set(DEAL_KEYS)
     if unknown:
         raise DomainError(_("Unknown deal fields: %(f)s.") % {"f": ", ".join(sorted(unknown))})
+    _refuse_past(task.get("due_date") if isinstance(task, dict) else None, field="task_due_date",
+                 message=_("The first task cannot be in the past: choose today or a later date."))
+    _refuse_past(deal.get("expected_close_date"), field="expected_close_date",
+                 message=_("The expected close date of an open deal cannot be in the past."))
+    if owner is not None:
+        require_assignable(actor, owner, field="owner")
+        client.setdefault("responsible", owner)
     contact = _contact(client.pop("contact", None))
     if existing_client is not None:
         require_perm(actor, "change", existing_client)

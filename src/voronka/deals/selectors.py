@@ -168,7 +168,7 @@ def list_deals_page(*, actor: User, filters: DealFilter | None = None, order: st
     ids = filter_deals(visible_deals(actor=actor), filters).order_by(order, "-id").values_list("pk", flat=True)
     page_obj = Paginator(ids, per_page).get_page(page)
     page_ids = list(page_obj.object_list)
-    rows = {d.pk: d for d in annotate_cards(Deal.objects.filter(pk__in=page_ids)).select_related("pipeline")}
+    rows = {d.pk: d for d in annotate_cards(Deal.objects.filter(pk__in=page_ids)).select_related("pipeline", "contact")}
     return page_obj, decorate_cards([rows[pk] for pk in page_ids if pk in rows])
 
 
@@ -207,6 +207,12 @@ class BoardColumn:
         return len(self.cards) < self.count
 
     @property
+    def weighted(self) -> list[tuple[str, Decimal]]:
+        """The weighted forecast per currency: the column's sum × the stage's win probability."""
+        probability = Decimal(self.stage.probability or 0)
+        return [(code, (amount * probability / 100).quantize(Decimal("1"))) for code, amount in self.totals]
+
+    @property
     def next_offset(self) -> int:
         return len(self.cards)
 
@@ -232,7 +238,7 @@ def decorate_cards(cards: list[Deal], now: dt.datetime | None = None,
 # What a kanban card reads; the rest (custom JSON, texts, the stage rulebook) stays in the database.
 CARD_FIELDS = ("id", "title", "pipeline_id", "stage_id", "client_id", "owner_id", "amount", "currency", "status",
                "version", "stage_entered_at", "client__name", "owner__username", "owner__first_name",
-               "owner__last_name")
+               "owner__last_name", "client__phone")
 
 
 def _cards_by_ids(ids: QuerySet | Q) -> QuerySet[Deal]:
@@ -241,6 +247,7 @@ def _cards_by_ids(ids: QuerySet | Q) -> QuerySet[Deal]:
     next_due = Task.objects.filter(deal=OuterRef("pk"), status=TaskStatus.OPEN).order_by("due_date")
     return Deal.objects.filter(ids if isinstance(ids, Q) else Q(pk__in=ids)).select_related("client", "owner").only(*CARD_FIELDS).annotate(
         next_task_date=Subquery(next_due.values("due_date")[:1]),
+        next_task_kind=Subquery(next_due.values("kind")[:1]),
         has_overdue=_overdue_task_exists(today),
     )
 

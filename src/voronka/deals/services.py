@@ -42,6 +42,7 @@ from voronka.clients.services import (
     update_client,
 )
 from voronka.core.errors import Conflict, DomainError, MissingFields, NotFound
+from voronka.core.formatting import format_money
 from voronka.core.money import check_money, money_limit, parse_money
 from voronka.core.params import parse_id
 from voronka.core.validation import COMMENT_MAX, check_text, clean_or_raise
@@ -141,6 +142,34 @@ def _require_entered_amount(deal: Deal) -> None:
                           field="amount", code="amount_from_lines")
 
 
+# Passed with ``values``: the user saw that the first product lines replace the entered amount and agreed.
+LINES_AMOUNT_KEY = "amount_from_lines"
+
+
+def _lines_total(lines: list[dict[str, Any]]) -> Decimal:
+    return sum((DealLine(**spec).total for spec in STANDARD["lines"].parse(list(lines or []))), Decimal("0"))
+
+
+def _require_amount_choice(deal: Deal, lines: list[dict[str, Any]], amount_before: Decimal | None,
+                           confirmed: Any) -> None:
+    """The first product lines of a deal with an entered amount make the amount their total: never silently.
+
+    When the total differs from the amount, the caller must say so (``amount_from_lines: true``); otherwise
+    the error names both figures and the user corrects the lines or confirms the new amount.
+    """
+    if confirmed in (True, "true", "1", "on", 1) or not lines or not amount_before:
+        return
+    if DealLine.objects.filter(deal_id=deal.pk).exists():
+        return  # the amount already is the lines' total
+    total = _lines_total(lines)
+    if total == amount_before:
+        return
+    raise DomainError(_("The lines total %(total)s differs from the deal amount %(amount)s: correct the lines, "
+                        "or confirm that the amount becomes the lines total.") % {
+        "total": format_money(total, deal.currency), "amount": format_money(amount_before, deal.currency)},
+        field=LINES_AMOUNT_KEY, code="lines_total_differs")
+
+
 def _apply_values(*, actor: User, deal: Deal, values: dict[str, Any]) -> ChangeSet:
     """Set the given fields (keys of the field registry, ``catalog.fields``) on the deal in memory.
 
@@ -149,6 +178,7 @@ def _apply_values(*, actor: User, deal: Deal, values: dict[str, Any]) -> ChangeS
     set's ``deal_fields`` are the deal columns to save.
     """
     values = dict(values or {})
+    confirmed = values.pop(LINES_AMOUNT_KEY, None)
     answers = _question_answers(values)
     typed_amount = "amount" in values
     before = deal.amount
@@ -161,6 +191,8 @@ def _apply_values(*, actor: User, deal: Deal, values: dict[str, Any]) -> ChangeS
         except DomainError as exc:
             raise _client_error(exc, changes) from exc
     if changes.lines is not None and deal.pk is not None:
+        # an amount typed in the same call is the one the lines must match (or be confirmed against)
+        _require_amount_choice(deal, changes.lines, deal.amount if typed_amount else before, confirmed)
         _replace_lines(deal, changes.lines)
         changes.deal_fields.append("amount")
         changes.lines = None

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from voronka.accounts.models import Scope
 from voronka.accounts.selectors import assignable_users, list_teams
+from voronka.activities.models import TaskKind
 from voronka.catalog.fields import FieldSpec, deal_fields
 from voronka.core.currency import merge_totals
 from voronka.core.errors import DomainError, MissingFields
@@ -94,7 +95,8 @@ def card_labels() -> dict[str, str]:
     return {
         "deal_url": reverse("deals:list"), "move": _("Move"), "no_amount": _("no amount"), "owner": _("Owner"),
         "task": _("Task"), "days_on_stage": _("Days on stage"), "days_short": pgettext("days, short", "d"),
-        "overdue": _("Overdue task"), "no_task": _("No task"), "stuck": _("Stuck"),
+        "overdue": _("Overdue task"), "no_task": _("No task"), "stuck": _("Stuck"), "call": _("Call"),
+        **{f"kind_{value}": str(label) for value, label in TaskKind.choices},
     }
 
 

@@ -1,6 +1,8 @@
 """URLs of the shell (sign-in, language, search, My day)."""
 
+from django.templatetags.static import static
 from django.urls import path
+from django.views.generic import RedirectView
 
 from voronka.web import views
 
@@ -19,4 +21,5 @@ urlpatterns = [
     path("language/", views.set_language, name="language"),
     path("search/", views.search, name="search"),
     path("my-day/", views.my_day, name="my_day"),
+    path("favicon.ico", RedirectView.as_view(url=static("voronka/favicon.svg"), permanent=True), name="favicon"),
 ]

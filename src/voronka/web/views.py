@@ -124,12 +124,6 @@ def set_language(request):
     return response
 
 
-@login_required
-def tasks_redirect(request):
-    """``/tasks/`` has no screen of its own yet (the workplace issue builds it): the tasks live on My day."""
-    return redirect("web:my_day")
-
-
 # --- My day: the manager's daily screen ---------------------------------------------------------------
 
 

@@ -96,6 +96,16 @@ def transition_kind(value) -> str:
         return str(value)
 
 
+def _card_tel(deal, labels: dict) -> str:
+    """A compact tel: link with the client's phone (the card's contact)."""
+    phone = getattr(deal.client, "phone", "") or ""
+    if not phone:
+        return ""
+    phone = escape(phone)
+    return (f' <a class="kcard-tel" href="tel:{phone}" data-tel title="{labels["call"]} {phone}">📞'
+            f'<span class="visually-hidden">{labels["call"]} {phone}</span></a>')
+
+
 def _card_html(deal, labels: dict) -> str:
     """One kanban card. Built in Python: a board renders hundreds of cards and the template engine would
     spend most of the response time on them. Every dynamic text goes through ``escape``."""
@@ -106,7 +116,9 @@ def _card_html(deal, labels: dict) -> str:
               else f'<span class="muted">{labels["no_amount"]}</span>')
     task = ""
     if deal.next_task_date:
-        task = (f'<span class="kcard-task-label">{labels["task"]}</span> '
+        kind = getattr(deal, "next_task_kind", "") or ""
+        label = labels.get(f"kind_{kind}", labels["task"])
+        task = (f'<span class="kcard-task-label" data-next-kind="{escape(kind)}">{label}</span> '
                 f'<time datetime="{deal.next_task_date.isoformat()}">{deal.next_task_date:%d.%m}</time>')
     flags = ""
     if deal.overdue or deal.no_task or deal.rotting:
@@ -120,7 +132,7 @@ def _card_html(deal, labels: dict) -> str:
         f'<div class="kcard-top"><a class="kcard-title" href="{labels["deal_url"]}{pk}/">{title}</a>'
         f'<button type="button" class="kcard-move" aria-label="{labels["move"]}: {title}" '
         f'title="{labels["move"]}">⇄</button></div>'
-        f'<div class="kcard-client">{escape(deal.client.name)}</div>'
+        f'<div class="kcard-client">{escape(deal.client.name)}{_card_tel(deal, labels)}</div>'
         f'<div class="kcard-line"><span class="kcard-amount">{amount}</span>'
         f'<span class="kcard-owner" title="{labels["owner"]}">{escape(str(deal.owner))}</span></div>'
         f'<div class="kcard-line small"><span class="kcard-task{" is-overdue" if deal.overdue else ""}">{task}</span>'

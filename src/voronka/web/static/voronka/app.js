@@ -51,5 +51,31 @@
       if (errors) { errors.textContent = ""; }
     }
   });
+  // Product lines in a dialog: choosing a product fills in its price (unless one was typed), and the lines
+  // total is shown next to the deal amount so the user decides whether it becomes the amount.
+  function linesTotal(form) {
+    var q = form.querySelector("[name=lines_quantity]"), p = form.querySelector("[name=lines_price]");
+    var out = form.querySelector("[data-lines-total]");
+    if (!out || !q || !p) { return; }
+    var num = function (v) { return parseFloat(String(v || "").replace(/\s/g, "").replace(",", ".")); };
+    var total = num(q.value || "1") * num(p.value);
+    out.textContent = isFinite(total) ? total.toLocaleString("ru-RU", { maximumFractionDigits: 2 }) : "—";
+  }
+  document.addEventListener("change", function (e) {
+    var el = e.target;
+    if (el.matches("select[data-prices]")) {
+      var prices = JSON.parse(el.getAttribute("data-prices") || "{}");
+      var price = document.getElementById(el.getAttribute("data-price-field"));
+      if (price && (price.value === "" || price.hasAttribute("data-auto-price")) && prices[el.value] !== undefined) {
+        price.value = prices[el.value];
+        price.setAttribute("data-auto-price", "");
+      }
+    }
+    if (el.matches("[name=lines_price]") && e.isTrusted) { el.removeAttribute("data-auto-price"); }
+    if (el.form && el.matches("[name^=lines_]")) { linesTotal(el.form); }
+  });
+  document.addEventListener("input", function (e) {
+    if (e.target.form && e.target.matches("[name=lines_quantity], [name=lines_price]")) { linesTotal(e.target.form); }
+  });
   window.Voronka = { openDialogs: openDialogs };
 })();
