@@ -67,7 +67,7 @@ def report_page(request, name: str):
     by = list(result.params.by)
     context.update({
         "result": result, "by1": by[0] if by else "", "by2": by[1] if len(by) > 1 else "",
-        "table_rows": [(row, report.drill(result.params, row)) for row in result.rows],
+        "table_rows": list(zip(result.rows, report.drills(result.params, result.rows), strict=True)),
         "query": query, "chart": {"kind": report.chart, "value": report.chart_value, "by": by,
                                   "labels": {c.key: str(c.label) for c in result.columns},
                                   "rows": export.to_jsonable(result)["rows"]},
