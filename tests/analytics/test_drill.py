@@ -94,3 +94,24 @@ def test_overdue_tasks_link_to_the_task_list_of_the_assignee(history, client):
         assignee = int(re.search(r"assignee=(\d+)", url).group(1))
         assert "status=open" in url and "due=overdue" in url
         assert Task.objects.filter(assignee_id=assignee, status="open", due_date__lt=today).count() == number
+
+
+@pytest.mark.parametrize(("username", "kind"), [("owner", "manager"), ("lead", "lead"), ("head", "head")])
+def test_every_dashboard_number_links_to_that_many_deals(history, client, django_assert_max_num_queries,
+                                                          username, kind):
+    user = getattr(history.world, username)
+    client.force_login(user)
+    html = client.get("/reports/dashboard/", {**PERIOD, "pipeline": "inbound"}).content.decode()
+    assert f'value="{PERIOD["from"]}"' in html and 'value="inbound" selected' in html  # kept in the URL
+    links = [(u.replace("&amp;", "&"), k, _number(t)) for u, k, t in LINK.findall(html)]
+    deal_links = [(u, k, n) for u, k, n in links if u.startswith("/deals/")]
+    assert deal_links and sum(n for _u, _k, n in deal_links) > 0
+    for url, key, number in deal_links:
+        with django_assert_max_num_queries(22):
+            listed = client.get(url).content.decode()
+        assert _number(COUNT.search(listed).group(1)) == number, (key, url)
+    # The blocks are the reports: the funnel block's numbers are the funnel report's for this user.
+    funnel = run_report(actor=user, name="funnel", params={**PERIOD, "pipeline": "inbound",
+                                                          **({"by": "team"} if kind == "head" else {})}).rows
+    reached = [n for _u, k, n in deal_links if k == "reached"]
+    assert reached == [r["reached"] for r in funnel]
