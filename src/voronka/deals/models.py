@@ -79,6 +79,10 @@ class Deal(models.Model):
             # Reports: cohorts of created deals, closed deals per period, both per pipeline.
             models.Index(fields=["pipeline", "created_at"], name="deal_pipeline_created_idx"),
             models.Index(fields=["pipeline", "status", "closed_at"], name="deal_pipeline_closed_idx"),
+            # plan-fact: the stage win probabilities (closed deals by furthest stage, an index-only scan) and the
+            # open deals expected to close in the month.
+            models.Index(fields=["status", "is_archived", "furthest_stage"], name="deal_status_furthest_idx"),
+            models.Index(fields=["status", "expected_close_date"], name="deal_status_expected_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="deal_amount_gte_0"),
