@@ -106,7 +106,8 @@ def hand_plan_fact(month_start, month_end, base: str) -> dict:
     forecast: dict[int, Fraction] = {}
     for owner, stage, amount in _fetch(
             "SELECT owner_id, stage_id, SUM(CASE WHEN currency = %s THEN amount END) FROM deals_deal "
-            "WHERE status = 'open' GROUP BY owner_id, stage_id", [base]):
+            "WHERE status = 'open' AND expected_close_date >= %s AND expected_close_date < %s "
+            "GROUP BY owner_id, stage_id", [base, month_start.date(), month_end.date()]):
         forecast[owner] = forecast.get(owner, Fraction(0)) + \
             Fraction(str(round(float(amount or 0), 2))) * probability.get(stage, Fraction(0))
     def cents(value: Fraction) -> float:

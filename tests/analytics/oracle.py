@@ -190,7 +190,7 @@ def stuck(actor, by, now: dt.datetime):
         row = out.setdefault(key, {**slice_columns(key), **zero})
         row["open_deals"] += 1
         limit = stages[r["stage_id"]]
-        if limit is not None and (now - r["stage_entered_at"]).total_seconds() > limit * 86400:
+        if limit and (now - r["stage_entered_at"]).total_seconds() > limit * 86400:  # 0: no limit
             row["past_max_days"] += 1
         if r["id"] not in open_task_deals:
             row["no_open_task"] += 1
@@ -486,8 +486,9 @@ def plan_fact(actor, by: str, first: dt.date, last: dt.date, now: dt.datetime, p
     if first <= current <= last:
         probability = win_probabilities(actor, pipeline_id)
         for r in rows:
-            if r["status"] != "open":
-                continue
+            expected = r["expected_close_date"]
+            if r["status"] != "open" or expected is None or expected.replace(day=1) != current:
+                continue  # the forecast counts the open deals expected to close this month
             c = cell(current, r["slices"][by])
             won, closed_n = probability.get(r["stage_id"], (0, 0))
             p = Fraction(won, closed_n) if closed_n else Fraction(0)

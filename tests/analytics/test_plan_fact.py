@@ -11,6 +11,7 @@ from tests.analytics.history import NOW, at, lead_of_other_team
 from tests.analytics.test_closed_reports import canon
 from voronka.analytics.engine import full_scope_actor, run_report
 from voronka.core.errors import DomainError
+from voronka.deals.models import Deal
 from voronka.plans.services import set_plan
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +32,11 @@ def planned(history, django_db_blocker):
         set_plan(actor=head, month="2026-10", team=world.team, target_amount="3000000")
         set_plan(actor=head, month="2026-10", team=world.other_team, target_amount="0", target_count="1")
         set_plan(actor=head, month="2027-01", user=world.teammate, target_amount="100000")
+        # The forecast counts open deals expected to close in the current month: some are, some are later,
+        # some have no date (a stage that does not require it).
+        open_ids = list(Deal.objects.filter(status="open").order_by("pk").values_list("pk", flat=True))
+        Deal.objects.filter(pk__in=open_ids[0::3]).update(expected_close_date=dt.date(2026, 10, 20))
+        Deal.objects.filter(pk__in=open_ids[1::6], stage__required_fields=[]).update(expected_close_date=None)
     return history
 
 

@@ -61,6 +61,8 @@ PAGES: dict[str, str] = {
     "analytics:index": SIGNED_IN,
     "analytics:report": SIGNED_IN,
     "analytics:export": SIGNED_IN,
+    "analytics:dashboard": SIGNED_IN,
+    "analytics:dashboard_kind": SIGNED_IN,
     "plans:grid": SIGNED_IN,
     "audit:client_changes": OBJECT,
     "audit:deal_changes": OBJECT,

@@ -33,10 +33,12 @@ def tasks(world):
     make_deal(world.outsider, world.pipeline, first_task=task_spec(0, title="outsider today"))
 
 
-def test_it_is_the_named_home_page(client, world):
+def test_it_is_one_click_from_the_home_page(client, world):
+    """The home page is the role's dashboard (analytics); My day is in the main navigation."""
     assert reverse("web:my_day") == URL
     client.force_login(world.owner)
-    assert client.get("/").url == URL
+    assert client.get("/").url == reverse("analytics:dashboard")
+    assert f'href="{URL}"' in client.get(reverse("analytics:dashboard")).content.decode()
 
 
 def test_it_requires_login(client):

@@ -219,6 +219,10 @@ class Report:
         """Links from a row's numbers to the lists behind them (column key → URL); none by default."""
         return {}
 
+    def drills(self, params: ReportParams, rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+        """:meth:`drill` for every row (a report needing more than the row overrides this, in O(1) queries)."""
+        return [self.drill(params, row) for row in rows]
+
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name, "title": str(self.title), "description": str(self.description),
@@ -367,3 +371,69 @@ def run_report(*, actor: User, name: str, params: Mapping[str, Any] | ReportPara
                         extra=extra)
 
 
+
+
+# --- drill-down: the deal list (``deals.selectors.DealFilter``) filtered to the deals behind a number ----------
+
+# A slice's value on a row → the deal list's parameter (``team`` is the team recorded on the deal).
+DRILL_PARAMS = {"client_type": "client_type", "manager": "owner", "team": "deal_team", "product": "product",
+                "channel": "channel", "source": "source", "campaign": "campaign", "target_audience": "audience",
+                "region": "region", "industry": "industry", "pipeline": "pipeline"}
+
+
+def _period_end(start: dt.date, kind: str) -> dt.date:
+    """The last day of the week/month/quarter starting on ``start``."""
+    if kind == "week":
+        return start + dt.timedelta(days=6)
+    months = 3 if kind == "quarter" else 1
+    year, month = divmod(start.month - 1 + months, 12)
+    return dt.date(start.year + year, month + 1, 1) - dt.timedelta(days=1)
+
+
+def deal_drill(params: ReportParams, row: dict[str, Any] | None = None, *, date: str | None,
+               people: dict[str, str] | None = None) -> dict[str, Any]:
+    """The deal list query for the deals behind ``row``: the report's pipeline, filters and period (on
+    ``date``: ``closed`` or ``created``), narrowed to the row's slice values (a period slice narrows the
+    period). ``people`` renames the parameter of a slice (``team`` → ``team``: the owner's current team)."""
+    names = {**DRILL_PARAMS, **(people or {})}
+    query: dict[str, Any] = {}
+    if params.pipeline is not None:
+        query["pipeline"] = params.pipeline.pk
+    for key, value in params.filters:
+        query[names[key]] = "none" if value is None else value
+    first, last = params.date_from, params.date_to
+    for key in params.by:
+        slice_ = sl.SLICES[key]
+        if slice_.is_time:
+            start = (row or {}).get(key)
+            if start is None:
+                continue
+            first = max(first, start) if first else start
+            end = _period_end(start, key)
+            last = min(last, end) if last else end
+        elif slice_.kind == "flag":
+            query[names[key]] = row[key]
+        else:
+            value = row.get(f"{key}_id")
+            query[names[key]] = "none" if value is None else value
+    if date and first:
+        query[f"{date}_from"] = first.isoformat()
+    if date and last:
+        query[f"{date}_to"] = last.isoformat()
+    return query
+
+
+def deal_url(query: Mapping[str, Any], **more: Any) -> str:
+    """The deal list URL for ``query`` plus ``more`` (a ``None`` value drops a key)."""
+    from django.urls import reverse
+    from django.utils.http import urlencode
+
+    merged = {k: v for k, v in {**query, **more}.items() if v is not None}
+    return f"{reverse('deals:list')}?{urlencode(merged)}"
+
+
+def task_url(**query: Any) -> str:
+    """The task list (``/tasks/``) filtered by ``assignee``, ``status``, ``due``."""
+    from django.utils.http import urlencode
+
+    return f"/tasks/?{urlencode({k: v for k, v in query.items() if v is not None})}"

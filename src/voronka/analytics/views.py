@@ -13,13 +13,14 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from voronka.audit.services import record_export
 from voronka.core.errors import DomainError, NotFound
 from voronka.pipelines.selectors import list_pipelines
 
-from . import export
+from . import dashboards, export
 from .engine import get_report, list_reports, run_report
 from .slices import SLICES
 
@@ -67,12 +68,53 @@ def report_page(request, name: str):
     by = list(result.params.by)
     context.update({
         "result": result, "by1": by[0] if by else "", "by2": by[1] if len(by) > 1 else "",
-        "table_rows": [(row, report.drill(result.params, row)) for row in result.rows],
-        "query": query, "chart": {"kind": report.chart, "value": report.chart_value, "by": by,
-                                  "labels": {c.key: str(c.label) for c in result.columns},
-                                  "rows": export.to_jsonable(result)["rows"]},
+        "table_rows": list(zip(result.rows, report.drills(result.params, result.rows), strict=True)),
+        "query": query, "chart": chart_spec(result),
     })
     return render(request, "analytics/report.html", context)
+
+
+def chart_spec(result) -> dict[str, Any]:
+    """What ``reports.js`` draws: the chart kind, the measure, the slices, the labels and the rows."""
+    report = result.report
+    return {"kind": report.chart, "value": report.chart_value, "by": list(result.params.by),
+            "labels": {c.key: str(c.label) for c in result.columns}, "rows": export.to_jsonable(result)["rows"]}
+
+
+@login_required
+@require_GET
+def dashboard(request, kind: str = ""):
+    """The dashboard of the user's role (``kind`` picks another one: a head may look at a lead's)."""
+    kind = kind or dashboards.dashboard_for(request.user)
+    if kind not in dashboards.DASHBOARDS:
+        raise Http404(kind)
+    raw = {k: request.GET.get(k, "") for k in ("from", "to", "pipeline")}
+    blocks = dashboards.build(actor=request.user, kind=kind, raw=raw)
+    error = next((b.error for b in blocks if b.error is not None and b.error.field in ("from", "to", "pipeline")),
+                 None)
+    shown = []
+    for i, b in enumerate(blocks):
+        if b.result is None:
+            shown.append({"block": b, "error": b.error})
+            continue
+        columns = [c for c in b.result.columns
+                   if not b.block.columns or c.key in b.block.columns or c.key in _slice_keys(b.result)]
+        shown.append({"block": b, "result": b.result, "columns": columns, "id": f"dash-chart-{i}", "data_id": f"dash-chart-{i}-data",
+                      "rows": list(zip(b.result.rows, b.links, strict=True)), "chart": chart_spec(b.result),
+                      "url": f"{reverse('analytics:report', args=[b.block.report])}?{urlencode(b.query)}"})
+    today = timezone.localdate()
+    period = dashboards.period(raw, today)
+    return render(request, "analytics/dashboard.html", {
+        "nav": "dashboard", "kind": kind, "title": dashboards.TITLES[kind], "blocks": shown, "error": error,
+        "raw": {**raw, **period}, "kinds": list(dashboards.DASHBOARDS) if request.user.role != "manager" else [],
+        "pipelines": list(list_pipelines(actor=request.user).order_by("sort_order", "name")),
+    }, status=400 if error else 200)
+
+
+def _slice_keys(result) -> set[str]:
+    from .slices import SLICES
+
+    return {k for key in result.params.by for k in SLICES[key].output_keys()}
 
 
 @login_required

@@ -79,6 +79,13 @@ class Deal(models.Model):
             # Reports: cohorts of created deals, closed deals per period, both per pipeline.
             models.Index(fields=["pipeline", "created_at"], name="deal_pipeline_created_idx"),
             models.Index(fields=["pipeline", "status", "closed_at"], name="deal_pipeline_closed_idx"),
+            # plan-fact: the stage win probabilities (closed deals by furthest stage, an index-only scan) and the
+            # open deals expected to close in the month.
+            models.Index(fields=["furthest_stage", "status", "is_archived"], name="deal_furthest_status_idx"),
+            models.Index(fields=["status", "expected_close_date"], name="deal_status_expected_idx"),
+            # win-rate and cycle per manager: an index-only scan (users first, then their closed deals).
+            models.Index(fields=["owner", "status", "is_archived", "closed_at", "created_at"],
+                         name="deal_owner_closed_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="deal_amount_gte_0"),

@@ -8,7 +8,20 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +39,21 @@ BOARD_PAGE = 50
 
 FILTER_KEYS = ("owner", "team", "source", "channel", "product", "region", "rating", "overdue", "status",
                "pipeline", "stage", "q", "no_task", "rotting")
+# The report drill-down filters (analytics links every number to the deals behind it).
+DRILL_KEYS = ("reached", "furthest", "closed_from", "closed_to", "created_from", "created_to", "client_type",
+              "campaign", "audience", "industry", "deal_team", "lost_reason", "currency")
+# Filters that accept ``none``: the deals without a value.
+NULLABLE = {"source": "source", "channel": "channel", "product": "product", "region": "client__region",
+            "campaign": "campaign", "audience": "client__target_audience", "industry": "client__industry",
+            "deal_team": "owner_team", "lost_reason": "lost_reason", "team": "owner__team"}
+CLOSED = "closed"  # the status filter's extra value: won or lost
+
+
+def _as_date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value).strip()) if value else None
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -46,6 +74,22 @@ class DealFilter:
     stage: int | None = None
     q: str = ""
     archived: bool = False  # True: the archive (closed deals put away) instead of the live deals
+    rotting: bool = False  # open deals longer on their stage than its max days
+    # Drill-down from the reports (DESIGN.md §5 definitions).
+    reached: int | None = None  # a stage id: the deals that reached it (furthest stage at or after it)
+    furthest: int | None = None  # a stage id: the deals whose furthest visited stage it is
+    closed_from: dt.date | None = None  # won or lost on or after (local date)
+    closed_to: dt.date | None = None  # ... on or before
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+    client_type: str = ""  # new / current (the client had no won deal when the deal was created)
+    campaign: int | None = None
+    audience: int | None = None  # the client's target audience
+    industry: int | None = None  # the client's industry
+    deal_team: int | None = None  # the team recorded on the deal (``team`` is the owner's current team)
+    lost_reason: int | None = None
+    currency: str = ""
+    nulls: tuple[str, ...] = ()  # keys of NULLABLE given as ``none``
 
     @classmethod
     def from_params(cls, params: Any) -> DealFilter:
@@ -54,24 +98,44 @@ class DealFilter:
         def as_int(key: str) -> int | None:
             return parse_id(params.get(key))
 
+        def flag(key: str) -> bool:
+            return params.get(key) in ("1", "true", "on")
+
+        currency = (params.get("currency") or "").strip().upper()
+        status = params.get("status")
         return cls(
             owner=as_int("owner"), team=as_int("team"), source=as_int("source"), channel=as_int("channel"),
             product=as_int("product"), region=as_int("region"),
             rating=(params.get("rating") or "") if params.get("rating") in ("A", "B", "C") else "",
-            overdue=params.get("overdue") in ("1", "true", "on"),
-            no_task=params.get("no_task") in ("1", "true", "on"),
-            status=params.get("status") if params.get("status") in DealStatus.values else "",
+            overdue=flag("overdue"), no_task=flag("no_task"),
+            status=status if status in (*DealStatus.values, CLOSED) else "",
             pipeline=as_int("pipeline"), stage=as_int("stage"), q=(params.get("q") or "").strip()[:100],
-            archived=params.get("archived") in ("1", "true", "on"),
+            archived=flag("archived"), rotting=flag("rotting"),
+            reached=as_int("reached"), furthest=as_int("furthest"),
+            closed_from=_as_date(params.get("closed_from")), closed_to=_as_date(params.get("closed_to")),
+            created_from=_as_date(params.get("created_from")), created_to=_as_date(params.get("created_to")),
+            client_type=params.get("client_type") if params.get("client_type") in ("new", "current") else "",
+            campaign=as_int("campaign"), audience=as_int("audience"), industry=as_int("industry"),
+            deal_team=as_int("deal_team"), lost_reason=as_int("lost_reason"),
+            currency=currency if len(currency) == 3 and currency.isascii() and currency.isalpha() else "",
+            nulls=tuple(k for k in NULLABLE if params.get(k) == "none"),
         )
 
     def as_query(self) -> dict[str, str]:
         out: dict[str, str] = {}
         for key, value in self.__dict__.items():
+            if key == "nulls":
+                out.update({k: "none" for k in value})
+                continue
             if value in (None, "", False):
                 continue
             out[key] = "1" if value is True else str(value)
         return out
+
+    @property
+    def drilled(self) -> bool:
+        """Whether a report's drill-down filter is set (the list then says so)."""
+        return any(getattr(self, k) not in (None, "") for k in DRILL_KEYS) or bool(self.nulls) or self.rotting
 
 
 def visible_deals(*, actor: User) -> QuerySet[Deal]:
@@ -114,12 +178,30 @@ def filter_deals(qs: QuerySet[Deal], filters: DealFilter | None) -> QuerySet[Dea
         return qs
     simple = {"owner_id": f.owner, "owner__team_id": f.team, "source_id": f.source, "channel_id": f.channel,
               "product_id": f.product, "client__region_id": f.region, "pipeline_id": f.pipeline,
-              "stage_id": f.stage}
+              "stage_id": f.stage, "campaign_id": f.campaign, "client__target_audience_id": f.audience,
+              "client__industry_id": f.industry, "owner_team_id": f.deal_team, "lost_reason_id": f.lost_reason,
+              "furthest_stage_id": f.furthest}
     qs = qs.filter(**{k: v for k, v in simple.items() if v is not None})
+    qs = qs.filter(**{f"{NULLABLE[k]}__isnull": True for k in f.nulls})
     if f.rating:
         qs = qs.filter(client__rating=f.rating)
-    if f.status:
+    if f.status == CLOSED:
+        qs = qs.filter(status__in=(DealStatus.WON, DealStatus.LOST))
+    elif f.status:
         qs = qs.filter(status=f.status)
+    if f.currency:
+        qs = qs.filter(currency=f.currency)
+    if f.client_type:
+        qs = qs.filter(is_new_client=f.client_type == "new")
+    qs = qs.filter(_period_q("closed_at", f.closed_from, f.closed_to) & _period_q("created_at", f.created_from,
+                                                                                  f.created_to))
+    if f.reached is not None:
+        stage = Stage.objects.filter(pk=f.reached).first()
+        qs = qs.filter(reached_stage_q(stage)) if stage is not None else qs.none()
+    if f.rotting:
+        qs = qs.filter(status=DealStatus.OPEN, stage__max_days__gt=0).annotate(
+            _on_stage=_SecondsSince("stage_entered_at", Value(timezone.now(), output_field=DateTimeField()))
+        ).filter(_on_stage__gt=F("stage__max_days") * 86400)
     if f.overdue:
         qs = qs.filter(_overdue_task_exists(timezone.localdate()))
     if f.no_task:
@@ -127,6 +209,32 @@ def filter_deals(qs: QuerySet[Deal], filters: DealFilter | None) -> QuerySet[Dea
     if f.q:
         qs = qs.filter(_text_q(f.q))
     return qs
+
+
+def _period_q(field_name: str, first: dt.date | None, last: dt.date | None) -> Q:
+    """``field_name`` on local dates ``first``..``last`` (both inclusive; either may be open)."""
+    tz = timezone.get_current_timezone()
+    q = Q()
+    if first is not None:
+        q &= Q(**{f"{field_name}__gte": dt.datetime.combine(first, dt.time.min, tzinfo=tz)})
+    if last is not None:
+        q &= Q(**{f"{field_name}__lt": dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=tz)})
+    return q
+
+
+class _SecondsSince(Func):
+    """Whole seconds from ``start`` to ``end`` as a float (the same number on SQLite and PostgreSQL)."""
+
+    output_field = FloatField()
+    arity = 2
+
+    def as_sql(self, compiler, connection, **extra):
+        (start, start_params), (end, end_params) = (compiler.compile(e) for e in self.get_source_expressions())
+        if connection.vendor == "postgresql":
+            sql = f"ROUND(EXTRACT(EPOCH FROM ({end} - {start})))::float8"
+        else:
+            sql = f"ROUND((julianday({end}) - julianday({start})) * 86400.0)"
+        return sql, [*start_params, *end_params]
 
 
 def _text_q(text: str) -> Q:

@@ -69,6 +69,9 @@ WINDOW_DAYS = 548  # 18 months of history
 DAY = 86_400
 HOUR = 3_600
 DEALS_PER_CLIENT = 2.5
+# Open deals left on a stage beyond its max days: kept stuck / still worked (recent); the rest closed as lost.
+STUCK_SHARE = 0.04
+WORKED_SHARE = 0.65
 
 # --- the cast -----------------------------------------------------------------------------------------------
 
@@ -1122,7 +1125,30 @@ class _ClientState:
         if fate in ("won", "lost"):
             t = ctx.business(t + ctx.dwell(stages[cur]))
             events.append(Event(TransitionKind.WON if fate == "won" else TransitionKind.LOST, cur, None, t))
-        return [e for e in events if e.at < -600]
+        kept = [e for e in events if e.at < -600]
+        last = kept[-1]
+        if last.kind not in (TransitionKind.WON, TransitionKind.LOST) and last.to is not None:
+            kept = self._stale(kept, stages[last.to], last.to, last.at, may_lose=fate == "open")
+        return kept
+
+    def _stale(self, events: list[Event], stage: StageInfo, cur: int, t: int, *, may_lose: bool) -> list[Event]:
+        """An open deal sitting on its stage since ``t``, beyond the stage's max days: a working team closed
+        most such deals as lost long ago (``may_lose``: its fate was to stay open), keeps working the others
+        (they are recent deals: the history shifts to end within the stage's max days) and leaves a
+        realistic few stuck."""
+        rng = self.ctx.rng
+        limit = (stage.max_days or 30) * DAY
+        if DAY - t <= limit:  # within its max days until the end of today (the anchor is today's midnight)
+            return events
+        r = rng.random()
+        if r < STUCK_SHARE:
+            return events
+        if r < STUCK_SHARE + WORKED_SHARE or not may_lose:
+            shift = -(600 + int(max(limit - DAY, DAY // 4) * rng.uniform(0.05, 0.9))) - t
+            return [dataclasses.replace(e, at=e.at + shift) for e in events]
+        lost_at = t + int(limit * rng.uniform(1.0, 1.4))
+        lost_at = min(self.ctx.business(lost_at), -HOUR) if lost_at < -HOUR else -HOUR
+        return [*events, Event(TransitionKind.LOST, cur, None, lost_at)]
 
     def deal(self, kind: str, flavour: str, start: int, previous_lines: list[Row], *, has_won: bool) -> DealPlan:
         ctx, rng = self.ctx, self.ctx.rng

@@ -30,7 +30,8 @@ from voronka.deals.selectors import SEARCH_MIN_LENGTH, global_search
 
 
 def home(request):
-    return redirect("web:my_day")
+    """The home page is the dashboard of the user's role (analytics); My day is one click away in the nav."""
+    return redirect("analytics:dashboard")
 
 
 class LoginView(auth_views.LoginView):

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from voronka.deals.models import DealStatus
 
-from ..engine import Column, Report, Run, register, sort_key
+from ..engine import Column, Report, Run, deal_drill, deal_url, register, sort_key
 from ..sql import Agg, Seconds, as_int, as_money, days, ratio
 
 
@@ -41,6 +41,11 @@ class WinRate(Report):
     columns = (Column("won", _("won")), Column("lost", _("lost")), Column("closed", _("closed")),
                Column("win_rate", _("win rate"), "fraction"))
 
+    def drill(self, params, row: dict[str, Any]) -> dict[str, str]:
+        base = deal_drill(params, row, date="closed")
+        return {"won": deal_url(base, status=DealStatus.WON), "lost": deal_url(base, status=DealStatus.LOST),
+                "closed": deal_url(base, status="closed")}
+
     def rows(self, run: Run) -> list[dict[str, Any]]:
         rows = run.grouped(closed_deals(run), inputs={"is_won": _flag(status=DealStatus.WON),
                                                       "is_lost": _flag(status=DealStatus.LOST)},
@@ -62,6 +67,9 @@ class Cycle(Report):
     columns = (Column("deals", _("won deals")), Column("mean_days", _("mean, days"), "days"),
                Column("median_days", _("median, days"), "days"))
 
+    def drill(self, params, row: dict[str, Any]) -> dict[str, str]:
+        return {"deals": deal_url(deal_drill(params, row, date="closed"), status=DealStatus.WON)}
+
     def rows(self, run: Run) -> list[dict[str, Any]]:
         rows = run.grouped(closed_deals(run, DealStatus.WON), inputs={"secs": Seconds("created_at", "closed_at")},
                            aggs=[Agg("deals", "count"), Agg("mean", "avg", "secs"), Agg("median", "median", "secs")])
@@ -75,6 +83,10 @@ class _Money(Report):
 
     def output_columns(self, run: Run) -> list[Column]:
         return [*run.slice_columns(), Column("currency", _("currency"), "str"), *self.columns]
+
+    def drill(self, params, row: dict[str, Any]) -> dict[str, str]:
+        url = deal_url(deal_drill(params, row, date="closed"), status=DealStatus.WON, currency=row["currency"])
+        return {"deals": url, "revenue": url}
 
     def money_rows(self, run: Run) -> list[dict[str, Any]]:
         rows = run.grouped(closed_deals(run, DealStatus.WON), inputs={"amt": F("amount")},
@@ -130,6 +142,11 @@ class LostReasons(Report):
         return [Column("reason_id", "id", "id"), Column("reason", _("lost reason"), "str"),
                 Column("stage_id", "id", "id"), Column("stage", _("furthest stage"), "str"),
                 *run.slice_columns(), *self.columns]
+
+    def drill(self, params, row: dict[str, Any]) -> dict[str, str]:
+        reason = "none" if row["reason_id"] is None else row["reason_id"]
+        return {"count": deal_url(deal_drill(params, row, date="closed"), status=DealStatus.LOST,
+                                  lost_reason=reason, furthest=row["stage_id"])}
 
     def rows(self, run: Run) -> list[dict[str, Any]]:
         base = settings.VORONKA_DEFAULT_CURRENCY

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from voronka.deals.models import DealStatus
 
 from .. import slices as sl
-from ..engine import Column, Report, Run, register, sort_key
+from ..engine import Column, Report, Run, deal_drill, deal_url, register, sort_key
 from ..sql import Agg, as_int, as_money
 
 METRICS = ("new_deals", "won_deals", "won_revenue")
@@ -57,6 +57,19 @@ class Dips(Report):
     columns = (Column("period", _("period"), "date"), Column("metric", _("metric"), "str"),
                Column("previous", _("previous period"), "float"), Column("current", _("this period"), "float"),
                Column("change_pct", _("change, %"), "pct"))
+
+    def drill(self, params, row: dict[str, Any]) -> dict[str, str]:
+        """``previous``/``current``: the deals created (new deals) or won (won deals, revenue) in that period."""
+        kind = params.mode or self.modes[0]
+        current = row["period"]
+        previous = current - dt.timedelta(days=7) if kind == "week" else (current - dt.timedelta(days=1)).replace(day=1)
+        base = {k: v for k, v in deal_drill(params, row, date=None).items()}
+        date, more = ("created", {}) if row["metric"] == "new_deals" else ("closed", {"status": DealStatus.WON})
+        links = {}
+        for key, start in (("previous", previous), ("current", current)):
+            end = _next(start, kind) - dt.timedelta(days=1)
+            links[key] = deal_url(base, **more, **{f"{date}_from": start.isoformat(), f"{date}_to": end.isoformat()})
+        return links
 
     def rows(self, run: Run) -> list[dict[str, Any]]:
         kind = run.params.mode

@@ -27,7 +27,7 @@ from voronka.deals.models import DealStatus, StageTransition, TransitionKind
 from voronka.pipelines.models import Stage
 
 from .. import slices as sl
-from ..engine import Column, Report, Run, register, sort_key
+from ..engine import Column, Report, Run, deal_drill, deal_url, register, sort_key
 from ..sql import Agg, as_int, days, inner_sql, outer_aggregate, ratio
 
 ENTRY_KINDS = (TransitionKind.CREATED, TransitionKind.FORWARD, TransitionKind.SKIP, TransitionKind.PIPELINE_CHANGE)
@@ -53,6 +53,24 @@ def furthest_position(pipeline_id: int, deal_ref: str = "pk"):
     return Subquery(visited, output_field=IntegerField())
 
 
+def next_stage(pipeline_id: int) -> dict[int, int | None]:
+    """Each stage of the pipeline → the next one in the current order (``None`` after the last); one query."""
+    ids = list(Stage.objects.filter(pipeline_id=pipeline_id).order_by("position", "id").values_list("pk", flat=True))
+    return dict(zip(ids, [*ids[1:], None], strict=True))
+
+
+def stage_links(base: dict[str, Any], row: dict[str, Any], following: dict[int, int | None]) -> dict[str, str]:
+    """The cohort funnel's counts of one stage row as deal list links (``base``: the row's deals)."""
+    stage = row["stage_id"]
+    after = following.get(stage)
+    converted = (deal_url(base, reached=after) if after is not None
+                 else deal_url(base, status=DealStatus.WON, furthest=stage))
+    return {"reached": deal_url(base, reached=stage), "converted": converted,
+            "dropped": deal_url(base, status=DealStatus.LOST, furthest=stage),
+            "won": deal_url(base, status=DealStatus.WON, furthest=stage),
+            "open": deal_url(base, status=DealStatus.OPEN, furthest=stage)}
+
+
 @register
 class Funnel(Report):
     name = "funnel"
@@ -71,6 +89,13 @@ class Funnel(Report):
                Column("won", _("won")), Column("open", _("open")),
                Column("share_pct", _("of the first stage, %"), "pct"),
                Column("mean_days", _("mean, days"), "days"), Column("median_days", _("median, days"), "days"))
+
+    def drills(self, params, rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+        """Cohort mode: each count to the deals behind it (reached S; dropped/won/open: furthest stage S)."""
+        if params.mode != "cohort" or params.pipeline is None:
+            return [{} for _row in rows]
+        return [stage_links(deal_drill(params, row, date="created"), row, next_stage(params.pipeline.pk))
+                for row in rows]
 
     def rows(self, run: Run) -> list[dict[str, Any]]:
         pipeline = run.params.pipeline

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from ..engine import REPORTS, Column, Report, Run, register
+from ..engine import REPORTS, Column, Report, Run, deal_drill, register
 
 
 @register
@@ -28,6 +28,18 @@ class ManagerStage(Report):
                Column("conversion_pct", _("conversion, %"), "pct"),
                Column("team_conversion_pct", _("team's conversion, %"), "pct"),
                Column("delta_pp", _("difference, p.p."), "float"))
+
+    def drills(self, params, rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+        from .funnel import next_stage, stage_links
+
+        following = next_stage(params.pipeline.pk) if params.pipeline is not None else {}
+        out = []
+        for row in rows:
+            base = {**deal_drill(params, None, date="created"), "owner": row["manager_id"],
+                    "deal_team": "none" if row["team_id"] is None else row["team_id"]}
+            links = stage_links(base, row, following)
+            out.append({k: links[k] for k in ("reached", "converted")})
+        return out
 
     def rows(self, run: Run) -> list[dict[str, Any]]:
         funnel = REPORTS["funnel"]

@@ -7,8 +7,9 @@
   (without one: in every pipeline); a manager's are the deals he owns, a team's the deals whose
   ``owner_team`` (the team recorded on the deal) it is. ``fact_amount`` sums the base currency;
   ``fact_count`` counts every won deal.
-- **Forecast** (the month holding "now" only): fact + Σ over the subject's open deals of amount (base
-  currency; count: 1) × P(won | current stage S). P is computed from the closed deals the reader sees:
+- **Forecast** (the month holding "now" only): fact + Σ over the subject's open deals expected to close in
+  the month (``expected_close_date`` in it; a deal without the date, or with another month, is left out) of
+  amount (base currency; count: 1) × P(won | current stage S). P is computed from the closed deals the reader sees:
   deals that reached S (their furthest stage is S or later in S's pipeline, DESIGN.md §5) and are won,
   over deals that reached S and are closed (won or lost). A stage no closed deal reached counts 0.
 
@@ -35,7 +36,7 @@ from voronka.pipelines.models import Stage
 from voronka.plans.selectors import can_plan, visible_plans
 
 from .. import slices as sl
-from ..engine import Column, Report, Run, register, sort_key
+from ..engine import Column, Report, Run, deal_drill, deal_url, register, sort_key
 from ..sql import Agg, aggregate, as_int, as_money, ratio
 
 
@@ -113,6 +114,13 @@ class PlanFact(Report):
     def output_columns(self, run: Run) -> list[Column]:
         return [Column("month", _("month"), "date"), *run.slice_columns(), *self.columns]
 
+    def drill(self, params, row: dict[str, Any]) -> dict[str, str]:
+        """``fact_count``: the deals won in the month by the manager (or with the team recorded)."""
+        month = row["month"]
+        query = {**deal_drill(params, row, date=None), "closed_from": month.isoformat(),
+                 "closed_to": (_next_month(month) - dt.timedelta(days=1)).isoformat()}
+        return {"fact_count": deal_url(query, status=DealStatus.WON)}
+
     def rows(self, run: Run) -> list[dict[str, Any]]:
         if len(run.params.by) != 1:
             raise DomainError(gettext("Plan vs fact is grouped by exactly one of: manager, team."), field="by")
@@ -172,7 +180,9 @@ class PlanFact(Report):
         probabilities: dict[int, tuple[int, int]] = {}
         if forecast:
             probabilities, stages = stage_win_probability(run)
-            open_deals = run.deals().filter(status=DealStatus.OPEN)
+            # Open deals expected to close in the month; without an expected close date a deal is no forecast.
+            open_deals = run.deals().filter(status=DealStatus.OPEN, expected_close_date__gte=current,
+                                            expected_close_date__lt=_next_month(current))
             for r in run.grouped(open_deals, inputs={"amt": base_amount}, extra={"_stage": F("stage_id")},
                                  aggs=[Agg("deals", "count"), Agg("amount", "sum", "amt")]):
                 row = cell(current, tuple(r[k] for k in keys))

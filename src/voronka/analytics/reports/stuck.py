@@ -13,7 +13,7 @@ from voronka.activities.models import Task, TaskStatus
 from voronka.deals.models import DealStatus
 
 from .. import slices as sl
-from ..engine import Column, Report, Run, register, sort_key
+from ..engine import Column, Report, Run, deal_drill, deal_url, register, sort_key, task_url
 from ..sql import Agg, Seconds, as_int
 
 DEAL_PEOPLE = sl.Base(people={"manager": "owner", "team": "owner__team"})
@@ -34,10 +34,21 @@ class Stuck(Report):
     columns = (Column("open_deals", _("open deals")), Column("past_max_days", _("past max days")),
                Column("no_open_task", _("without an open task")), Column("overdue_tasks", _("overdue tasks")))
 
+    def drill(self, params, row: dict[str, Any]) -> dict[str, str]:
+        """Open deals of the owner (or his current team) on the deal list; overdue tasks on the task list."""
+        base = deal_drill(params, row, date=None, people={"team": "team"})
+        links = {"open_deals": deal_url(base, status=DealStatus.OPEN),
+                 "past_max_days": deal_url(base, status=DealStatus.OPEN, rotting=1),
+                 "no_open_task": deal_url(base, status=DealStatus.OPEN, no_task=1)}
+        if row.get("manager_id") and params.pipeline is None and not params.filters:
+            links["overdue_tasks"] = task_url(assignee=row["manager_id"], status="open", due="overdue")
+        return links
+
     def rows(self, run: Run) -> list[dict[str, Any]]:
         now = Value(run.now, output_field=DateTimeField())
-        past = Case(When(GreaterThan(Seconds("stage_entered_at", now), F("stage__max_days") * 86400), then=1),
-                    default=0, output_field=IntegerField())
+        # A stage's max days of 0 (or none) is no limit, as on the board's cards.
+        over = GreaterThan(Seconds("stage_entered_at", now), F("stage__max_days") * 86400)
+        past = Case(When(GreaterThan(F("stage__max_days"), 0) & over, then=1), default=0, output_field=IntegerField())
         no_task = Case(When(~Exists(Task.objects.filter(deal=OuterRef("pk"), status=TaskStatus.OPEN)), then=1),
                        default=0, output_field=IntegerField())
         deals = run.deals().filter(status=DealStatus.OPEN)

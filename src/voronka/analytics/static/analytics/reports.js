@@ -1,10 +1,17 @@
-/* Report chart (Apache ECharts, vendored): funnel, bars or lines from the rows the table shows. */
+/* Report charts (Apache ECharts, vendored): funnel, bars or lines from the rows the table shows.
+   Every element with data-chart-source (the id of its JSON script) gets one; the report page has one,
+   a dashboard one per block. */
 (function () {
   "use strict";
-  var holder = document.getElementById("report-chart");
-  var source = document.getElementById("report-chart-data");
-  if (!holder || !source || !window.echarts) { return; }
-  var spec = JSON.parse(source.textContent);
+  if (!window.echarts) { return; }
+  var legacy = document.getElementById("report-chart");
+  if (legacy && !legacy.getAttribute("data-chart-source")) { legacy.setAttribute("data-chart-source", "report-chart-data"); }
+  document.querySelectorAll("[data-chart-source]").forEach(function (holder) {
+    var source = document.getElementById(holder.getAttribute("data-chart-source"));
+    if (source) { draw(holder, JSON.parse(source.textContent)); }
+  });
+
+function draw(holder, spec) {
   var rows = spec.rows;
   var value = spec.value;
   var byKeys = spec.by;
@@ -86,4 +93,5 @@
   chart.setOption(option);
   holder.setAttribute("data-chart-ready", "1");
   window.addEventListener("resize", function () { chart.resize(); });
+}
 })();
