@@ -4,8 +4,8 @@ from django.urls import path
 
 from voronka.accounts import views as accounts
 from voronka.audit import views as audit
-from voronka.billing import views as billing
 from voronka.automation import views as automation
+from voronka.billing import views as billing
 from voronka.catalog import views as catalog
 from voronka.clients import views as questions
 from voronka.imports import views as imports
