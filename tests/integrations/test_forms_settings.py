@@ -126,3 +126,11 @@ def test_the_list_and_the_log_run_a_fixed_number_of_queries(admin_client, world,
     assert FormSubmission.objects.filter(form=form).count() == 11
     assert _count(admin_client, reverse("settings:lead_forms")) == few_list
     assert _count(admin_client, reverse("settings:lead_form", args=[form.pk])) == few_log
+
+
+def test_the_edit_dialogs_open_filled_in(admin_client, world):
+    form = save_lead_form(actor=world.admin, slug="landing", title="Лендинг", pipeline=world.pipeline,
+                          assign_mode="fixed", assignee=world.owner, task_title="Перезвонить")
+    html = admin_client.get(reverse("settings:lead_form_edit", args=[form.pk])).content.decode()
+    assert 'value="Лендинг"' in html and 'value="Перезвонить"' in html
+    assert f'<option value="{world.owner.pk}" selected>' in html

@@ -3,6 +3,8 @@ replay, delete; the delivery log; query caps on the list pages."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -151,3 +153,12 @@ def test_the_list_and_the_log_run_a_fixed_number_of_queries(admin_client, world,
     assert _queries(admin_client, log) == few
     with django_assert_max_num_queries(12):
         admin_client.get(log)
+
+
+def test_the_webhook_edit_dialog_opens_filled_in(admin_client, world):
+    s = create_subscription(actor=world.admin, name="CRM-зеркало", target_url="https://hooks.example/x",
+                            event_types=["deal.won"])
+    html = admin_client.get(reverse("settings:webhook_edit", args=[s.pk])).content.decode()
+    assert 'value="CRM-зеркало"' in html and 'value="https://hooks.example/x"' in html
+    assert re.search(r'value="deal\.won"[^>]*checked', html)
+    assert not re.search(r'value="deal\.lost"[^>]*checked', html)

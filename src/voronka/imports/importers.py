@@ -95,7 +95,7 @@ class ImportContext:
         self.created_names: dict[str, list[str]] = {}
         self.value_maps: dict[str, Counter] = {}
         self.warnings: dict[str, dict[str, Any]] = {}
-        self.pending_tags: list[dict[str, Any]] = []
+        self.pending_tags: list[list[Any]] = []
         self.versions: dict[str, dict[str, int]] = {}
         self._types: dict[type[models.Model], int] = {}
         self._dictionaries: dict[str, dict[str, models.Model]] = {}
@@ -229,14 +229,14 @@ class ImportContext:
         if ct is None:
             ct = self._types[model] = ContentType.objects.get_for_model(model, for_concrete_model=True).pk
         batch = self.batch.pk
-        self.pending_tags.extend({"batch_id": batch, "content_type_id": ct, "object_id": pk} for pk in ids)
+        self.pending_tags.extend([batch, ct, pk] for pk in ids)  # ImportedRow's columns, in their order
         if len(self.pending_tags) >= CHUNK:
             self.flush_tags()
 
     def flush_tags(self) -> None:
         if not self.pending_tags:
             return
-        insert_rows(ImportedRow, self.pending_tags)
+        insert_prepared(ImportedRow, ("batch_id", "content_type_id", "object_id"), self.pending_tags)
         self.pending_tags = []
 
     def created_ids(self, label: str, model: type[models.Model], ids: list[int]) -> None:
@@ -420,6 +420,24 @@ def insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
            f"VALUES ({', '.join(['%s'] * len(fields))})")
     with conn.cursor() as cursor:
         cursor.executemany(sql, _params(rows, fields, converters, defaults))
+
+
+def insert_prepared(model: type[models.Model], columns: tuple[str, ...], params: list[list[Any]]) -> None:
+    """INSERT rows given as lists of database-ready values for ``columns``, which must be the model's
+    insertable fields in their order (no defaults, no conversion): the batch tags, ids only."""
+    if not params:
+        return
+    conn, fields, _converters, _defaults = _plan(model)
+    if tuple(f.attname for f in fields) != columns:  # pragma: no cover - the model changed under the caller
+        raise TypeError(f"{model._meta.label} columns are {[f.attname for f in fields]}, not {columns}")
+    if conn.vendor == "postgresql":
+        _copy(conn, model, fields, params)
+        return
+    qn = conn.ops.quote_name
+    sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    with conn.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def insert_returning(model: type[models.Model], rows: list[dict[str, Any]]) -> list[int]:

@@ -52,7 +52,7 @@ class WebhookForm(forms.Form):
                                             error_messages={"required": _("Choose the events to send.")})
 
     def __init__(self, *args, subscription=None, **kwargs) -> None:
-        if subscription is not None and not args:
+        if subscription is not None and (not args or args[0] is None):  # a GET passes ``request.POST or None``
             kwargs.setdefault("initial", {"name": subscription.name, "target_url": subscription.target_url,
                                           "event_types": subscription.event_types})
         super().__init__(*args, **kwargs)
@@ -90,7 +90,7 @@ class LeadFormForm(forms.Form):
 
     def __init__(self, *args, lead_form=None, **kwargs) -> None:
         actor = kwargs.pop("actor")
-        if lead_form is not None and not args:
+        if lead_form is not None and (not args or args[0] is None):
             kwargs.setdefault("initial", {
                 "slug": lead_form.slug, "title": lead_form.title, "pipeline": lead_form.pipeline_id,
                 "fields": lead_form.fields, "source": lead_form.source_id, "assign_mode": lead_form.assign_mode,
