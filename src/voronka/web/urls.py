@@ -1,8 +1,8 @@
-"""URLs of the shell (sign-in, language, search, My day)."""
+"""URLs of the shell (sign-in, language, search, My day, the user guide)."""
 
 from django.urls import path
 
-from voronka.web import views
+from voronka.web import guide, views
 
 app_name = "web"
 
@@ -19,4 +19,6 @@ urlpatterns = [
     path("language/", views.set_language, name="language"),
     path("search/", views.search, name="search"),
     path("my-day/", views.my_day, name="my_day"),
+    path("help/", guide.help_index, name="help"),
+    path("help/<slug:slug>/", guide.help_section, name="help_section"),
 ]
