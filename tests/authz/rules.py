@@ -28,6 +28,8 @@ PAGES: dict[str, str] = {
     "web:home": PUBLIC,  # a redirect to My day, which asks for sign-in
     "web:my_day": SIGNED_IN,
     "web:search": SIGNED_IN,
+    "web:help": SIGNED_IN,  # the user guide: the same text for everyone, by language
+    "web:help_section": SIGNED_IN,
     "web:logout": SELF,
     "web:password_change": SELF,
     "web:password_reset": PUBLIC,

@@ -36,6 +36,17 @@ class PipelineEditForm(forms.Form):
     description = forms.CharField(label=_("Description"), required=False, max_length=4000,
                                   widget=forms.Textarea(attrs={"rows": 2}))
     is_active = forms.BooleanField(label=_("Active (shown on the board and in the lead form)"), required=False)
+    instructions = forms.CharField(
+        label=_("Instructions for the team"), required=False, max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("Markdown: **bold**, lists with “-”, links [text](https://…). Shown above the board's columns "
+                    "and on the deal page; HTML and scripts are removed."))
+
+    @classmethod
+    def for_pipeline(cls, pipeline) -> PipelineEditForm:
+        """The form filled in with the pipeline's current values."""
+        return cls(initial={"name": pipeline.name, "description": pipeline.description,
+                            "is_active": pipeline.is_active, "instructions": pipeline.instructions})
 
 
 class StageAddForm(forms.Form):

@@ -20,6 +20,9 @@ class Pipeline(models.Model):
     slug = models.SlugField(_("slug"), max_length=64, unique=True)
     kind = models.CharField(_("kind"), max_length=16, choices=PipelineKind.choices, default=PipelineKind.CUSTOM)
     description = models.TextField(_("description"), blank=True, default="")
+    instructions = models.TextField(
+        _("instructions"), blank=True, default="",
+        help_text=_("How the company works this pipeline, in Markdown; shown on the board and the deal page."))
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 

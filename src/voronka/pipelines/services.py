@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 BLUEPRINT_DIR = Path(__file__).resolve().parent / "blueprints"
 BLUEPRINTS = ("inbound", "outreach", "renewal", "return")
 STAGE_TEXT_LIMITS = {"entry_result": COMMENT_MAX, "goal": COMMENT_MAX, "instructions": 20_000}
+INSTRUCTIONS_MAX = 20_000  # a pipeline's instructions (Markdown), like a stage's
 STAGE_FIELDS = ("name", "entry_result", "goal", "max_days", "probability", "owner_role", "owner_team",
                 "owner_user", "required_fields", "questions_required", "on_enter", "instructions")
 # Not columns: the stage's questions (catalogue questions, in order) and texts of questions to add.
@@ -364,17 +365,26 @@ def install_pipeline_from_template(*, actor: User, name: str, language: str = "r
 
 @transaction.atomic
 def update_pipeline(*, actor: User, pipeline: Pipeline, name: str, is_active: bool,
-                    description: str | None = None) -> Pipeline:
+                    description: str | None = None, instructions: str | None = None) -> Pipeline:
+    """Rename, (de)activate and describe a pipeline; ``None`` leaves the description or instructions as they are.
+
+    ``instructions`` is the company's Markdown, sanitised when rendered (``voronka.web.markdown``).
+    """
     require_perm(actor, "configure")
     name = (name or "").strip()
     if not name:
         raise DomainError(_("Enter the pipeline name."), field="name")
-    fields = ["name", "is_active"] + (["description"] if description is not None else [])
+    fields = (["name", "is_active"] + (["description"] if description is not None else [])
+              + (["instructions"] if instructions is not None else []))
     before = {f: getattr(pipeline, f) for f in fields}
     pipeline.name = name
     pipeline.is_active = bool(is_active)
     if description is not None:
         pipeline.description = check_text(description.strip(), field="description", limit=COMMENT_MAX)
+    if instructions is not None:
+        if not isinstance(instructions, str) or "\x00" in instructions:
+            raise DomainError(_("The instructions must be text."), field="instructions")
+        pipeline.instructions = check_text(instructions.strip(), field="instructions", limit=INSTRUCTIONS_MAX)
     clean_or_raise(pipeline, exclude=["slug"])
     pipeline.save(update_fields=fields)
     record_event(actor=actor, verb="pipeline.updated", target=pipeline, changes=diff(pipeline, before, fields))

@@ -149,8 +149,7 @@ def pipeline_detail(request, pk):
                 return done(request, reverse("settings:pipeline", args=[pipeline.pk]), _("Pipeline saved."))
         status = 400
     else:
-        form = PipelineEditForm(initial={"name": pipeline.name, "description": pipeline.description,
-                                         "is_active": pipeline.is_active})
+        form = PipelineEditForm.for_pipeline(pipeline)
     context = _pipeline_context(request, pipeline, edit_form=form, add_form=StageAddForm())
     return render(request, "pipelines/pipeline_detail.html", context, status=status)
 
@@ -182,8 +181,7 @@ def stage_add(request, pk):
             _warn_on_stage_name(request, stage)
             return done(request, reverse("settings:stage", args=[stage.pk]),
                         _("Stage “%(name)s” added. Fill in its rulebook.") % {"name": stage.name})
-    context = _pipeline_context(request, pipeline, add_form=form, edit_form=PipelineEditForm(initial={
-        "name": pipeline.name, "description": pipeline.description, "is_active": pipeline.is_active}))
+    context = _pipeline_context(request, pipeline, add_form=form, edit_form=PipelineEditForm.for_pipeline(pipeline))
     return render(request, "pipelines/pipeline_detail.html", context, status=400)
 
 

@@ -1,10 +1,10 @@
-"""URLs of the shell (sign-in, language, search, My day)."""
+"""URLs of the shell (sign-in, language, search, My day, the user guide)."""
 
 from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
-from voronka.web import views
+from voronka.web import guide, views
 
 app_name = "web"
 
@@ -22,4 +22,6 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("my-day/", views.my_day, name="my_day"),
     path("favicon.ico", RedirectView.as_view(url=static("voronka/favicon.svg"), permanent=True), name="favicon"),
+    path("help/", guide.help_index, name="help"),
+    path("help/<slug:slug>/", guide.help_section, name="help_section"),
 ]
