@@ -1,13 +1,11 @@
-"""``{% help_url %}`` (the guide's section of the current screen) and ``|safe_markdown`` (sanitised Markdown)."""
+"""``{% help_url %}``: the guide's section of the current screen."""
 
 from __future__ import annotations
 
 from django import template
 from django.urls import reverse
-from django.utils.safestring import SafeString
 
 from voronka.web.guide import section_for
-from voronka.web.markdown import render_markdown
 
 register = template.Library()
 
@@ -19,8 +17,3 @@ def help_url(context) -> str:
     match = getattr(request, "resolver_match", None)
     section = section_for(match.view_name if match else None)
     return reverse("web:help_section", args=[section]) if section else reverse("web:help")
-
-
-@register.filter
-def safe_markdown(text: str | None) -> SafeString:
-    return render_markdown(text)
