@@ -102,7 +102,7 @@ def _card_tel(deal, labels: dict) -> str:
     if not phone:
         return ""
     phone = escape(phone)
-    return (f' <a class="kcard-tel" href="tel:{phone}" data-tel title="{labels["call"]} {phone}">📞'
+    return (f' <a class="kcard-tel" href="tel:{phone}" data-tel title="{labels["call"]} {phone}">☎'
             f'<span class="visually-hidden">{labels["call"]} {phone}</span></a>')
 
 
