@@ -56,7 +56,7 @@ def _good(world, deal):
     campaign = Campaign.objects.create(name="Весна")
     return {
         "title": ("  Новая сделка ", "Новая сделка", "Новая сделка"),
-        "amount": ("1 250 000,5", Decimal("1250000.50"), "1\u00a0250\u00a0000.50\u00a0₽"),
+        "amount": ("1 250 000,5", Decimal("1250000.50"), "1\u00a0250\u00a0000,50\u00a0₽"),
         "expected_close_date": ("2030-01-31", dt.date(2030, 1, 31), None),
         "contact": (str(contact.pk), contact, "Анна"),
         "source": (world.source.pk, world.source, "Сайт"),
@@ -67,7 +67,7 @@ def _good(world, deal):
         "client.industry": (industry.pk, industry, "IT"),
         "client.target_audience": (str(audience.pk), audience, "B2B"),
         "client.inn": ("7701 234567", "7701234567", "7701234567"),
-        "cf:budget": ("1 000,5", "1000.50", "1\u00a0000.50\u00a0₽"),
+        "cf:budget": ("1 000,5", "1000.50", "1\u00a0000,50\u00a0₽"),
         "cf:volume": ("-3", "-3", "-3"),
         "cf:note": ("Привет", "Привет", "Привет"),
         "cf:start": ("2030-02-28", "2030-02-28", "2030-02-28"),

@@ -9,16 +9,18 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from voronka.core.formatting import format_money
+from voronka.core.formatting import show_money
 
 register = template.Library()
 
 
-
 @register.filter
 def money(value, currency: str = "") -> str:
-    """``1250000`` → ``1 250 000 ₽`` (kopecks only when there are any; no currency: the base currency)."""
-    return format_money(value, currency or settings.VORONKA_DEFAULT_CURRENCY)
+    """The one way amounts are shown: ``1 250 000,50 ₽`` / ``1,250,000.50 ₽``; no amount (empty or 0): ``—``.
+
+    No currency: the base currency. Kopecks only when there are any.
+    """
+    return show_money(value, currency)
 
 
 @register.filter

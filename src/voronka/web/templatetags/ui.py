@@ -7,7 +7,10 @@ import datetime as dt
 from django import template
 from django.utils import dateformat, translation
 
+from voronka.core.formatting import show_money
+
 register = template.Library()
+register.filter("money", show_money)  # the same filter as deal_tags.money, for screens outside deals
 
 
 @register.filter
