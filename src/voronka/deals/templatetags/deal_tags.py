@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import template
-from django.conf import settings
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
