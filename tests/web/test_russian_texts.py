@@ -26,6 +26,8 @@ BAD = {
     "dot decimals in money": re.compile(r"\d[\s\u00a0\u202f]?\d{3}\.\d\d\s?₽|\d\.\d\d\s?₽"),
     "comma groups in money": re.compile(r"\d,\d{3}(?:[,.]\d+)*\s?₽"),
     "currency code after an amount": re.compile(r"\d\s(?:RUB|руб\.?)(?!\w)"),
+    "abbreviated days": re.compile(r"\d\s(?:дн\.|д)(?=\s|$)"),
+    "long duration style": re.compile(r"\d (?:час(?:а|ов)?|минут[аы]?|недел[ьяи]),"),
     "English word": re.compile(r"\b(?:overdue|today|days?|Due|Complete|Tasks?|Deals?|Owner|Amount)\b"),
 }
 
@@ -46,6 +48,7 @@ def test_the_patterns_catch_the_known_bad_forms():
         "plural of 1", "plural of 2-4", "plural of 5-20", "capital month", "bare maximum", "English word"}
     assert set(bad_forms("1 250 000.50 ₽ · 1,250,000 ₽ · 500 RUB")) >= {
         "dot decimals in money", "comma groups in money", "currency code after an amount"}
+    assert set(bad_forms("5 дн. · 3 д 4 ч · 6 часов, 50 минут")) >= {"abbreviated days", "long duration style"}
     assert not bad_forms("1\u00a0250\u00a0000,50\u00a0₽ · 300\u00a0000\u00a0₽")
     assert not bad_forms("1 день · 3 дня · 5 дней · 11 дней · 21 день · 22 дня · сб, 21 ноя · из максимум 5 дней")
 
@@ -109,3 +112,20 @@ def dec(text: str):  # a Decimal, as the database gives it
     from decimal import Decimal
 
     return Decimal(text)
+
+
+def test_durations_have_one_style_and_plural_forms():
+    import datetime as dt
+
+    from django.utils import translation
+
+    from voronka.core.formatting import format_days, format_duration, format_since
+
+    with translation.override("ru"):
+        assert [format_days(n) for n in (1, 3, 5, 21)] == ["1 день", "3 дня", "5 дней", "21 день"]
+        assert format_duration(6 * 3600 + 50 * 60) == "6 ч 50 мин"
+        assert format_duration(2 * 86400 + 4 * 3600) == "2 дня 4 ч"
+        assert format_duration(5 * 86400) == "5 дней"
+        assert format_since(dt.date(2026, 1, 1), dt.date(2026, 1, 4)) == "3 дня"
+    with translation.override("en"):
+        assert format_duration(86400 + 3600) == "1 day 1 h"

@@ -42,3 +42,44 @@ def show_money(value, currency: str = "") -> str:
     if value in (None, "") or value == 0:
         return NO_AMOUNT
     return format_money(value, currency or settings.VORONKA_DEFAULT_CURRENCY)
+
+
+def format_days(number: int) -> str:
+    """``3`` → ``3 дня`` / ``3 days`` (plural forms through ngettext)."""
+    from django.utils.translation import ngettext
+
+    number = int(number or 0)
+    return ngettext("%(n)s day", "%(n)s days", number) % {"n": number}
+
+
+def format_duration(seconds) -> str:
+    """The one style of durations: ``2 дня 4 ч`` / ``6 ч 50 мин`` / ``5 мин`` (``2 days 4 h``, ``6 h 50 min``)."""
+    from django.utils.translation import gettext
+
+    if seconds in (None, ""):
+        return ""
+    seconds = max(int(seconds), 0)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        text = format_days(days)
+        return text + " " + gettext("%(h)s h") % {"h": hours} if hours else text
+    if hours:
+        return gettext("%(h)s h %(m)s min") % {"h": hours, "m": minutes}
+    return gettext("%(m)s min") % {"m": minutes}
+
+
+def format_since(value, now=None) -> str:
+    """Time from ``value`` to ``now``: dates in days (``3 дня``), datetimes as :func:`format_duration`."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    if not value:
+        return ""
+    if isinstance(value, dt.datetime):
+        end = now if isinstance(now, dt.datetime) else timezone.now()
+        return format_duration((end - value).total_seconds())
+    end = now if isinstance(now, dt.date) and not isinstance(now, dt.datetime) else timezone.localdate()
+    return format_days((end - value).days)
