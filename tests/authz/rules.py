@@ -22,6 +22,7 @@ PAGES: dict[str, str] = {
     "healthz": PUBLIC,
     "readyz": PUBLIC,
     "web:login": PUBLIC,
+    "web:favicon": PUBLIC,
     "web:language": PUBLIC,
     "forms:page": PUBLIC,  # a web form on the company's site: anyone submits (spam checks inside)
     "forms:token": PUBLIC,

@@ -56,7 +56,7 @@ def _good(world, deal):
     campaign = Campaign.objects.create(name="Весна")
     return {
         "title": ("  Новая сделка ", "Новая сделка", "Новая сделка"),
-        "amount": ("1 250 000,5", Decimal("1250000.50"), "1\u00a0250\u00a0000.50\u00a0₽"),
+        "amount": ("1 250 000,5", Decimal("1250000.50"), "1\u00a0250\u00a0000,50\u00a0₽"),
         "expected_close_date": ("2030-01-31", dt.date(2030, 1, 31), None),
         "contact": (str(contact.pk), contact, "Анна"),
         "source": (world.source.pk, world.source, "Сайт"),
@@ -74,7 +74,7 @@ def _good(world, deal):
         "client.bik": ("044525225", "044525225", "044525225"),
         "client.settlement_account": ("4070 2810 9380 0000 0001", "40702810938000000001", "40702810938000000001"),
         "client.corr_account": ("30101810400000000225", "30101810400000000225", "30101810400000000225"),
-        "cf:budget": ("1 000,5", "1000.50", "1\u00a0000.50\u00a0₽"),
+        "cf:budget": ("1 000,5", "1000.50", "1\u00a0000,50\u00a0₽"),
         "cf:volume": ("-3", "-3", "-3"),
         "cf:note": ("Привет", "Привет", "Привет"),
         "cf:start": ("2030-02-28", "2030-02-28", "2030-02-28"),

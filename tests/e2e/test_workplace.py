@@ -139,3 +139,30 @@ def test_quick_add_shows_a_duplicate_while_typing(page, live_server, e2e_data, w
     screenshot(page, f"quick-add-live-duplicate-{width}")
     box.get_by_role("button").first.click()  # add the deal to this client instead
     expect(page.locator(".existing-client")).to_contain_text("ООО Ромашка")
+
+
+def test_desktop_deal_list_shows_twenty_rows_and_every_column(page, live_server, e2e_data):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from voronka.catalog.models import Channel, Source
+    from voronka.deals.services import create_deal
+
+    deal0 = e2e_data.deals[0]
+    source, channel = Source.objects.first(), Channel.objects.first()
+    for i in range(22):
+        create_deal(actor=e2e_data.manager, title=f"Сделка с длинным названием номер {i}", pipeline=deal0.pipeline,
+                    client=e2e_data.clients[i % 3], values={"source": source.pk, "channel": channel.pk},
+                    first_task={"title": "Позвонить", "due_date": timezone.localdate() + dt.timedelta(days=1)})
+    page.set_viewport_size({"width": 1440, "height": 900})
+    login(page, live_server, "manager1")
+    page.goto(f"{live_server.url}/deals/")
+    rows = page.locator("[data-deal-row]")
+    expect(rows).to_have_count(25)
+    visible = page.evaluate("""() => Array.from(document.querySelectorAll('[data-deal-row]'))
+        .filter(r => r.getBoundingClientRect().bottom <= window.innerHeight).length""")
+    wrap = page.locator(".deal-table").evaluate("t => [t.scrollWidth, t.parentElement.clientWidth]")
+    screenshot(page, "deal-list-1440")
+    assert wrap[0] <= wrap[1], wrap  # no column cut off
+    assert visible >= 20, visible

@@ -19,6 +19,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from voronka.core.errors import DomainError
+from voronka.core.formatting import format_money
 
 # The columns' shapes (deals.Deal.amount, deals.DealLine.price, catalog prices and costs; DealLine.quantity).
 MONEY_DIGITS, MONEY_PLACES = 14, 2
@@ -82,7 +83,7 @@ def parse_decimal(value: Any, *, field: str | None, max_digits: int, decimal_pla
 
 
 def _too_large(field: str | None, label: str | None, limit: Decimal) -> DomainError:
-    biggest = f"{limit - 1:,.0f}".replace(",", " ")
+    biggest = format_money(limit - 1, "")
     return _fail(field, label, (_("The number is too large (at most %(max)s).")) % {"max": biggest})
 
 

@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from voronka.accounts.models import Scope
@@ -94,7 +94,7 @@ def card_labels() -> dict[str, str]:
     """Texts and URL prefix of the kanban cards, translated once per response (hundreds of cards render)."""
     return {
         "deal_url": reverse("deals:list"), "move": _("Move"), "no_amount": _("no amount"), "owner": _("Owner"),
-        "task": _("Task"), "days_on_stage": _("Days on stage"), "days_short": pgettext("days, short", "d"),
+        "task": _("Task"), "days_on_stage": _("Days on stage"),
         "overdue": _("Overdue task"), "no_task": _("No task"), "stuck": _("Stuck"), "call": _("Call"),
         **{f"kind_{value}": str(label) for value, label in TaskKind.choices},
     }

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 from django import template
-from django.conf import settings
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
-from voronka.core.formatting import format_money
+from voronka.core.formatting import format_days, format_duration, format_since, show_money
 
 register = template.Library()
 
 
-
 @register.filter
 def money(value, currency: str = "") -> str:
-    """``1250000`` → ``1 250 000 ₽`` (kopecks only when there are any; no currency: the base currency)."""
-    return format_money(value, currency or settings.VORONKA_DEFAULT_CURRENCY)
+    """The one way amounts are shown: ``1 250 000,50 ₽`` / ``1,250,000.50 ₽``; no amount (empty or 0): ``—``.
+
+    No currency: the base currency. Kopecks only when there are any.
+    """
+    return show_money(value, currency)
 
 
 @register.filter
@@ -29,25 +28,20 @@ def money_totals(totals) -> str:
 
 @register.filter
 def duration(seconds) -> str:
-    """Seconds → ``3 d 4 h`` / ``5 h 10 min`` / ``2 min``."""
-    if seconds in (None, ""):
-        return ""
-    seconds = int(seconds)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return _("%(d)s d %(h)s h") % {"d": days, "h": hours}
-    if hours:
-        return _("%(h)s h %(m)s min") % {"h": hours, "m": minutes}
-    return _("%(m)s min") % {"m": max(minutes, 0)}
+    """Seconds → ``2 дня 4 ч`` / ``6 ч 50 мин`` / ``2 мин`` (one style everywhere, ``core.formatting``)."""
+    return format_duration(seconds)
 
 
 @register.filter
 def days(value) -> str:
-    """``3`` → ``3 days`` (translated with plural forms)."""
-    number = int(value or 0)
-    return ngettext("%(n)s day", "%(n)s days", number) % {"n": number}
+    """``3`` → ``3 дня`` / ``3 days`` (plural forms)."""
+    return format_days(value)
+
+
+@register.filter
+def since(value, now=None) -> str:
+    """How long ago ``value`` was, in the same style as ``duration``."""
+    return format_since(value, now)
 
 
 @register.filter
@@ -102,7 +96,7 @@ def _card_tel(deal, labels: dict) -> str:
     if not phone:
         return ""
     phone = escape(phone)
-    return (f' <a class="kcard-tel" href="tel:{phone}" data-tel title="{labels["call"]} {phone}">📞'
+    return (f' <a class="kcard-tel" href="tel:{phone}" data-tel title="{labels["call"]} {phone}">☎'
             f'<span class="visually-hidden">{labels["call"]} {phone}</span></a>')
 
 
@@ -113,7 +107,7 @@ def _card_html(deal, labels: dict) -> str:
     title = escape(deal.title)
     classes = "kcard" + (" is-rotting" if deal.rotting else "") + (" is-overdue" if deal.overdue else "")
     amount = (f'{escape(money(deal.amount, deal.currency))}' if deal.amount
-              else f'<span class="muted">{labels["no_amount"]}</span>')
+              else f'<span class="muted" title="{labels["no_amount"]}">—</span>')
     task = ""
     if deal.next_task_date:
         kind = getattr(deal, "next_task_kind", "") or ""
@@ -136,7 +130,7 @@ def _card_html(deal, labels: dict) -> str:
         f'<div class="kcard-line"><span class="kcard-amount">{amount}</span>'
         f'<span class="kcard-owner" title="{labels["owner"]}">{escape(str(deal.owner))}</span></div>'
         f'<div class="kcard-line small"><span class="kcard-task{" is-overdue" if deal.overdue else ""}">{task}</span>'
-        f'<span class="kcard-days" title="{labels["days_on_stage"]}">{deal.days_on_stage}&nbsp;{labels["days_short"]}</span>'
+        f'<span class="kcard-days" title="{labels["days_on_stage"]}">{format_days(deal.days_on_stage).replace(" ", "&nbsp;")}</span>'
         f'</div>{flags}</article>\n'
     )
 

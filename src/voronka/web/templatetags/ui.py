@@ -7,7 +7,13 @@ import datetime as dt
 from django import template
 from django.utils import dateformat, translation
 
+from voronka.core.formatting import format_days, format_duration, format_since, show_money
+
 register = template.Library()
+register.filter("money", show_money)  # the same filters as in deal_tags, for screens outside deals
+register.filter("duration", format_duration)
+register.filter("days", format_days)
+register.filter("since", format_since)
 
 
 @register.filter
