@@ -197,3 +197,71 @@ def report_ratios(repeat: int) -> list[dict]:
         out.append({"name": f"report {name} vs hand SQL", "ours_ms": ours_ms, "sql_ms": hand_ms,
                     "ratio": ours_ms / hand_ms if hand_ms else None})
     return out
+
+
+# --- every report on a kept database ----------------------------------------------------------------------
+
+REPORT_CASES = {
+    "win-rate": {"by": "manager"}, "cycle": {"by": "manager"}, "avg-check": {}, "revenue": {},
+    "lost-reasons": {}, "funnel": {"pipeline": "inbound"}, "manager-stage": {"pipeline": "inbound"},
+    "stuck": {}, "crm-order": {}, "plan-fact": {}, "churn": {"from": "-180", "to": "0"}, "repeat": {}, "ltv": {},
+    "campaigns": {}, "activity": {}, "dips": {"from": "-90", "to": "0"},
+}
+
+
+def time_reports(repeat: int, only: list[str] | None = None) -> list[dict]:
+    """Our time for every report (full scope), medians of ``repeat`` runs after a warm-up."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from voronka.analytics.engine import full_scope_actor, run_report
+
+    actor, today = full_scope_actor(), timezone.localdate()
+    out = []
+    for name, raw in REPORT_CASES.items():
+        if only and name not in only:
+            continue
+        params = {k: (today + dt.timedelta(days=int(v))).isoformat() if k in ("from", "to") else v
+                  for k, v in raw.items()}
+        out.append({"name": f"report {name}", "ours_ms": _median_ms(
+            lambda name=name, params=params: run_report(actor=actor, name=name, params=params), repeat)})
+    return out
+
+
+def main() -> None:
+    """``python -m bench.reports --size N [--only a,b] [--pairs]`` on the configured database, building the demo
+    there first when it holds fewer deals (a kept database: rerun after a change without regenerating)."""
+    import argparse
+    import json
+
+    from django.core.management import call_command
+
+    parser = argparse.ArgumentParser(prog="bench.reports")
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--only", default="")
+    parser.add_argument("--pairs", action="store_true", help="also the pairs against hand-written SQL")
+    ns = parser.parse_args()
+    call_command("migrate", "--no-input", "-v", "0")
+    from voronka.deals.models import Deal
+    from voronka.demo.generator import build_demo
+
+    if Deal.objects.count() < ns.size * 0.9:
+        build_demo(size="custom", deals=ns.size, seed=42, reset=True)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    rows = time_reports(ns.repeat, [k for k in ns.only.split(",") if k] or None)
+    if ns.pairs:
+        rows += report_ratios(ns.repeat)
+    print(json.dumps({"vendor": connection.vendor, "deals": Deal.objects.count(), "reports": rows}, indent=1))
+
+
+if __name__ == "__main__":
+    import os
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voronka.settings")
+    django.setup()
+    main()

@@ -175,7 +175,7 @@ DATABASE_ROUTERS = ["voronka.core.db_router.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "web:login"
-LOGIN_REDIRECT_URL = "web:my_day"
+LOGIN_REDIRECT_URL = "web:home"  # "/" = the dashboard of the user's role; a safe ?next= wins
 LOGOUT_REDIRECT_URL = "web:login"
 
 # Sign-in lockout (django-axes): after VORONKA_LOGIN_FAILURE_LIMIT failed sign-ins for one username or from one

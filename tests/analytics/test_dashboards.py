@@ -25,6 +25,20 @@ def test_home_is_the_dashboard_of_the_role(world, client, username, kind):
     assert 'href="/my-day/"' in html  # My day stays one click away
 
 
+@pytest.mark.parametrize(("nxt", "expected"), [
+    (None, "/"), ("/deals/", "/deals/"), ("//evil.example/x", "/"), ("https://evil.example/", "/")])
+def test_sign_in_lands_on_the_dashboard_unless_a_safe_next_is_given(world, client, nxt, expected):
+    world.owner.set_password("Right-horse-battery-9")
+    world.owner.save()
+    data = {"username": world.owner.username, "password": "Right-horse-battery-9"}
+    if nxt is not None:
+        data["next"] = nxt
+    response = client.post("/login/", data)
+    assert response.status_code == 302 and response["Location"] == expected
+    if expected == "/":
+        assert client.get("/", follow=True).redirect_chain[-1][0] == "/reports/dashboard/"
+
+
 def test_the_dashboard_draws_from_the_same_parameters_and_refuses_bad_ones(world, client):
     client.force_login(world.head)
     response = client.get("/reports/dashboard/", {"from": "yesterday"})

@@ -98,6 +98,17 @@ def test_every_number_links_to_a_list_of_that_many_deals(history, client, django
     assert sum(n for _u, _k, n in links) > 0  # not a page of zeros
 
 
+def test_the_deal_list_says_it_shows_a_reports_deals_and_keeps_them_when_filtering(history, client):
+    world = history.world
+    client.force_login(world.head)
+    stage = world.pipeline.stages.order_by("position").first()
+    html = client.get("/deals/", {"reached": stage.pk, "closed_from": "2026-03-01", "product": "none"}).content.decode()
+    assert "data-drilled" in html
+    for name, value in (("reached", stage.pk), ("closed_from", "2026-03-01"), ("product", "none")):
+        assert f'<input type="hidden" name="{name}" value="{value}">' in html
+    assert "data-drilled" not in client.get("/deals/", {"status": "open"}).content.decode()
+
+
 def test_overdue_tasks_link_to_the_task_list_of_the_assignee(history, client):
     head = history.world.head
     client.force_login(head)

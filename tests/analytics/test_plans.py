@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from tests.factories import make_deal
 from voronka.analytics.engine import run_report
 from voronka.cli import main
+from voronka.deals.models import Deal
 from voronka.deals.services import win_deal
 from voronka.plans.services import set_plan
 
@@ -270,7 +271,7 @@ def test_the_forecast_by_hand(world):
     from voronka.deals.services import lose_deal, move_deal
 
     stages = {s.slug: s for s in world.pipeline.stages.all()}
-    values = {"amount": 1000, "expected_close_date": "2026-12-31"}
+    values = {"amount": 1000, "expected_close_date": timezone.localdate().isoformat()}  # this month
 
     def deal(stage=None, amount=1000):
         d = make_deal(world.owner, world.pipeline, values={**values, "amount": amount})
@@ -284,7 +285,13 @@ def test_the_forecast_by_hand(world):
     lose_deal(actor=world.owner, deal=deal(), reason=world.reason)
     deal()  # open on "received"
     deal("qualified", amount=3000)  # open on "qualified"
-    make_deal(world.teammate, world.other_pipeline)  # a stage no closed deal reached: P = 0
+    # Expected to close in another month, or without a date: no part of this month's forecast.
+    later = deal("qualified", amount=50000)
+    Deal.objects.filter(pk=later.pk).update(expected_close_date=timezone.localdate() + dt.timedelta(days=40))
+    undated = deal(amount=70000)
+    Deal.objects.filter(pk=undated.pk).update(expected_close_date=None)
+    make_deal(world.teammate, world.other_pipeline,  # a stage no closed deal reached: P = 0
+              values={"expected_close_date": timezone.localdate().isoformat()})
     set_plan(actor=world.head, month=timezone.localdate(), user=world.owner, target_amount="7000", target_count=4)
     result = run_report(actor=world.head, name="plan-fact", params={})
     rows = {r["manager_id"]: r for r in result.rows}

@@ -37,13 +37,20 @@ def open_dialog_of(page, title: str):
     return dialog
 
 
+def login_to_my_day(page, live_server, username: str) -> None:
+    """Sign in (that lands on the role's dashboard), then open My day."""
+    login(page, live_server, username)
+    page.goto(f"{live_server.url}/my-day/")
+    expect(page).to_have_url(re.compile(r"/my-day/$"))
+
+
 def expect_dialog_closed(page):
     expect(page.locator("#modal-root dialog")).to_have_count(0)
 
 
 def test_counters_keyboard_and_result_with_next_task(page, live_server, e2e_data):
     only_task_left(e2e_data.deals[0], "Позвонить ООО Ромашка")
-    login(page, live_server, "manager1")
+    login_to_my_day(page, live_server, "manager1")
     expect(page).to_have_url(re.compile(r"/my-day/$"))
     expect(counter(page, "overdue")).to_have_text("1")
     expect(counter(page, "today")).to_have_text("1")
@@ -95,7 +102,7 @@ def test_counters_keyboard_and_result_with_next_task(page, live_server, e2e_data
 
 
 def test_postpone_moves_the_task_to_the_new_date(page, live_server, e2e_data):
-    login(page, live_server, "manager1")
+    login_to_my_day(page, live_server, "manager1")
     upcoming = count(page, "upcoming")
     dialog = open_dialog_of(page, "Позвонить АО Вектор")
     dialog.locator("input[name=outcome][value=postpone]").check()
@@ -114,7 +121,7 @@ def test_postpone_moves_the_task_to_the_new_date(page, live_server, e2e_data):
 def test_refusal_with_reason_loses_the_deal(page, live_server, e2e_data):
     from voronka.deals.models import Deal
 
-    login(page, live_server, "manager1")
+    login_to_my_day(page, live_server, "manager1")
     upcoming = count(page, "upcoming")
     dialog = open_dialog_of(page, "Позвонить ИП Сидоров")
     dialog.locator("input[name=outcome][value=refusal]").check()
@@ -134,7 +141,7 @@ def test_refusal_with_reason_loses_the_deal(page, live_server, e2e_data):
 
 
 def test_escape_closes_the_dialog_without_writing(page, live_server, e2e_data):
-    login(page, live_server, "manager1")
+    login_to_my_day(page, live_server, "manager1")
     open_dialog_of(page, "Позвонить АО Вектор")
     page.keyboard.press("Escape")
     expect_dialog_closed(page)
@@ -142,7 +149,7 @@ def test_escape_closes_the_dialog_without_writing(page, live_server, e2e_data):
 
 
 def test_lead_filters_by_manager(page, live_server, e2e_data):
-    login(page, live_server, "lead1")
+    login_to_my_day(page, live_server, "lead1")
     total = page.locator("[data-task-row]").count()
     assert total >= 3
     expect(page.locator("[data-task-row]").first).to_contain_text("Manager1")  # whose task it is
@@ -155,7 +162,7 @@ def test_lead_filters_by_manager(page, live_server, e2e_data):
 
 def test_phone_layout(page, live_server, e2e_data):
     page.set_viewport_size({"width": 375, "height": 800})
-    login(page, live_server, "manager1")
+    login_to_my_day(page, live_server, "manager1")
     expect(counter(page, "today")).to_have_text("1")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"horizontal scroll on a phone: {width}px"

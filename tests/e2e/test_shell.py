@@ -1,5 +1,7 @@
 """Sign-in, language switch and password change in a real browser."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -17,6 +19,7 @@ def test_login_shows_error_for_wrong_password_then_signs_in(page, live_server, e
     expect(page.locator(".form-errors")).to_be_visible()
     screenshot(page, "login-error")
     login(page, live_server, "manager1")
+    expect(page).to_have_url(re.compile(r"/reports/dashboard/$"))  # sign-in lands on the role's dashboard
     expect(page.locator(".topbar")).to_contain_text("Manager1")
 
 

@@ -461,6 +461,9 @@ def deal_list(request):
             ("created", _("Created")))],
         "users": users, "can_reassign": not request.user.is_read_only,
         "next_url": request.get_full_path(),
+        # A report's drill-down filters: kept (hidden) when the visible filters change, and said on the page.
+        "drill_params": [(k, v) for k, v in filters.as_query().items()
+                         if k in selectors.DRILL_KEYS or k == "rotting" or v == "none"],
     })
 
 

@@ -1144,7 +1144,9 @@ class _ClientState:
         if r < STUCK_SHARE:
             return events
         if r < STUCK_SHARE + WORKED_SHARE or not may_lose:
-            shift = -(600 + int(max(limit - DAY, DAY // 4) * rng.uniform(0.05, 0.9))) - t
+            # within its max days until the end of today (a one-day stage: entered late yesterday)
+            span = limit - DAY if limit > DAY else 2 * HOUR
+            shift = -(600 + int(span * rng.uniform(0.05, 0.9))) - t
             return [dataclasses.replace(e, at=e.at + shift) for e in events]
         lost_at = t + int(limit * rng.uniform(1.0, 1.4))
         lost_at = min(self.ctx.business(lost_at), -HOUR) if lost_at < -HOUR else -HOUR
