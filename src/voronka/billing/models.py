@@ -381,3 +381,34 @@ class Survey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.score}"
+
+
+class StageBillingRule(models.Model):
+    """What billing asks of a stage: a deal enters (or passes) it only with its invoices paid."""
+
+    stage = models.OneToOneField("pipelines.Stage", verbose_name=_("stage"), on_delete=models.CASCADE,
+                                 related_name="billing_rule")
+    requires_paid_invoice = models.BooleanField(_("requires the invoice to be paid"), default=False)
+
+    class Meta:
+        verbose_name = _("stage billing rule")
+        verbose_name_plural = _("stage billing rules")
+
+    def __str__(self) -> str:
+        return f"{self.stage_id}: {self.requires_paid_invoice}"
+
+
+class PaidMove(models.Model):
+    """Automation of a pipeline: a full payment moves an open deal of it to ``stage``."""
+
+    pipeline = models.OneToOneField("pipelines.Pipeline", verbose_name=_("pipeline"), on_delete=models.CASCADE,
+                                    related_name="paid_move")
+    stage = models.ForeignKey("pipelines.Stage", verbose_name=_("stage after full payment"),
+                              on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("move on full payment")
+        verbose_name_plural = _("moves on full payment")
+
+    def __str__(self) -> str:
+        return f"{self.pipeline_id} → {self.stage_id}"
