@@ -124,3 +124,32 @@ def test_a_full_payment_that_cannot_move_the_deal_says_why_on_the_timeline(world
     assert Activity.objects.filter(deal=deal, data__event="paid_move_failed").count() == 1
     event = OutboxEvent.objects.filter(verb="invoice.paid_changed", target_id=str(invoice.pk)).latest("id")
     assert event.dispatched_at is not None
+
+
+def test_the_billing_rules_page_saves_both_settings_and_shows_a_bad_stage_as_a_field_error(world):
+    from django.test import Client as HttpClient
+    from django.urls import reverse
+
+    from voronka.billing.models import PaidMove
+
+    url = reverse("settings:billing_rules")
+    manager = HttpClient()
+    manager.force_login(world.owner)
+    assert manager.get(url).status_code == 403
+    http = HttpClient()
+    http.force_login(world.admin)
+    assert http.get(url).status_code == 200
+    qualified, signed = stage_of(world.pipeline, "qualified"), stage_of(world.pipeline, "signed")
+    foreign = stage_of(world.other_pipeline, "letter")
+    bad = http.post(url, {f"paid_{qualified.pk}": "on", f"move_{world.pipeline.pk}": str(foreign.pk)})
+    assert bad.status_code == 400 and "errorlist" in bad.content.decode()
+    assert not PaidMove.objects.exists()
+    http.post(url, {f"paid_{qualified.pk}": "on", f"move_{world.pipeline.pk}": str(signed.pk)})
+    assert PaidMove.objects.get(pipeline=world.pipeline).stage_id == signed.pk
+    assert set(StageBillingRule.objects.filter(requires_paid_invoice=True).values_list("stage_id", flat=True)) == {
+        qualified.pk}
+    page = http.get(url).content.decode()
+    assert f'name="paid_{qualified.pk}" value="on" checked' in page
+    http.post(url, {})
+    assert not StageBillingRule.objects.filter(requires_paid_invoice=True).exists()
+    assert not PaidMove.objects.exists()

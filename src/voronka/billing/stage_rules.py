@@ -68,14 +68,17 @@ def _flag(value: Any, field: str) -> bool:
 
 
 @transaction.atomic
-def set_stage_rule(*, actor: User, stage: Stage, requires_paid_invoice: Any) -> StageBillingRule:
+def set_stage_rule(*, actor: User, stage: Stage, requires_paid_invoice: Any) -> StageBillingRule | None:
     """Settings: whether entering ``stage`` requires the deal's invoice paid (administrators)."""
     require_perm(actor, "configure")
     stage = Stage.objects.filter(pk=getattr(stage, "pk", None)).first()
     if stage is None:
         raise DomainError(_("Unknown stage."), field="stage")
     value = _flag(requires_paid_invoice, f"paid_{stage.pk}")
-    rule, _created = StageBillingRule.objects.get_or_create(stage=stage)
+    rule = StageBillingRule.objects.filter(stage=stage).first()
+    if rule is None and not value:
+        return None
+    rule = rule or StageBillingRule.objects.create(stage=stage)
     old = rule.requires_paid_invoice
     if old != value:
         rule.requires_paid_invoice = value

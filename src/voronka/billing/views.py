@@ -318,3 +318,42 @@ def survey_settings(request):
     rows = [(p, current.get(p.pk, ""), errors.get(p.pk)) for p in pipelines]
     return render(request, "billing/survey_settings.html", {"rows": rows, "nav": "settings", "section": "surveys"},
                   status=400 if errors else 200)
+
+
+def rules_settings(request):
+    """Settings › Billing rules: stages that require the invoice paid, the stage a full payment moves to."""
+    from voronka.pipelines.models import Pipeline, Stage
+
+    from . import stage_rules
+    from .models import PaidMove, StageBillingRule
+
+    pipelines = list(Pipeline.objects.order_by("sort_order", "name"))
+    stages: dict[int, list] = {}
+    for stage in Stage.objects.filter(is_archived=False).order_by("position", "id"):
+        stages.setdefault(stage.pipeline_id, []).append(stage)
+    required = set(StageBillingRule.objects.filter(requires_paid_invoice=True).values_list("stage_id", flat=True))
+    moves = {k: str(v) for k, v in PaidMove.objects.values_list("pipeline_id", "stage_id")}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        for pipeline in pipelines:
+            for stage in stages.get(pipeline.pk, []):
+                try:
+                    stage_rules.set_stage_rule(actor=request.user, stage=stage,
+                                               requires_paid_invoice=request.POST.get(f"paid_{stage.pk}", ""))
+                except DomainError as exc:
+                    errors[exc.field or f"paid_{stage.pk}"] = exc.message
+            try:
+                stage_rules.set_paid_move(actor=request.user, pipeline=pipeline,
+                                          stage=request.POST.get(f"move_{pipeline.pk}", ""))
+            except DomainError as exc:
+                errors[exc.field or f"move_{pipeline.pk}"] = exc.message
+        if not errors:
+            messages.success(request, _("The billing rules are saved."))
+            return redirect("settings:billing_rules")
+        required = {s.pk for ss in stages.values() for s in ss if request.POST.get(f"paid_{s.pk}")}
+        moves = {p.pk: request.POST.get(f"move_{p.pk}", "") for p in pipelines}
+    rows = [{"pipeline": p, "move": moves.get(p.pk, ""), "move_error": errors.get(f"move_{p.pk}"),
+             "stages": [(s, s.pk in required, errors.get(f"paid_{s.pk}")) for s in stages.get(p.pk, [])]}
+            for p in pipelines]
+    return render(request, "billing/rules_settings.html", {"rows": rows, "nav": "settings", "section": "billing_rules"},
+                  status=400 if errors else 200)
