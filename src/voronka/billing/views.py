@@ -196,7 +196,9 @@ def payment_add(request, pk: int):
 def receivables(request):
     rows, totals = selectors.receivables(actor=request.user)
     return render(request, "billing/receivables.html", {
-        "rows": rows, "totals": totals, "buckets": selectors.BUCKETS, "today": timezone.localdate()})
+        "rows": rows, "totals": totals, "buckets": selectors.BUCKETS, "today": timezone.localdate(),
+        "by_client": selectors.plan_fact_by(actor=request.user, by="client"),
+        "by_manager": selectors.plan_fact_by(actor=request.user, by="manager")})
 
 
 def requisites_settings(request):
