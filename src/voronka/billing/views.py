@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from voronka.core.errors import DomainError, NotFound
@@ -359,3 +360,59 @@ def rules_settings(request):
             for p in pipelines]
     return render(request, "billing/rules_settings.html", {"rows": rows, "nav": "settings", "section": "billing_rules"},
                   status=400 if errors else 200)
+
+
+STATEMENT_MAX_BYTES = 2 * 1024 * 1024
+
+
+def _statement_table(content: bytes):
+    """Header and rows of an uploaded statement, read by the imports' reader (encoding, delimiter)."""
+    import tempfile
+    from pathlib import Path
+
+    from voronka.imports.readers import open_table
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "statement.csv"
+        path.write_bytes(content)
+        table = open_table(path)
+        return table.header, list(table.rows)
+
+
+@login_required
+def statement_import(request):
+    """Payments from a CSV bank statement: upload → preview (nothing written) → import (all or nothing)."""
+    import base64
+    import binascii
+
+    from . import statements
+
+    context: dict = {"error": None, "statement": None, "content": ""}
+    if request.method == "POST":
+        try:
+            if request.POST.get("apply"):
+                try:
+                    content = base64.b64decode(request.POST.get("content", ""), validate=True)
+                except (binascii.Error, ValueError) as exc:
+                    raise DomainError(_("Upload the statement again."), field="file") from exc
+            else:
+                upload = request.FILES.get("file")
+                if upload is None:
+                    raise DomainError(_("Choose the statement file (CSV)."), field="file")
+                if upload.size > STATEMENT_MAX_BYTES:
+                    raise DomainError(_("The file is too large (at most 2 MB)."), field="file")
+                content = upload.read()
+            if len(content) > STATEMENT_MAX_BYTES:
+                raise DomainError(_("The file is too large (at most 2 MB)."), field="file")
+            header, rows = _statement_table(content)
+            if request.POST.get("apply"):
+                done = statements.import_statement(actor=request.user, header=header, rows=rows)
+                messages.success(request, ngettext("%(n)s payment recorded from the statement.",
+                                                   "%(n)s payments recorded from the statement.",
+                                                   len(done.matched)) % {"n": len(done.matched)})
+                return redirect("billing:receivables")
+            context["statement"] = statements.read_statement(actor=request.user, header=header, rows=rows)
+            context["content"] = base64.b64encode(content).decode()
+        except DomainError as exc:
+            context["error"] = exc.message
+    return render(request, "billing/statement_import.html", context, status=400 if context["error"] else 200)
