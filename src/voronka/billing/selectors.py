@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -290,3 +290,24 @@ def get_shipment(*, actor: User, shipment_id: int):
         return Shipment.objects.filter(deal_id__in=visible).select_related("deal", "deal__client").get(pk=shipment_id)
     except (Shipment.DoesNotExist, ValueError, TypeError) as exc:
         raise NotFound(_("Shipment not found.")) from exc
+
+
+DELIVERY_DAYS = 14  # a shipment still not delivered this long after it went out is overdue
+
+
+def overdue_shipments(*, actor: User, today: dt.date | None = None) -> list:
+    """Control list, in the actor's scope: planned shipments past their date and shipments sent more than
+    ``DELIVERY_DAYS`` ago and still not delivered; the most overdue first. One query."""
+    from .models import Shipment, ShipmentStatus
+
+    today = today or timezone.localdate()
+    late = (Q(status=ShipmentStatus.PLANNED, shipped_on__lt=today)
+            | Q(status=ShipmentStatus.SHIPPED, shipped_on__lt=today - dt.timedelta(days=DELIVERY_DAYS)))
+    visible = Deal.objects.filter(scope_q(actor, "deals.Deal")).values("pk")
+    rows = list(Shipment.objects.filter(late, deal_id__in=visible)
+                .select_related("deal", "deal__client", "deal__owner").order_by("shipped_on", "id"))
+    for row in rows:
+        limit = row.shipped_on if row.status == ShipmentStatus.PLANNED else (
+            row.shipped_on + dt.timedelta(days=DELIVERY_DAYS))
+        row.days_overdue = (today - limit).days
+    return rows

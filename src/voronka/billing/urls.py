@@ -17,6 +17,7 @@ urlpatterns = [
     path("invoices/<int:pk>/payments/", views.payment_add, name="payment_add"),
     path("receivables/", views.receivables, name="receivables"),
     path("receivables/statement/", views.statement_import, name="statement_import"),
+    path("shipments/overdue/", views.shipments_overdue, name="shipments_overdue"),
     path("deals/<int:deal_id>/shipments/new/", views.shipment_create, name="shipment_create"),
     path("shipments/<int:pk>/status/", views.shipment_status, name="shipment_status"),
     path("shipments/<int:pk>/pdf/", views.shipment_pdf, name="shipment_pdf"),

@@ -416,3 +416,11 @@ def statement_import(request):
         except DomainError as exc:
             context["error"] = exc.message
     return render(request, "billing/statement_import.html", context, status=400 if context["error"] else 200)
+
+
+@login_required
+@require_GET
+def shipments_overdue(request):
+    """Control list: shipments that should have gone out or arrived by now."""
+    return render(request, "billing/shipments_overdue.html", {
+        "rows": selectors.overdue_shipments(actor=request.user), "delivery_days": selectors.DELIVERY_DAYS})

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from voronka.accounts.services import get_system_actor
+from voronka.activities.models import Activity
 from voronka.billing.models import Invoice
 from voronka.billing.selectors import get_requisites
 from voronka.billing.services import (
@@ -43,10 +44,12 @@ def _addresses() -> int:
 
 @transaction.atomic
 def seed_billing(*, language: str = "ru") -> dict[str, int]:
-    """A few invoices, payments (an overdue one among them) and a shipment; nothing when invoices exist."""
+    """A few invoices, payments (an overdue one among them) and a shipment; nothing when invoices exist.
+    ``activities``: the timeline entries it wrote (the demo's counts include them)."""
     addresses = _addresses()
+    before = Activity.objects.count()
     if Invoice.objects.exists():
-        return {"invoices": 0, "addresses": addresses}
+        return {"invoices": 0, "addresses": addresses, "activities": 0}
     system = get_system_actor()
     if not get_requisites().legal_name:
         update_requisites(actor=system, legal_name="ООО «Воронка Демо»" if language == "ru" else "Voronka Demo LLC",
@@ -84,4 +87,5 @@ def seed_billing(*, language: str = "ru") -> dict[str, int]:
     if deals:
         create_shipment(actor=system, deal=deals[0], number="УПД-1", shipped_on=today.isoformat())
         shipments = 1
-    return {"invoices": made, "payments": payments, "shipments": shipments, "addresses": addresses}
+    return {"invoices": made, "payments": payments, "shipments": shipments, "addresses": addresses,
+            "activities": Activity.objects.count() - before}
