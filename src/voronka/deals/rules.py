@@ -14,7 +14,6 @@ from voronka.clients.selectors import (
 from voronka.pipelines.models import Stage
 from voronka.pipelines.selectors import required_question_ids
 
-
 # Rules of stages that other apps add (billing: "the invoice is paid"), registered in their AppConfig.ready so
 # deals imports none of them. A rule is called with the deal and the stages a move (or a win) passes and raises
 # a DomainError naming itself when the deal does not meet it.
