@@ -239,6 +239,9 @@ class Payment(models.Model):
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     method = models.CharField(_("method"), max_length=8, choices=PaymentMethod.choices, default=PaymentMethod.BANK)
     reference = models.CharField(_("reference"), max_length=255, blank=True, default="")
+    plan_row = models.ForeignKey(PlanRow, verbose_name=_("plan row paid"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="payments",
+                                 help_text=_("Chosen by the user; otherwise the payment fills the oldest rows first."))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)

@@ -86,22 +86,33 @@ def plan_of(invoice: Invoice) -> list[RowFact]:
     return rows or [RowFact(due_date=invoice.due_date, amount=invoice.total)]
 
 
-def allocate(rows: list[RowFact], payments: list[Decimal]) -> Decimal:
-    """Spread the payments over the rows, oldest row first; sets ``paid`` on each row, returns the overpayment."""
+def allocate(rows: list[RowFact], payments: list[Decimal],
+             chosen: list[tuple[Decimal, int]] | None = None) -> Decimal:
+    """Spread the payments over the rows; sets ``paid`` on each row, returns the overpayment. A ``chosen``
+    payment (amount, row id) fills its row first; the rest of it and the other payments go oldest row first."""
     rows = sorted(rows, key=lambda r: (r.due_date, r.row_id or 0))
+    by_id = {r.row_id: r for r in rows if r.row_id is not None}
     for row in rows:
         row.paid = ZERO
     left = sum(payments, ZERO)
+    for amount, row_id in chosen or []:
+        row = by_id.get(row_id)
+        take = min(row.remaining, amount) if row is not None else ZERO
+        if row is not None:
+            row.paid += take
+        left += amount - take
     for row in rows:
-        take = min(row.amount, left)
-        row.paid = take
+        take = min(row.remaining, left)
+        row.paid += take
         left -= take
     return left
 
 
 def invoice_facts(invoice: Invoice) -> tuple[list[RowFact], Decimal]:
     rows = plan_of(invoice)
-    over = allocate(rows, [p.amount for p in invoice.payments.all()])
+    payments = list(invoice.payments.all())
+    over = allocate(rows, [p.amount for p in payments if p.plan_row_id is None],
+                    [(p.amount, p.plan_row_id) for p in payments if p.plan_row_id is not None])
     return rows, over
 
 

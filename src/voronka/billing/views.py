@@ -189,7 +189,7 @@ def payment_add(request, pk: int):
     data = form.cleaned_data
     return _action(request, pk, lambda i: services.record_payment(
         actor=request.user, invoice=i, amount=data["amount"], paid_on=data["paid_on"], method=data["method"],
-        reference=data["reference"]), _("The payment is recorded."))
+        reference=data["reference"], plan_row=data["plan_row"]), _("The payment is recorded."))
 
 
 @login_required
