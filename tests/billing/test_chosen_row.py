@@ -48,7 +48,7 @@ def test_a_payment_for_a_chosen_row(world, deal):
 
 def test_the_invoice_page_offers_the_plan_rows(world, deal):
     invoice = create_invoice(actor=world.owner, deal=deal)
-    first, second = set_payment_plan(actor=world.owner, invoice=invoice, rows=[
+    _first, second = set_payment_plan(actor=world.owner, invoice=invoice, rows=[
         {"due_date": "2026-12-10", "amount": "100000"}, {"due_date": "2027-01-10", "amount": "80000"}])
     http = HttpClient()
     http.force_login(world.owner)
