@@ -167,8 +167,7 @@ def _payload(world, objects: Objects, actor) -> dict[str, Any]:
     tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
     next_stage = world.pipeline.stages.exclude(pk=deal.stage_id).order_by("position").first()
     return {
-        "title": "ZZ-ВЗЛОМ", "name": "ZZ-ВЗЛОМ", "body": "ZZ-ВЗЛОМ", "comment": "ZZ-ВЗЛОМ", "number": "ZZ-ВЗЛОМ",
-        "status": "shipped",
+        "title": "ZZ-ВЗЛОМ", "name": "ZZ-ВЗЛОМ", "body": "ZZ-ВЗЛОМ", "comment": "ZZ-ВЗЛОМ",
         "contact_name": "ZZ-ВЗЛОМ", "task_title": "ZZ-ВЗЛОМ", "next_title": "ZZ-ВЗЛОМ",
         "amount": "5", "value": "5", "version": str(deal.version), "stage": str(next_stage.pk),
         "outcome": "result", "kind": "call", "task_kind": "call", "due_date": tomorrow, "task_due_date": tomorrow,
@@ -381,8 +380,8 @@ def _api_body(world, objects: Objects, actor, path: str = "") -> dict[str, Any]:
     tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
     next_stage = world.pipeline.stages.exclude(pk=deal.stage_id).order_by("position").first()
     return {
-        "title": "ZZ-ВЗЛОМ", "name": "ZZ-ВЗЛОМ", "body": "ZZ-ВЗЛОМ", "comment": "ZZ-ВЗЛОМ",
-        "version": deal.version, "stage": next_stage.pk, "stage_id": next_stage.pk, "amount": "5",
+        "title": "ZZ-ВЗЛОМ", "name": "ZZ-ВЗЛОМ", "body": "ZZ-ВЗЛОМ", "comment": "ZZ-ВЗЛОМ", "number": "ZZ-ВЗЛОМ",
+        "status": "shipped", "version": deal.version, "stage": next_stage.pk, "stage_id": next_stage.pk, "amount": "5",
         "outcome": "result", "kind": "call", "due_date": tomorrow, "postpone_to": tomorrow,
         "deal": deal.pk, "deal_id": deal.pk, "client": client.pk, "client_id": client.pk,
         "owner": actor.pk, "owner_id": actor.pk, "assignee": actor.pk, "responsible": actor.pk,

@@ -60,3 +60,22 @@ def test_company_requisites_need_an_administrator_and_valid_values(world):
         update_requisites(actor=world.admin, unknown="1")
     saved = update_requisites(actor=world.admin, legal_name="ООО «Воронка»", payment_days="10")
     assert saved.pk == 1 and saved.payment_days == 10
+
+
+def test_the_inbound_template_requires_the_client_requisites_at_contract_signed(world):
+    from voronka.demo.bootstrap import install_defaults
+    from voronka.pipelines.services import install_pipeline_template
+
+    install_defaults()  # the custom fields the template requires
+    pipeline = install_pipeline_template(actor=world.admin, name="inbound", slug="inbound-tpl")
+    signed = pipeline.stages.get(slug="contract-signed")
+    assert {"client.inn", "client.legal_address"} <= set(signed.required_fields)
+    from voronka.deals.rules import missing_required_fields
+
+    client = make_client(world.owner, name="ООО Без адреса", inn="7702345678")
+    deal = make_deal(world.owner, world.pipeline, client=client)
+    missing = missing_required_fields(deal, signed)
+    assert "client.legal_address" in missing and "client.inn" not in missing
+    update_client(actor=world.owner, client=client, legal_address="г. Москва, ул. Тверская, д. 7")
+    deal.refresh_from_db()
+    assert "client.legal_address" not in missing_required_fields(deal, signed)

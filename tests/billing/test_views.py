@@ -72,7 +72,7 @@ def test_receivables_page_has_a_constant_number_of_queries(world, requisites, dj
     http.get(reverse("billing:receivables"))  # warm the session and the user
     for _n in range(5):
         create_invoice(actor=world.owner, deal=make_deal(world.owner, world.pipeline, values={"amount": "100"}))
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(18):  # ageing, then plan vs fact by client and by manager: 3 each
         response = http.get(reverse("billing:receivables"))
     assert response.content.decode().count('data-bucket="not_due"') == 5 + 1  # rows + the totals cell
 

@@ -65,6 +65,8 @@ def _value(key: str, client):
         return [{"product": _first(Product), "quantity": 1, "price": "360000"}]
     if key == "client.inn":
         return "7707083893"
+    if key == "client.legal_address":
+        return "г. Москва, ул. Тверская, д. 7"
     if key.startswith("cf:"):
         definition = CustomFieldDefinition.objects.filter(entity="deal", key=key[3:]).first()
         assert definition is not None, f"the installation lacks the deal field {key}"

@@ -67,6 +67,7 @@ class PaymentForm(forms.Form):
                               widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices, initial=PaymentMethod.BANK)
     reference = forms.CharField(label=_("Reference"), required=False, max_length=255)
+    plan_row = forms.CharField(label=_("Plan row paid"), required=False, max_length=20)
 
 
 class ShipmentForm(forms.Form):

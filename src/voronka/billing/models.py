@@ -239,6 +239,9 @@ class Payment(models.Model):
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     method = models.CharField(_("method"), max_length=8, choices=PaymentMethod.choices, default=PaymentMethod.BANK)
     reference = models.CharField(_("reference"), max_length=255, blank=True, default="")
+    plan_row = models.ForeignKey(PlanRow, verbose_name=_("plan row paid"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="payments",
+                                 help_text=_("Chosen by the user; otherwise the payment fills the oldest rows first."))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
@@ -381,3 +384,34 @@ class Survey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.score}"
+
+
+class StageBillingRule(models.Model):
+    """What billing asks of a stage: a deal enters (or passes) it only with its invoices paid."""
+
+    stage = models.OneToOneField("pipelines.Stage", verbose_name=_("stage"), on_delete=models.CASCADE,
+                                 related_name="billing_rule")
+    requires_paid_invoice = models.BooleanField(_("requires the invoice to be paid"), default=False)
+
+    class Meta:
+        verbose_name = _("stage billing rule")
+        verbose_name_plural = _("stage billing rules")
+
+    def __str__(self) -> str:
+        return f"{self.stage_id}: {self.requires_paid_invoice}"
+
+
+class PaidMove(models.Model):
+    """Automation of a pipeline: a full payment moves an open deal of it to ``stage``."""
+
+    pipeline = models.OneToOneField("pipelines.Pipeline", verbose_name=_("pipeline"), on_delete=models.CASCADE,
+                                    related_name="paid_move")
+    stage = models.ForeignKey("pipelines.Stage", verbose_name=_("stage after full payment"),
+                              on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("move on full payment")
+        verbose_name_plural = _("moves on full payment")
+
+    def __str__(self) -> str:
+        return f"{self.pipeline_id} → {self.stage_id}"

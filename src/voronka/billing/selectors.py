@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -86,22 +86,33 @@ def plan_of(invoice: Invoice) -> list[RowFact]:
     return rows or [RowFact(due_date=invoice.due_date, amount=invoice.total)]
 
 
-def allocate(rows: list[RowFact], payments: list[Decimal]) -> Decimal:
-    """Spread the payments over the rows, oldest row first; sets ``paid`` on each row, returns the overpayment."""
+def allocate(rows: list[RowFact], payments: list[Decimal],
+             chosen: list[tuple[Decimal, int]] | None = None) -> Decimal:
+    """Spread the payments over the rows; sets ``paid`` on each row, returns the overpayment. A ``chosen``
+    payment (amount, row id) fills its row first; the rest of it and the other payments go oldest row first."""
     rows = sorted(rows, key=lambda r: (r.due_date, r.row_id or 0))
+    by_id = {r.row_id: r for r in rows if r.row_id is not None}
     for row in rows:
         row.paid = ZERO
     left = sum(payments, ZERO)
+    for amount, row_id in chosen or []:
+        row = by_id.get(row_id)
+        take = min(row.remaining, amount) if row is not None else ZERO
+        if row is not None:
+            row.paid += take
+        left += amount - take
     for row in rows:
-        take = min(row.amount, left)
-        row.paid = take
+        take = min(row.remaining, left)
+        row.paid += take
         left -= take
     return left
 
 
 def invoice_facts(invoice: Invoice) -> tuple[list[RowFact], Decimal]:
     rows = plan_of(invoice)
-    over = allocate(rows, [p.amount for p in invoice.payments.all()])
+    payments = list(invoice.payments.all())
+    over = allocate(rows, [p.amount for p in payments if p.plan_row_id is None],
+                    [(p.amount, p.plan_row_id) for p in payments if p.plan_row_id is not None])
     return rows, over
 
 
@@ -141,6 +152,51 @@ def plan_fact(invoices: list[Invoice], *, today: dt.date | None = None) -> PlanF
             out.outstanding[c] += row.remaining
             if row.due_date < today:
                 out.overdue[c] += row.remaining
+    return out
+
+
+PLAN_FACT_GROUPS = ("client", "manager")
+
+
+@dataclass
+class PlanFactRow:
+    """Plan vs fact of one client or manager in one currency."""
+
+    key: int
+    name: str
+    currency: str
+    invoiced: Decimal = ZERO
+    planned_to_date: Decimal = ZERO
+    paid: Decimal = ZERO
+    outstanding: Decimal = ZERO
+    overdue: Decimal = ZERO
+    overpaid: Decimal = ZERO
+
+
+def plan_fact_by(*, actor: User, by: str, today: dt.date | None = None) -> list[PlanFactRow]:
+    """Plan vs fact of the issued invoices in the actor's scope per client (``by="client"``) or per deal owner
+    (``by="manager"``), one row per currency, largest invoiced first. Three queries whatever the number."""
+    if by not in PLAN_FACT_GROUPS:
+        raise ValueError(by)
+    invoices = list(visible_invoices(actor=actor).exclude(status__in=[InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED])
+                    .select_related("client", "deal__owner")
+                    .prefetch_related(Prefetch("plan_rows", queryset=PlanRow.objects.order_by("due_date", "id")),
+                                      Prefetch("payments", queryset=Payment.objects.order_by("paid_on", "id")))
+                    .order_by("pk"))
+    groups: dict[tuple[int, str], list[Invoice]] = defaultdict(list)
+    names: dict[int, str] = {}
+    for invoice in invoices:
+        who = invoice.client if by == "client" else invoice.deal.owner
+        names[who.pk] = str(who.name if by == "client" else who)
+        groups[(who.pk, invoice.currency)].append(invoice)
+    out = []
+    for (pk, currency), members in groups.items():
+        facts = plan_fact(members, today=today)
+        out.append(PlanFactRow(key=pk, name=names[pk], currency=currency, invoiced=facts.invoiced[currency],
+                               planned_to_date=facts.planned_to_date[currency], paid=facts.paid[currency],
+                               outstanding=facts.outstanding[currency], overdue=facts.overdue[currency],
+                               overpaid=facts.overpaid[currency]))
+    out.sort(key=lambda r: (-r.invoiced, r.name, r.currency))
     return out
 
 
@@ -245,3 +301,24 @@ def get_shipment(*, actor: User, shipment_id: int):
         return Shipment.objects.filter(deal_id__in=visible).select_related("deal", "deal__client").get(pk=shipment_id)
     except (Shipment.DoesNotExist, ValueError, TypeError) as exc:
         raise NotFound(_("Shipment not found.")) from exc
+
+
+DELIVERY_DAYS = 14  # a shipment still not delivered this long after it went out is overdue
+
+
+def overdue_shipments(*, actor: User, today: dt.date | None = None) -> list:
+    """Control list, in the actor's scope: planned shipments past their date and shipments sent more than
+    ``DELIVERY_DAYS`` ago and still not delivered; the most overdue first. One query."""
+    from .models import Shipment, ShipmentStatus
+
+    today = today or timezone.localdate()
+    late = (Q(status=ShipmentStatus.PLANNED, shipped_on__lt=today)
+            | Q(status=ShipmentStatus.SHIPPED, shipped_on__lt=today - dt.timedelta(days=DELIVERY_DAYS)))
+    visible = Deal.objects.filter(scope_q(actor, "deals.Deal")).values("pk")
+    rows = list(Shipment.objects.filter(late, deal_id__in=visible)
+                .select_related("deal", "deal__client", "deal__owner").order_by("shipped_on", "id"))
+    for row in rows:
+        limit = row.shipped_on if row.status == ShipmentStatus.PLANNED else (
+            row.shipped_on + dt.timedelta(days=DELIVERY_DAYS))
+        row.days_overdue = (today - limit).days
+    return rows

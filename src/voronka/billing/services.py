@@ -415,7 +415,7 @@ def _status_for(invoice: Invoice) -> str:
 
 @transaction.atomic
 def record_payment(*, actor: User, invoice: Invoice, amount: Any, paid_on: Any = None,
-                   method: str = PaymentMethod.BANK, reference: str = "") -> Payment:
+                   method: str = PaymentMethod.BANK, reference: str = "", plan_row: Any = None) -> Payment:
     """Money received against an issued invoice. A partial payment makes it partly paid; more than the rest is
     kept and shown as an overpayment. Written on the deal's timeline."""
     invoice = _lock(actor, invoice)
@@ -433,8 +433,14 @@ def record_payment(*, actor: User, invoice: Invoice, amount: Any, paid_on: Any =
         raise DomainError(_("At most %(n)s characters.") % {"n": 255}, field="reference")
     if invoice.paid_amount + value > Decimal("999999999999.99"):
         raise DomainError(_("The amount is too large."), field="amount")
+    row = None
+    if plan_row not in (None, ""):
+        pk = plan_row.pk if isinstance(plan_row, PlanRow) else plan_row
+        row = PlanRow.objects.filter(pk=pk, invoice=invoice).first() if str(pk).isdigit() else None
+        if row is None:
+            raise DomainError(_("Choose a row of this invoice's plan."), field="plan_row")
     payment = Payment.objects.create(invoice=invoice, paid_on=day, amount=value, method=method,
-                                     reference=reference, created_by=actor if actor.pk else None)
+                                     reference=reference, plan_row=row, created_by=actor if actor.pk else None)
     old_status, old_paid = invoice.status, invoice.paid_amount
     invoice.paid_amount += value
     invoice.status = _status_for(invoice)

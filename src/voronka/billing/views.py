@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from voronka.core.errors import DomainError, NotFound
@@ -188,7 +189,7 @@ def payment_add(request, pk: int):
     data = form.cleaned_data
     return _action(request, pk, lambda i: services.record_payment(
         actor=request.user, invoice=i, amount=data["amount"], paid_on=data["paid_on"], method=data["method"],
-        reference=data["reference"]), _("The payment is recorded."))
+        reference=data["reference"], plan_row=data["plan_row"]), _("The payment is recorded."))
 
 
 @login_required
@@ -196,7 +197,9 @@ def payment_add(request, pk: int):
 def receivables(request):
     rows, totals = selectors.receivables(actor=request.user)
     return render(request, "billing/receivables.html", {
-        "rows": rows, "totals": totals, "buckets": selectors.BUCKETS, "today": timezone.localdate()})
+        "rows": rows, "totals": totals, "buckets": selectors.BUCKETS, "today": timezone.localdate(),
+        "by_client": selectors.plan_fact_by(actor=request.user, by="client"),
+        "by_manager": selectors.plan_fact_by(actor=request.user, by="manager")})
 
 
 def requisites_settings(request):
@@ -318,3 +321,106 @@ def survey_settings(request):
     rows = [(p, current.get(p.pk, ""), errors.get(p.pk)) for p in pipelines]
     return render(request, "billing/survey_settings.html", {"rows": rows, "nav": "settings", "section": "surveys"},
                   status=400 if errors else 200)
+
+
+def rules_settings(request):
+    """Settings › Billing rules: stages that require the invoice paid, the stage a full payment moves to."""
+    from voronka.pipelines.models import Pipeline, Stage
+
+    from . import stage_rules
+    from .models import PaidMove, StageBillingRule
+
+    pipelines = list(Pipeline.objects.order_by("sort_order", "name"))
+    stages: dict[int, list] = {}
+    for stage in Stage.objects.filter(is_archived=False).order_by("position", "id"):
+        stages.setdefault(stage.pipeline_id, []).append(stage)
+    required = set(StageBillingRule.objects.filter(requires_paid_invoice=True).values_list("stage_id", flat=True))
+    moves = {k: str(v) for k, v in PaidMove.objects.values_list("pipeline_id", "stage_id")}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        for pipeline in pipelines:
+            for stage in stages.get(pipeline.pk, []):
+                try:
+                    stage_rules.set_stage_rule(actor=request.user, stage=stage,
+                                               requires_paid_invoice=request.POST.get(f"paid_{stage.pk}", ""))
+                except DomainError as exc:
+                    errors[exc.field or f"paid_{stage.pk}"] = exc.message
+            try:
+                stage_rules.set_paid_move(actor=request.user, pipeline=pipeline,
+                                          stage=request.POST.get(f"move_{pipeline.pk}", ""))
+            except DomainError as exc:
+                errors[exc.field or f"move_{pipeline.pk}"] = exc.message
+        if not errors:
+            messages.success(request, _("The billing rules are saved."))
+            return redirect("settings:billing_rules")
+        required = {s.pk for ss in stages.values() for s in ss if request.POST.get(f"paid_{s.pk}")}
+        moves = {p.pk: request.POST.get(f"move_{p.pk}", "") for p in pipelines}
+    rows = [{"pipeline": p, "move": moves.get(p.pk, ""), "move_error": errors.get(f"move_{p.pk}"),
+             "stages": [(s, s.pk in required, errors.get(f"paid_{s.pk}")) for s in stages.get(p.pk, [])]}
+            for p in pipelines]
+    return render(request, "billing/rules_settings.html", {"rows": rows, "nav": "settings", "section": "billing_rules"},
+                  status=400 if errors else 200)
+
+
+STATEMENT_MAX_BYTES = 2 * 1024 * 1024
+
+
+def _statement_table(content: bytes):
+    """Header and rows of an uploaded statement, read by the imports' reader (encoding, delimiter)."""
+    import tempfile
+    from pathlib import Path
+
+    from voronka.imports.readers import open_table
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "statement.csv"
+        path.write_bytes(content)
+        table = open_table(path)
+        return table.header, list(table.rows)
+
+
+@login_required
+def statement_import(request):
+    """Payments from a CSV bank statement: upload → preview (nothing written) → import (all or nothing)."""
+    import base64
+    import binascii
+
+    from . import statements
+
+    context: dict = {"error": None, "statement": None, "content": ""}
+    if request.method == "POST":
+        try:
+            if request.POST.get("apply"):
+                try:
+                    content = base64.b64decode(request.POST.get("content", ""), validate=True)
+                except (binascii.Error, ValueError) as exc:
+                    raise DomainError(_("Upload the statement again."), field="file") from exc
+            else:
+                upload = request.FILES.get("file")
+                if upload is None:
+                    raise DomainError(_("Choose the statement file (CSV)."), field="file")
+                if upload.size > STATEMENT_MAX_BYTES:
+                    raise DomainError(_("The file is too large (at most 2 MB)."), field="file")
+                content = upload.read()
+            if len(content) > STATEMENT_MAX_BYTES:
+                raise DomainError(_("The file is too large (at most 2 MB)."), field="file")
+            header, rows = _statement_table(content)
+            if request.POST.get("apply"):
+                done = statements.import_statement(actor=request.user, header=header, rows=rows)
+                messages.success(request, ngettext("%(n)s payment recorded from the statement.",
+                                                   "%(n)s payments recorded from the statement.",
+                                                   len(done.matched)) % {"n": len(done.matched)})
+                return redirect("billing:receivables")
+            context["statement"] = statements.read_statement(actor=request.user, header=header, rows=rows)
+            context["content"] = base64.b64encode(content).decode()
+        except DomainError as exc:
+            context["error"] = exc.message
+    return render(request, "billing/statement_import.html", context, status=400 if context["error"] else 200)
+
+
+@login_required
+@require_GET
+def shipments_overdue(request):
+    """Control list: shipments that should have gone out or arrived by now."""
+    return render(request, "billing/shipments_overdue.html", {
+        "rows": selectors.overdue_shipments(actor=request.user), "delivery_days": selectors.DELIVERY_DAYS})

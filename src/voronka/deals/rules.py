@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from voronka.catalog.fields import FieldRegistry, deal_fields
 from voronka.clients.selectors import (
     question_id_from_key,
@@ -11,6 +13,24 @@ from voronka.clients.selectors import (
 )
 from voronka.pipelines.models import Stage
 from voronka.pipelines.selectors import required_question_ids
+
+# Rules of stages that other apps add (billing: "the invoice is paid"), registered in their AppConfig.ready so
+# deals imports none of them. A rule is called with the deal and the stages a move (or a win) passes and raises
+# a DomainError naming itself when the deal does not meet it.
+StageRule = Callable[..., None]
+_stage_rules: list[StageRule] = []
+
+
+def register_stage_rule(rule: StageRule) -> StageRule:
+    if rule not in _stage_rules:
+        _stage_rules.append(rule)
+    return rule
+
+
+def check_stage_rules(deal, stages: list[Stage]) -> None:
+    """Run every registered stage rule on the stages a move or a win passes (no query without rules)."""
+    for rule in _stage_rules:
+        rule(deal, stages)
 
 
 def is_filled(deal, key: str, registry: FieldRegistry | None = None) -> bool:
@@ -83,13 +103,18 @@ def fields_required_for_move(deal, target_stage: Stage, *, created: bool = False
     return _union(stages_passed(deal, target_stage, created=created))
 
 
-def fields_required_for_win(deal) -> list[str]:
-    """A win from any stage counts every remaining stage as passed: the union of the required fields of the
-    current stage and of every later one, in pipeline order."""
+def stages_left(deal) -> list[Stage]:
+    """The current stage and every later one: what a win counts as passed."""
     stages = _active_stages(deal, deal.stage)
     ids = [s.pk for s in stages]
     start = ids.index(deal.stage_id) if deal.stage_id in ids else 0
-    return _union(stages[start:])
+    return stages[start:]
+
+
+def fields_required_for_win(deal) -> list[str]:
+    """A win from any stage counts every remaining stage as passed: the union of the required fields of the
+    current stage and of every later one, in pipeline order."""
+    return _union(stages_left(deal))
 
 
 def missing_fields(deal, keys: list[str], registry: FieldRegistry | None = None) -> list[str]:

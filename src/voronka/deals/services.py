@@ -48,11 +48,14 @@ from voronka.core.params import parse_id
 from voronka.core.validation import COMMENT_MAX, check_text, clean_or_raise
 from voronka.deals.models import Deal, DealLine, DealStatus, StageTransition, TransitionKind
 from voronka.deals.rules import (
+    check_stage_rules,
     fields_required_for_move,
     fields_required_for_win,
     labels_for,
     missing_fields,
     missing_required_fields,
+    stages_left,
+    stages_passed,
 )
 from voronka.events.services import record_event
 from voronka.pipelines.actions import normalised
@@ -97,6 +100,7 @@ def _require_fields_for_move(deal: Deal, stage: Stage, *, created: bool = False)
     missing = missing_fields(deal, fields_required_for_move(deal, stage, created=created))
     if missing:
         raise _missing_fields_error(missing, stage)
+    check_stage_rules(deal, stages_passed(deal, stage, created=created))
 
 
 def _require_fields_for_win(deal: Deal) -> None:
@@ -106,6 +110,7 @@ def _require_fields_for_win(deal: Deal) -> None:
         raise MissingFields(
             _("A won deal passes every remaining stage: fill in %(fields)s.")
             % {"fields": ", ".join(labels_for(missing))}, field=missing[0], fields=missing)
+    check_stage_rules(deal, stages_left(deal))
 
 
 def _require_won_amount(deal: Deal) -> None:

@@ -422,6 +422,7 @@ def build_demo(*, size: str = "small", seed: int = 42, reset: bool = False, lang
     with transaction.atomic():
         stats_plans = _plans(ctx.users)
     say(f"sales plans: {stats_plans}")
+    stats.activities += __import__("voronka.demo.billing", fromlist=["_"]).seed_billing(language=language)["activities"]
     if total >= 50_000:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")

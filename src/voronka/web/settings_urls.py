@@ -69,6 +69,7 @@ urlpatterns = [
     # billing
     path("billing/requisites/", admin(billing.requisites_settings), name="billing_requisites"),
     path("billing/surveys/", admin(billing.survey_settings), name="billing_surveys"),
+    path("billing/rules/", admin(billing.rules_settings), name="billing_rules"),
     # outgoing webhooks
     path("webhooks/", admin(integrations.webhook_list), name="webhooks"),
     path("webhooks/new/", admin(integrations.webhook_create), name="webhook_create"),
