@@ -151,8 +151,6 @@ def _require_entered_amount(deal: Deal) -> None:
 LINES_AMOUNT_KEY = "amount_from_lines"
 
 
-def _lines_total(lines: list[dict[str, Any]]) -> Decimal:
-    return sum((DealLine(**spec).total for spec in STANDARD["lines"].parse(list(lines or []))), Decimal("0"))
 
 
 def _require_amount_choice(deal: Deal, lines: list[dict[str, Any]], amount_before: Decimal | None,
@@ -166,7 +164,7 @@ def _require_amount_choice(deal: Deal, lines: list[dict[str, Any]], amount_befor
         return
     if DealLine.objects.filter(deal_id=deal.pk).exists():
         return  # the amount already is the lines' total
-    total = _lines_total(lines)
+    total = _build_lines(deal, lines)[1]  # an invalid line is its own error, before the amount choice
     if total == amount_before:
         return
     raise DomainError(_("The lines total %(total)s differs from the deal amount %(amount)s: correct the lines, "
@@ -400,10 +398,8 @@ def create_deal(*, actor: User, title: str, pipeline: Pipeline, client: Client, 
     return deal
 
 
-def _replace_lines(deal: Deal, lines: list[dict[str, Any]]) -> None:
-    """Validate every line (and the total against the amount column) first, then replace them; the amount
-    becomes their total. No lines (an explicit removal of all of them): the amount stays as it was, the last
-    total, and is an entered amount from then on."""
+def _build_lines(deal: Deal, lines: list[dict[str, Any]]) -> tuple[list[DealLine], Decimal]:
+    """The lines, each validated (and its total and the sum within the amount column), with their total."""
     built: list[DealLine] = []
     total = Decimal("0")
     for index, spec in enumerate(STANDARD["lines"].parse(list(lines or [])), start=1):
@@ -415,6 +411,14 @@ def _replace_lines(deal: Deal, lines: list[dict[str, Any]]) -> None:
         built.append(line)
     check_money(total, field="lines", message=_("The total of the lines is beyond the largest amount "
                                                 "(%(max)s).") % {"max": money_limit()})
+    return built, total
+
+
+def _replace_lines(deal: Deal, lines: list[dict[str, Any]]) -> None:
+    """Validate every line (and the total against the amount column) first, then replace them; the amount
+    becomes their total. No lines (an explicit removal of all of them): the amount stays as it was, the last
+    total, and is an entered amount from then on."""
+    built, total = _build_lines(deal, lines)
     DealLine.objects.filter(deal=deal).delete()
     if not built:
         return
