@@ -105,6 +105,8 @@ PAGES: dict[str, str] = {
     "billing:invoice_plan": OBJECT,
     "billing:payment_add": OBJECT,
     "billing:receivables": SIGNED_IN,  # filtered by the user's scope
+    "billing:statement_import": SIGNED_IN,  # matches invoices in the user's scope; record_payment checks each
+    "billing:shipments_overdue": SIGNED_IN,  # filtered by the user's scope
     "billing:shipment_create": OBJECT,
     "billing:surveys": SIGNED_IN,  # answers of the deals in the user's scope
     "survey:answer": PUBLIC,  # a client's survey link: the secret token in its URL is the key
