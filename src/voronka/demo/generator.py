@@ -54,6 +54,7 @@ from voronka.catalog.services import make_key
 from voronka.clients.models import Client, ClientKind, ClientStatus, Contact, QualificationAnswer, Question
 from voronka.clients.normalize import normalize_name
 from voronka.deals.models import Deal, DealLine, DealStatus, StageTransition, TransitionKind
+from voronka.demo.billing import seed_billing
 from voronka.demo.bootstrap import install_defaults
 from voronka.events.models import OutboxEvent
 from voronka.integrations.leadforms import save_lead_form
@@ -422,7 +423,7 @@ def build_demo(*, size: str = "small", seed: int = 42, reset: bool = False, lang
     with transaction.atomic():
         stats_plans = _plans(ctx.users)
     say(f"sales plans: {stats_plans}")
-    stats.activities += __import__("voronka.demo.billing", fromlist=["_"]).seed_billing(language=language)["activities"]
+    stats.activities += seed_billing(language=language)["activities"]
     if total >= 50_000:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
