@@ -138,6 +138,17 @@ def mark_all_read(*, actor) -> int:
     return Notification.objects.filter(recipient=actor, read_at=None).update(read_at=timezone.now())
 
 
+def offered_event_types(user) -> list[str]:
+    """The event types the user may choose a delivery for: the morning summary only for those it is made for
+    (``digests.morning_summaries``: leads, heads, administrators), so that no choice silently does nothing."""
+    from voronka.accounts.models import Role
+
+    types = [t.value for t in EventType]
+    if getattr(user, "role", None) not in (Role.LEAD, Role.HEAD, Role.ADMIN):
+        types.remove(EventType.MORNING_SUMMARY)
+    return types
+
+
 @transaction.atomic
 def set_preferences(*, actor, values: dict[str, str]) -> dict[str, str]:
     """Save the actor's delivery per event type; every value is checked before anything is written."""
@@ -147,6 +158,8 @@ def set_preferences(*, actor, values: dict[str, str]) -> dict[str, str]:
             errors[event_type] = _("Unknown event type.")
         elif delivery not in Delivery.values:
             errors[event_type] = _("Choose one of the offered ways.")
+        elif delivery != Delivery.NONE and event_type not in offered_event_types(actor):
+            errors[event_type] = _("This summary is for team leads and heads only.")
     if errors:
         field, message = next(iter(errors.items()))
         raise DomainError(message, field=field)
