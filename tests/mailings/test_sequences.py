@@ -110,12 +110,13 @@ def test_a_click_on_the_tracked_link_brings_the_client_back_through_the_return_p
 
 
 def test_a_reply_stops_the_sequence_and_returns_the_client(world, lost, sequence, return_pipeline, commit, settings):
+    from voronka.integrations.connectors import mailbox_config
     from voronka.integrations.mailbox import _record
 
     _tick(2.01)
     with commit():
         _record(message_id="<r1@example.com>", address="gamma@example.com", name="Гамма", subject="Re: вернёмся",
-                body="Давайте созвонимся", at=timezone.now())
+                body="Давайте созвонимся", at=timezone.now(), config=mailbox_config())
     enrolment = Enrolment.objects.get()
     assert enrolment.status == "returned" and enrolment.stop_reason == "replied"
     assert Deal.objects.get(pipeline=return_pipeline).owner == world.owner
