@@ -234,3 +234,29 @@ def test_the_morning_summary_is_offered_to_leads_only(world, client):
     assert f"pref-{EventType.MORNING_SUMMARY}" not in client.get("/account/notifications/").content.decode()
     client.force_login(world.lead)
     assert f"pref-{EventType.MORNING_SUMMARY}" in client.get("/account/notifications/").content.decode()
+
+
+@pytest.mark.parametrize(("event_type", "receivers", "others"), [
+    (EventType.DEAL_LOST, ["lead"], ["owner", "head", "admin"]),
+    (EventType.DEAL_NO_TASK, ["lead"], ["owner", "admin"]),
+    (EventType.HANDOFF_NOT_ACCEPTED, ["lead"], ["owner", "head"]),
+    (EventType.SALES_DIP, ["lead", "head"], ["owner", "admin"]),
+    (EventType.WEBHOOK_PAUSED, ["admin"], ["owner", "lead", "head"]),
+])
+def test_notices_for_leads_heads_admins_are_offered_only_to_who_receives_them(world, client, event_type, receivers,
+                                                                              others):
+    from voronka.core.errors import DomainError
+
+    for name in receivers:
+        user = getattr(world, name)
+        set_preferences(actor=user, values={event_type: Delivery.EMAIL})
+        client.force_login(user)
+        assert f"pref-{event_type}" in client.get("/account/notifications/").content.decode()
+    for name in others:
+        user = getattr(world, name)
+        with pytest.raises(DomainError) as refused:
+            set_preferences(actor=user, values={event_type: Delivery.BOTH})
+        assert refused.value.field == event_type
+        client.force_login(user)
+        assert f"pref-{event_type}" not in client.get("/account/notifications/").content.decode()
+    assert f"pref-{EventType.STAGE_ACTION}" in client.get("/account/notifications/").content.decode()

@@ -98,7 +98,7 @@ def test_a_move_runs_the_actions_after_commit_once_each_on_the_timeline(world, d
         move_deal(actor=world.owner, deal=deal, stage=stage)
     meeting = Task.objects.get(deal=deal, kind="meeting")
     assert meeting.assignee == world.lead  # in the move's transaction
-    assert Notification.objects.get(recipient=world.lead, title="Сделка квалифицирована")
+    assert Notification.objects.get(recipient=world.lead, title="Сделка квалифицирована").event_type == "stage_action"
     [message] = smtp_server.wait(1)
     assert message["To"] == "omega@example.com" and message["List-Unsubscribe"]
     assert Enrolment.objects.get(client=deal.client, sequence=sequence).status == "active"

@@ -74,7 +74,7 @@ def _notify(deal: Deal, stage: Stage, action: dict, event) -> str:
     with in_language(person):
         title = action.get("text") or _("Deal on the stage “%(stage)s”: %(deal)s") % {"stage": stage.name,
                                                                                      "deal": deal.title}
-    made = notify(recipient=person, event_type=EventType.DEAL_HANDED, target=deal, title=title,
+    made = notify(recipient=person, event_type=EventType.STAGE_ACTION, target=deal, title=title,
                   link_url=reverse("deals:detail", args=[deal.pk]), dedupe_key=f"stage_action:{event.pk}:{action['_index']}")
     return (_("%(user)s notified") if made else _("not done: %(user)s cannot be told about this deal")) % {
         "user": person}

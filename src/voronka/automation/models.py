@@ -22,6 +22,7 @@ class EventType(models.TextChoices):
     SALES_DIP = "sales_dip", _("A sales dip detected (leads and heads)")
     DAILY_DIGEST = "daily_digest", _("Daily email: my day (overdue, today, stuck deals)")
     MORNING_SUMMARY = "morning_summary", _("Morning summary of the team (leads and heads)")
+    STAGE_ACTION = "stage_action", _("A deal reached a stage that tells you (stage actions)")
 
 
 class Delivery(models.TextChoices):
@@ -44,6 +45,7 @@ DEFAULT_DELIVERY: dict[str, str] = {
     EventType.TASK_DUE_SOON: Delivery.IN_APP,
     EventType.HANDOFF_NOT_ACCEPTED: Delivery.BOTH,
     EventType.SALES_DIP: Delivery.IN_APP,
+    EventType.STAGE_ACTION: Delivery.IN_APP,
     # The digests are opt-in: nobody gets a daily email he did not ask for.
     EventType.DAILY_DIGEST: Delivery.NONE,
     EventType.MORNING_SUMMARY: Delivery.NONE,
