@@ -15,7 +15,7 @@ from voronka.activities.models import Task, TaskStatus
 from voronka.activities.services import complete_task, create_task
 from voronka.analytics.jobs import last_weeks, notify_sales_dips
 from voronka.automation.digests import daily_digests, morning_summaries
-from voronka.automation.models import Delivery, EventType, Notification
+from voronka.automation.models import Delivery, EventType, Notification, NotificationPreference
 from voronka.automation.monitors import handoffs_not_accepted, tasks_due_soon
 from voronka.automation.services import notify, send_due_emails, set_preferences
 from voronka.cli import main
@@ -147,7 +147,8 @@ def test_the_morning_summary_counts_what_the_lead_sees(world, deal, commit, smtp
     create_task(actor=world.owner, deal=deal, **task_spec(days=-2, title="Просрочено"))
     create_task(actor=world.outsider, deal=make_deal(world.outsider, world.pipeline), **task_spec(days=-3))
     set_preferences(actor=world.lead, values={EventType.MORNING_SUMMARY: Delivery.EMAIL})
-    set_preferences(actor=world.owner, values={EventType.MORNING_SUMMARY: Delivery.EMAIL})  # not a lead
+    NotificationPreference.objects.create(user=world.owner, event_type=EventType.MORNING_SUMMARY,
+                                          delivery=Delivery.EMAIL)  # chosen while he was a lead: not sent now
     with commit():
         assert morning_summaries(now=timezone.now()) == 1
     [message] = smtp_server.wait(1)
@@ -220,3 +221,42 @@ def test_a_sales_dip_tells_the_leads_and_heads_who_see_it_once(world, commit):
     week = (last - dt.timedelta(days=6)).isoformat()
     assert lead_note.dedupe_key == head_note.dedupe_key == f"dip:{week}:new_deals:{world.owner.pk}"
     assert _of(world.owner, EventType.SALES_DIP) == [] and _of(world.outsider, EventType.SALES_DIP) == []
+
+
+def test_the_morning_summary_is_offered_to_leads_only(world, client):
+    from voronka.core.errors import DomainError
+
+    with pytest.raises(DomainError) as refused:
+        set_preferences(actor=world.owner, values={EventType.MORNING_SUMMARY: Delivery.EMAIL})
+    assert refused.value.field == EventType.MORNING_SUMMARY
+    set_preferences(actor=world.owner, values={EventType.MORNING_SUMMARY: Delivery.NONE})  # "no" is always fine
+    client.force_login(world.owner)
+    assert f"pref-{EventType.MORNING_SUMMARY}" not in client.get("/account/notifications/").content.decode()
+    client.force_login(world.lead)
+    assert f"pref-{EventType.MORNING_SUMMARY}" in client.get("/account/notifications/").content.decode()
+
+
+@pytest.mark.parametrize(("event_type", "receivers", "others"), [
+    (EventType.DEAL_LOST, ["lead"], ["owner", "head", "admin"]),
+    (EventType.DEAL_NO_TASK, ["lead"], ["owner", "admin"]),
+    (EventType.HANDOFF_NOT_ACCEPTED, ["lead"], ["owner", "head"]),
+    (EventType.SALES_DIP, ["lead", "head"], ["owner", "admin"]),
+    (EventType.WEBHOOK_PAUSED, ["admin"], ["owner", "lead", "head"]),
+])
+def test_notices_for_leads_heads_admins_are_offered_only_to_who_receives_them(world, client, event_type, receivers,
+                                                                              others):
+    from voronka.core.errors import DomainError
+
+    for name in receivers:
+        user = getattr(world, name)
+        set_preferences(actor=user, values={event_type: Delivery.EMAIL})
+        client.force_login(user)
+        assert f"pref-{event_type}" in client.get("/account/notifications/").content.decode()
+    for name in others:
+        user = getattr(world, name)
+        with pytest.raises(DomainError) as refused:
+            set_preferences(actor=user, values={event_type: Delivery.BOTH})
+        assert refused.value.field == event_type
+        client.force_login(user)
+        assert f"pref-{event_type}" not in client.get("/account/notifications/").content.decode()
+    assert f"pref-{EventType.STAGE_ACTION}" in client.get("/account/notifications/").content.decode()

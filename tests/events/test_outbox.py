@@ -20,14 +20,15 @@ from voronka.events import registry
 from voronka.events.dispatch import dispatch_event, dispatch_pending
 from voronka.events.models import OutboxEvent
 from voronka.events.tasks import dispatch_outbox_event
-from voronka.pipelines.models import Pipeline
-from voronka.pipelines.services import create_pipeline
+from voronka.pipelines.services import add_stage
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "voronka"
 
 
 @pytest.fixture
 def deal(world, django_capture_on_commit_callbacks):
+    # The world's own setup events (e.g. ``pipeline.created``, which mailings handle) dispatched: out of the way.
+    dispatch_pending(now=timezone.now() + dt.timedelta(days=1))
     with django_capture_on_commit_callbacks(execute=True):  # its own events (webhooks) dispatched: out of the way
         return make_deal(world.owner, world.pipeline)
 
@@ -96,11 +97,11 @@ def test_a_second_dispatch_of_the_same_row_does_nothing(world, deal, handled,
 
 def test_an_event_nobody_handles_is_stored_dispatched_and_enqueues_nothing(world, deal,
                                                                            django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks() as callbacks:  # webhooks handle deal events; nobody pipelines
-        create_pipeline(actor=world.admin, name="Renewal", slug="renewal", kind="renewal")
+    with django_capture_on_commit_callbacks() as callbacks:  # webhooks handle deal events; nobody new stages
+        stage = add_stage(actor=world.admin, pipeline=world.pipeline, name="Audit", slug="audit")
+    assert registry.handlers_for("stage.created") == []
     assert callbacks == []
-    assert OutboxEvent.objects.get(verb="pipeline.created", target_id=str(Pipeline.objects.get(slug="renewal").pk)
-                                   ).dispatched_at is not None
+    assert OutboxEvent.objects.get(verb="stage.created", target_id=str(stage.pk)).dispatched_at is not None
 
 
 def test_a_failing_handler_rolls_back_its_writes_and_the_retry_pass_dispatches_the_row(

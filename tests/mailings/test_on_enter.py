@@ -52,6 +52,10 @@ def test_the_task_kinds_agree_with_the_activities_app():
     ([{"action": "start_sequence", "sequence": 12345}], "No sequence"),
     ([{"action": "webhook", "subscription": 12345}], "No webhook subscription"),
     ([{"action": "assign_owner", "user": 12345}], "not an active user"),
+    ([{"action": "assign_owner"}], "either “user” or “team”"),
+    ([{"action": "assign_owner", "user": 1, "team": 1}], "either “user” or “team”"),
+    ([{"action": "assign_owner", "team": 12345}], "does not exist"),
+    ([{"action": "assign_owner", "team": 12345, "mode": "random"}], "“mode” is one of"),
     ([{"action": "set_field", "field": "nope", "value": 1}], "nope"),
     ([{"action": "set_field", "field": "amount", "value": "много"}], "Action 1"),
     ("not a list", "must be a list"),
@@ -98,7 +102,7 @@ def test_a_move_runs_the_actions_after_commit_once_each_on_the_timeline(world, d
         move_deal(actor=world.owner, deal=deal, stage=stage)
     meeting = Task.objects.get(deal=deal, kind="meeting")
     assert meeting.assignee == world.lead  # in the move's transaction
-    assert Notification.objects.get(recipient=world.lead, title="Сделка квалифицирована")
+    assert Notification.objects.get(recipient=world.lead, title="Сделка квалифицирована").event_type == "stage_action"
     [message] = smtp_server.wait(1)
     assert message["To"] == "omega@example.com" and message["List-Unsubscribe"]
     assert Enrolment.objects.get(client=deal.client, sequence=sequence).status == "active"
@@ -153,3 +157,62 @@ def test_old_stored_names_are_migrated_and_still_run(world, deal):
     migration.forward(apps, None)
     stage.refresh_from_db()
     assert stage.on_enter == [{"action": "create_task", "kind": "email", "due_days": 1}]
+
+
+def test_assign_owner_to_a_team_member_is_refused_for_an_empty_team_and_a_bad_mode(world):
+    from voronka.accounts.models import Team
+
+    stage = stage_of(world.pipeline, "qualified")
+    empty = Team.objects.create(name="Пустая")
+    with pytest.raises(DomainError) as exc:
+        update_stage(actor=world.admin, stage=stage, on_enter=[{"action": "assign_owner", "team": empty.pk}])
+    assert "no active manager or lead" in exc.value.message
+    with pytest.raises(DomainError) as exc:
+        update_stage(actor=world.admin, stage=stage, on_enter=[
+            {"action": "assign_owner", "team": world.team.pk, "mode": "fixed"}])
+    assert "“mode” is one of" in exc.value.message
+    with pytest.raises(DomainError) as exc:
+        update_stage(actor=world.admin, stage=stage, on_enter=[
+            {"action": "assign_owner", "user": world.teammate.pk, "mode": "round_robin"}])
+    assert "“mode” goes with “team” only" in exc.value.message
+
+
+def _members(world) -> list:
+    from voronka.accounts.models import User
+
+    return list(User.objects.filter(team=world.team, is_active=True, is_system=False,
+                                    role__in=("manager", "lead")).order_by("pk"))
+
+
+def test_assign_owner_round_robin_gives_the_deals_to_the_team_in_turn(world, commit):
+    stage = stage_of(world.pipeline, "qualified")
+    update_stage(actor=world.admin, stage=stage, on_enter=[{"action": "assign_owner", "team": world.team.pk}])
+    assert Stage.objects.get(pk=stage.pk).on_enter == [
+        {"action": "assign_owner", "team": world.team.pk, "mode": "round_robin"}]
+    members = _members(world)
+    assert len(members) >= 2
+    deals = [make_deal(world.owner, world.pipeline) for _ in range(len(members) + 1)]
+    for deal in deals:
+        with commit():
+            move_deal(actor=world.owner, deal=deal, stage=stage)
+    owners = [type(d).objects.get(pk=d.pk).owner for d in deals]
+    assert owners == [*members, members[0]]  # each member once, then the first again
+
+
+def test_assign_owner_least_loaded_gives_the_deal_to_the_member_with_the_fewest_open_deals(world, commit):
+    from voronka.deals.models import Deal
+
+    stage = stage_of(world.pipeline, "qualified")
+    update_stage(actor=world.admin, stage=stage, on_enter=[
+        {"action": "assign_owner", "team": world.team.pk, "mode": "least_loaded"}])
+    members = _members(world)
+    for _ in range(2):  # everyone but the last member gets two more open deals
+        for member in members[:-1]:
+            make_deal(member, world.pipeline)
+    deal = make_deal(world.owner, world.pipeline)
+    load = {m.pk: Deal.objects.filter(owner=m, status="open").count() for m in members}
+    expected = min(members, key=lambda m: (load[m.pk], m.pk))
+    with commit():
+        move_deal(actor=world.owner, deal=deal, stage=stage)
+    assert Deal.objects.get(pk=deal.pk).owner == expected
+    assert any("assign_owner" in body for body in _actions(deal))

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.db.models import Sum
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -93,29 +94,45 @@ def test_a_click_on_the_tracked_link_brings_the_client_back_through_the_return_p
         world, lost, sequence, return_pipeline, client, commit):
     _tick(2.01)
     send = Send.objects.get()
+    browser = Client(enforce_csrf_checks=True)  # anonymous, no sign-in, CSRF checked as in a real browser
+    url = reverse("mailings:track", args=[send.token])
     with commit():
-        response = client.get(reverse("mailings:track", args=[send.token]))  # anonymous: no sign-in
+        page = browser.get(url)  # what a mail scanner does too: counts nothing
+    assert page.status_code == 200 and 'data-testid="track-confirm"' in page.content.decode()
+    send.refresh_from_db()
+    assert send.clicked_at is None and not Deal.objects.filter(pipeline=return_pipeline).exists()
+    assert Enrolment.objects.get().status == "active"
+    assert not Activity.objects.filter(data__event="email.clicked").exists()
+    with commit():
+        response = browser.post(url, {"csrfmiddlewaretoken": browser.cookies["csrftoken"].value})
     assert response.status_code == 200
+    send.refresh_from_db()
+    assert send.clicked_at is not None
+    assert Activity.objects.filter(data__event="email.clicked").count() == 1
     back = Deal.objects.get(pipeline=return_pipeline)
     assert back.owner == world.owner and back.client == lost.client and back.status == "open"
     task = Task.objects.get(deal=back, status="open")
     assert task.assignee == world.owner
     enrolment = Enrolment.objects.get()
     assert enrolment.status == "returned" and enrolment.return_deal == back
-    client.get(reverse("mailings:track", args=[send.token]))  # a second click: no second deal
-    assert Deal.objects.filter(pipeline=return_pipeline).count() == 1
+    with commit():
+        browser.post(url, {"csrfmiddlewaretoken": browser.cookies["csrftoken"].value})  # a second press
+    assert Deal.objects.filter(pipeline=return_pipeline).count() == 1  # no second deal, no second click entry
+    assert Activity.objects.filter(data__event="email.clicked").count() == 1
     _tick(30)
     assert Send.objects.count() == 1  # the sequence sends nothing more
     assert client.get(reverse("mailings:track", args=["nope"])).status_code == 404
+    assert client.post(reverse("mailings:track", args=["nope"])).status_code == 404
 
 
 def test_a_reply_stops_the_sequence_and_returns_the_client(world, lost, sequence, return_pipeline, commit, settings):
+    from voronka.integrations.connectors import mailbox_config
     from voronka.integrations.mailbox import _record
 
     _tick(2.01)
     with commit():
         _record(message_id="<r1@example.com>", address="gamma@example.com", name="Гамма", subject="Re: вернёмся",
-                body="Давайте созвонимся", at=timezone.now())
+                body="Давайте созвонимся", at=timezone.now(), config=mailbox_config())
     enrolment = Enrolment.objects.get()
     assert enrolment.status == "returned" and enrolment.stop_reason == "replied"
     assert Deal.objects.get(pipeline=return_pipeline).owner == world.owner
@@ -176,7 +193,7 @@ def test_statistics_count_enrolled_sent_clicked_returned_won_and_revenue(world, 
                                                                          client, commit, django_assert_max_num_queries):
     _tick(2.01)
     with commit():
-        client.get(reverse("mailings:track", args=[Send.objects.get().token]))
+        client.post(reverse("mailings:track", args=[Send.objects.get().token]))
     back = Deal.objects.get(pipeline=return_pipeline)
     with commit():
         win_deal(actor=world.owner, deal=back, values={"amount": "150000"})

@@ -19,7 +19,7 @@ from voronka.accounts.models import User
 from voronka.accounts.services import get_system_actor
 from voronka.activities.models import Activity, ActivityKind
 from voronka.activities.services import log_activity
-from voronka.automation.models import EventType
+from voronka.automation.models import AssignmentTurn, EventType
 from voronka.automation.services import in_language, notify
 from voronka.core.errors import DomainError
 from voronka.deals.models import Deal
@@ -74,7 +74,7 @@ def _notify(deal: Deal, stage: Stage, action: dict, event) -> str:
     with in_language(person):
         title = action.get("text") or _("Deal on the stage “%(stage)s”: %(deal)s") % {"stage": stage.name,
                                                                                      "deal": deal.title}
-    made = notify(recipient=person, event_type=EventType.DEAL_HANDED, target=deal, title=title,
+    made = notify(recipient=person, event_type=EventType.STAGE_ACTION, target=deal, title=title,
                   link_url=reverse("deals:detail", args=[deal.pk]), dedupe_key=f"stage_action:{event.pk}:{action['_index']}")
     return (_("%(user)s notified") if made else _("not done: %(user)s cannot be told about this deal")) % {
         "user": person}
@@ -110,8 +110,31 @@ def _stop_sequence(deal: Deal, stage: Stage, action: dict, event) -> str:
     return _("sequences stopped: %(n)s") % {"n": count}
 
 
+def _team_member(action: dict) -> User | None:
+    """The team's next active manager or lead in turn, or the least loaded one (``leadforms.pick_assignee``,
+    the rule of web forms and the mailbox); None when the team has nobody left."""
+    from voronka.accounts.models import Team
+    from voronka.integrations.leadforms import pick_assignee
+
+    team = Team.objects.filter(pk=action["team"]).first()
+    if team is None:
+        return None
+    AssignmentTurn.objects.get_or_create(team=team)
+    turn = AssignmentTurn.objects.select_for_update().get(team=team)  # one turn at a time
+    turn.assign_mode, turn.assignee = action.get("mode", "round_robin"), None
+    try:
+        return pick_assignee(turn)
+    except DomainError:
+        return None
+
+
 def _assign_owner(deal: Deal, stage: Stage, action: dict, event) -> str:
-    user = User.objects.filter(pk=action["user"], is_active=True, is_system=False).first()
+    if "team" in action:
+        user = _team_member(action)
+        if user is None:
+            return _("not done: the team has no active manager or lead")
+    else:
+        user = User.objects.filter(pk=action["user"], is_active=True, is_system=False).first()
     if user is None:
         return _("not done: the user is deactivated")
     if user.pk == deal.owner_id:

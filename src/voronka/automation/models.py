@@ -22,6 +22,7 @@ class EventType(models.TextChoices):
     SALES_DIP = "sales_dip", _("A sales dip detected (leads and heads)")
     DAILY_DIGEST = "daily_digest", _("Daily email: my day (overdue, today, stuck deals)")
     MORNING_SUMMARY = "morning_summary", _("Morning summary of the team (leads and heads)")
+    STAGE_ACTION = "stage_action", _("A deal reached a stage that tells you (stage actions)")
 
 
 class Delivery(models.TextChoices):
@@ -44,6 +45,7 @@ DEFAULT_DELIVERY: dict[str, str] = {
     EventType.TASK_DUE_SOON: Delivery.IN_APP,
     EventType.HANDOFF_NOT_ACCEPTED: Delivery.BOTH,
     EventType.SALES_DIP: Delivery.IN_APP,
+    EventType.STAGE_ACTION: Delivery.IN_APP,
     # The digests are opt-in: nobody gets a daily email he did not ask for.
     EventType.DAILY_DIGEST: Delivery.NONE,
     EventType.MORNING_SUMMARY: Delivery.NONE,
@@ -179,3 +181,20 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.host}:{self.pid}"
+
+
+class AssignmentTurn(models.Model):
+    """Whose turn it was last in a team for the ``assign_owner`` stage action with a team (round-robin);
+    locked while the next owner is chosen, so two moves at once never pick the same turn."""
+
+    team = models.OneToOneField("accounts.Team", verbose_name=_("team"), on_delete=models.CASCADE,
+                                related_name="+")
+    last_assigned = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("last assigned"), null=True,
+                                      blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("assignment turn")
+        verbose_name_plural = _("assignment turns")
+
+    def __str__(self) -> str:
+        return str(self.team_id)

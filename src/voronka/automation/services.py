@@ -138,6 +138,26 @@ def mark_all_read(*, actor) -> int:
     return Notification.objects.filter(recipient=actor, read_at=None).update(read_at=timezone.now())
 
 
+def offered_event_types(user) -> list[str]:
+    """The event types the user may choose a delivery for: only those he can receive, so that no choice
+    silently does nothing. Team notices (a lost deal, a deal without a task, a hand-off not taken up) go to a
+    team's lead (``Team.lead``); dips to leads and heads; the morning summary to leads, heads and
+    administrators; a paused webhook to administrators."""
+    from voronka.accounts.models import Role
+
+    role = getattr(user, "role", None)
+    leads = role == Role.LEAD or bool(getattr(user, "pk", None) and user.led_teams.exists())
+    audience = {
+        EventType.DEAL_LOST: leads,
+        EventType.DEAL_NO_TASK: leads,
+        EventType.HANDOFF_NOT_ACCEPTED: leads,
+        EventType.SALES_DIP: role in (Role.LEAD, Role.HEAD),
+        EventType.MORNING_SUMMARY: role in (Role.LEAD, Role.HEAD, Role.ADMIN),
+        EventType.WEBHOOK_PAUSED: role == Role.ADMIN,
+    }
+    return [t.value for t in EventType if audience.get(t, True)]
+
+
 @transaction.atomic
 def set_preferences(*, actor, values: dict[str, str]) -> dict[str, str]:
     """Save the actor's delivery per event type; every value is checked before anything is written."""
@@ -147,6 +167,8 @@ def set_preferences(*, actor, values: dict[str, str]) -> dict[str, str]:
             errors[event_type] = _("Unknown event type.")
         elif delivery not in Delivery.values:
             errors[event_type] = _("Choose one of the offered ways.")
+        elif delivery != Delivery.NONE and event_type not in offered_event_types(actor):
+            errors[event_type] = _("These notices are not sent to your role.")
     if errors:
         field, message = next(iter(errors.items()))
         raise DomainError(message, field=field)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from voronka.automation.models import Delivery, EventType
 from voronka.automation.selectors import list_notifications, preferences_of
-from voronka.automation.services import mark_all_read, mark_read, set_preferences
+from voronka.automation.services import mark_all_read, mark_read, offered_event_types, set_preferences
 from voronka.core.errors import DomainError, NotFound
 
 PAGE_SIZE = 30
@@ -52,9 +52,10 @@ def notification_read_all(request):
 def preferences(request):
     """Per event type: in the app, by email, both or nothing."""
     current = preferences_of(actor=request.user)
+    offered = [t for t in EventType if t.value in offered_event_types(request.user)]
     error_field = error = None
     if request.method == "POST":
-        values = {t.value: request.POST.get(f"pref_{t.value}", "") for t in EventType}
+        values = {t.value: request.POST.get(f"pref_{t.value}", "") for t in offered}
         try:
             set_preferences(actor=request.user, values=values)
         except DomainError as exc:
@@ -64,7 +65,7 @@ def preferences(request):
             messages.success(request, _("Notification preferences saved."))
             return redirect("automation:preferences")
     rows = [{"type": t.value, "label": t.label, "value": current[t.value],
-             "error": error if error_field == t.value else None} for t in EventType]
+             "error": error if error_field == t.value else None} for t in offered]
     return render(request, "automation/preferences.html",
                   {"rows": rows, "choices": Delivery.choices, "has_error": error is not None})
 

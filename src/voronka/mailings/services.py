@@ -576,8 +576,7 @@ def record_click(*, token: str, at: dt.datetime | None = None) -> Send:
     brings the client back through the Return pipeline."""
     at = at or timezone.now()
     send = _send_by_token(token)
-    if send.clicked_at is None:
-        Send.objects.filter(pk=send.pk, clicked_at=None).update(clicked_at=at)
+    if send.clicked_at is None and Send.objects.filter(pk=send.pk, clicked_at=None).update(clicked_at=at):
         log_activity(kind=ActivityKind.SYSTEM, author=get_system_actor(), client=send.client, deal=send.deal,
                      at=at, body=_("The client opened the link in “%(subject)s”.") % {"subject": send.subject},
                      data={"event": "email.clicked", "send": send.pk})

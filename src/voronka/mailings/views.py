@@ -210,15 +210,22 @@ def client_sequences(request, client_id):
 
 # --- public links ---------------------------------------------------------------------------------------------
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def track(request, token):
-    """The tracked link of an email: no sign-in; the client sees a short thank-you page."""
+    """The tracked link of an email, no sign-in. GET shows a small page with a button and counts nothing
+    (mail scanners and link previews open links); the POST of that button is the click: it is recorded and,
+    for a sequence email, brings the client back (once, however often it is pressed)."""
     try:
-        services.record_click(token=token)
+        if request.method == "POST":
+            services.record_click(token=token)
+            return render(request, "mailings/public.html", {"title": _("Thank you!"),
+                                                            "text": _("Your manager will contact you shortly.")})
+        services.check_token(token=token)
     except NotFound:
         raise Http404 from None
-    return render(request, "mailings/public.html", {"title": _("Thank you!"),
-                                                    "text": _("Your manager will contact you shortly.")})
+    return render(request, "mailings/public.html", {
+        "title": _("Shall we get in touch?"), "text": _("Press the button and your manager will contact you."),
+        "confirm": True, "button": _("Contact me"), "testid": "track-confirm"})
 
 
 @csrf_exempt  # the token in the URL is the secret; mail clients send the one-click POST (RFC 8058) without a form

@@ -54,10 +54,13 @@ KEYS: dict[str, tuple[set[str], set[str]]] = {
     "send_email": ({"template"}, {"template"}),
     "start_sequence": ({"sequence"}, {"sequence"}),
     "stop_sequence": ({"sequence"}, set()),
-    "assign_owner": ({"user"}, {"user"}),
+    "assign_owner": ({"user", "team", "mode"}, set()),
     "webhook": ({"subscription"}, {"subscription"}),
     "set_field": ({"field", "value"}, {"field", "value"}),
 }
+
+# ``assign_owner`` with a team: the next active member in turn, or the one with the fewest open deals.
+TEAM_MODES = ("round_robin", "least_loaded")
 
 ReferenceCheck = Callable[[dict[str, Any]], None]
 _reference_checks: dict[str, ReferenceCheck] = {}
@@ -141,11 +144,30 @@ def check_action(raw: Any, index: int = 0) -> dict[str, Any]:
         if raw.get("sequence") not in (None, "", "all"):
             spec["sequence"] = _int(raw["sequence"], index=index, key="sequence", low=1, high=2**31 - 1)
     elif name == "assign_owner":
-        pk = _int(raw["user"], index=index, key="user", low=1, high=2**31 - 1)
-        user = User.objects.filter(pk=pk, is_active=True, is_system=False).first()
-        if user is None or user.role == "analyst":
-            raise _err(index, _("User %(id)s is not an active user who can own deals.") % {"id": pk})
-        spec["user"] = pk
+        if ("user" in raw) == ("team" in raw):
+            raise _err(index, _("Give either “user” or “team” (with “mode”: %(modes)s).")
+                       % {"modes": ", ".join(TEAM_MODES)})
+        if "user" in raw:
+            if "mode" in raw:
+                raise _err(index, _("“mode” goes with “team” only."))
+            pk = _int(raw["user"], index=index, key="user", low=1, high=2**31 - 1)
+            user = User.objects.filter(pk=pk, is_active=True, is_system=False).first()
+            if user is None or user.role == "analyst":
+                raise _err(index, _("User %(id)s is not an active user who can own deals.") % {"id": pk})
+            spec["user"] = pk
+        else:
+            from voronka.accounts.models import Team
+
+            pk = _int(raw["team"], index=index, key="team", low=1, high=2**31 - 1)
+            mode = raw.get("mode", "round_robin")
+            if mode not in TEAM_MODES:
+                raise _err(index, _("“mode” is one of: %(modes)s.") % {"modes": ", ".join(TEAM_MODES)})
+            if not Team.objects.filter(pk=pk).exists():
+                raise _err(index, _("Team %(id)s does not exist.") % {"id": pk})
+            if not User.objects.filter(team_id=pk, is_active=True, is_system=False,
+                                       role__in=("manager", "lead")).exists():
+                raise _err(index, _("Team %(id)s has no active manager or lead to give deals to.") % {"id": pk})
+            spec["team"], spec["mode"] = pk, mode
     elif name == "set_field":
         from voronka.catalog.fields import deal_fields
 
