@@ -181,6 +181,8 @@ class StageTransition(AppendOnlyModel):
             models.Index(fields=["deal", "at"], name="transition_deal_at_idx"),
             models.Index(fields=["to_stage", "at"], name="transition_to_stage_idx"),
             models.Index(fields=["pipeline", "at"], name="transition_pipeline_at_idx"),  # flow reports
+            # days on stages (funnel, manager-stage): a deal's stays summed per stage, index-only
+            models.Index(fields=["deal", "from_stage", "seconds_in_from_stage"], name="transition_deal_stay_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(kind__in=[k.value for k in TransitionKind]),
