@@ -161,8 +161,8 @@ def _require_amount_choice(deal: Deal, lines: list[dict[str, Any]], amount_befor
     if DealLine.objects.filter(deal_id=deal.pk).exists():
         return  # the amount already is the lines' total
     total = _lines_total(lines)
-    if total == amount_before:
-        return
+    if total == amount_before or not total.is_finite() or total > money_limit():
+        return  # equal, or out of range: the lines' own validation names the overflow on its field
     raise DomainError(_("The lines total %(total)s differs from the deal amount %(amount)s: correct the lines, "
                         "or confirm that the amount becomes the lines total.") % {
         "total": format_money(total, deal.currency), "amount": format_money(amount_before, deal.currency)},
