@@ -113,3 +113,33 @@ def test_the_form_wires_the_live_check(client, world):
 def test_an_analyst_cannot_use_the_live_check(client, world):
     client.force_login(world.analyst)
     assert client.get(CHECK, {"phone": "+79161234567"}).status_code == 403
+
+
+def test_first_stage_required_fields_are_marked_before_the_first_submit(client, world, django_assert_max_num_queries):
+    import json
+
+    from voronka.pipelines.models import Stage
+
+    client.force_login(world.owner)
+    chosen = client.get(URL).context["form"]["pipeline"].value()
+    first = Stage.objects.filter(pipeline_id=chosen, is_archived=False).order_by("position", "id").first()
+    first.required_fields = ["source", "channel"]
+    first.save(update_fields=["required_fields"])
+    with django_assert_max_num_queries(30):
+        response = client.get(URL)
+    form = response.context["form"]
+    assert json.loads(form.fields["pipeline"].widget.attrs["data-required-map"])[str(chosen)] == [
+        "channel", "source"]
+    page = response.content.decode()
+    for name in ("source", "channel"):
+        assert f'id="id_{name}"' in page
+        tag = page[page.index(f'id="id_{name}"') - 300:page.index(f'id="id_{name}"') + 300]
+        assert 'aria-required="true"' in tag, tag
+        assert f'<label for="id_{name}">' in page
+        label = page[page.index(f'<label for="id_{name}">'):]
+        assert label[:label.index("</label>")].endswith('<span class="req" aria-hidden="true">*</span>')
+    first.required_fields = []
+    first.save(update_fields=["required_fields"])
+    page = client.get(URL).content.decode()
+    label = page[page.index('<label for="id_source">'):]
+    assert "req" not in label[:label.index("</label>")]

@@ -3,6 +3,7 @@ product lines shows the lines total against the amount, and the user chooses."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -34,6 +35,8 @@ def test_lines_do_not_silently_replace_the_amount(page, live_server, e2e_data):
     expect(dialog.locator("[name=lines_price]")).to_have_value(str(product.price))  # the product's price
     dialog.locator("[name=lines_quantity]").fill("1")
     expect(dialog.get_by_test_id("lines-total")).not_to_have_text("—")
+    # the same format as the server's money filter (Russian: no-break space groups, comma decimals, ₽)
+    expect(dialog.get_by_test_id("lines-total")).to_have_text(re.compile("^\\d{1,3}(\u00a0\\d{3})*(,\\d\\d)?\u00a0₽$"))
     dialog.locator("button[type=submit]").click()
     dialog = page.locator("#modal-root dialog[open]")
     expect(dialog.get_by_test_id("amount-choice").locator(".errorlist")).to_contain_text("540\u00a0000")

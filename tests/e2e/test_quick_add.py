@@ -96,3 +96,32 @@ def test_a_duplicate_phone_can_be_created_anyway(page, live_server, e2e_data):
 
     assert Client.objects.filter(phone="+79161234567").count() == 2
     assert _deal_of("ООО Ромашка-2") is not None
+
+
+def test_required_fields_are_marked_before_the_first_submit_and_follow_the_pipeline(page, live_server, e2e_data):
+    from voronka.accounts.models import User
+    from voronka.pipelines.models import Stage
+    from voronka.pipelines.selectors import first_stage_required, list_pipelines
+
+    pipelines = list(list_pipelines(actor=User.objects.get(username="manager1")))
+    required = first_stage_required(pipelines)
+    inbound = next(p for p in pipelines if p.kind == "inbound")
+    assert any("source" in key for key in required[inbound.pk]), required  # the demo's rule: source, channel
+    other = next(p for p in pipelines if p.pk != inbound.pk)
+    first = Stage.objects.filter(pipeline=other, is_archived=False).order_by("position", "id").first()
+    first.required_fields = []
+    first.save(update_fields=["required_fields"])
+    _open_form(page, live_server)
+    for name in ("name", "source", "channel", "task_title", "task_due_date"):
+        expect(page.locator(f'label[for="id_{name}"] .req')).to_have_text("*")
+    for name in ("source", "channel"):
+        expect(page.locator(f"#id_{name}")).to_have_attribute("aria-required", "true")
+    expect(page.locator("#id_name")).to_have_attribute("aria-required", "true")
+    expect(page.locator('label[for="id_region"] .req')).to_have_count(0)
+    screenshot(page, "quick-add-required-marks")
+    page.select_option("#id_pipeline", str(other.pk))
+    expect(page.locator('label[for="id_source"] .req')).to_have_count(0)
+    expect(page.locator("#id_source")).not_to_have_attribute("aria-required", "true")
+    page.select_option("#id_pipeline", str(inbound.pk))
+    expect(page.locator('label[for="id_channel"] .req')).to_have_text("*")
+    expect(page.locator("#id_channel")).to_have_attribute("aria-required", "true")

@@ -166,3 +166,21 @@ def test_desktop_deal_list_shows_twenty_rows_and_every_column(page, live_server,
     screenshot(page, "deal-list-1440")
     assert wrap[0] <= wrap[1], wrap  # no column cut off
     assert visible >= 20, visible
+
+
+def test_the_deal_list_becomes_cards_on_a_phone(page, live_server, e2e_data):
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(page, live_server, "manager1")
+    page.goto(f"{live_server.url}/deals/")
+    row = page.locator("[data-deal-row]").first
+    expect(row).to_be_visible()
+    assert row.evaluate("r => getComputedStyle(r).display") == "block"  # a card, not a table row
+    assert page.locator(".deal-table thead").evaluate("h => h.getBoundingClientRect().height") <= 1
+    box = row.bounding_box()
+    assert box["width"] >= 300 and box["width"] <= 390, box  # a card the width of the screen
+    label = row.locator("td[data-label]").first.evaluate("c => getComputedStyle(c, '::before').content")
+    assert label.strip('"') in ("Клиент", "Client"), label
+    expect(row.locator(".col-title a")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert_accessible(page)
+    screenshot(page, "deal-list-cards-390")

@@ -255,9 +255,12 @@ class QuickAddForm(forms.Form):
 
     owner = forms.TypedChoiceField(label=_("Responsible manager"), coerce=int, required=False, empty_value=None)
 
-    def __init__(self, *args, pipelines, owners=(), **kwargs):
+    def __init__(self, *args, pipelines, owners=(), stage_required=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.owners = {u.pk: u for u in owners}
+        existing = self.data.get("existing_client") if self.is_bound else self.initial.get("existing_client")
+        if not existing:
+            self.fields["name"].widget.attrs["aria-required"] = "true"
         # The duplicate check while typing (clients:quick_add_check, debounced): phone, email and INN.
         from django.urls import reverse
 
@@ -272,6 +275,25 @@ class QuickAddForm(forms.Form):
         default = next((p for p in pipelines if p.kind == "inbound"), None)
         if default is not None:
             self.fields["pipeline"].initial = default.pk
+        self._mark_stage_required(stage_required or {})
+
+    def _mark_stage_required(self, stage_required: dict[int, list[str]]) -> None:
+        """Mark what the first stage of the chosen pipeline requires (before the first submit).
+
+        ``stage_required`` maps a pipeline id to the field keys of its first stage; the pipeline select
+        carries the map as ``data-required-map`` so the marks follow a change of pipeline (quick_add.js).
+        """
+        import json
+
+        self.required_map = {str(pk): sorted({n for n in map(self.field_for, keys) if n and n != "pipeline"})
+                             for pk, keys in stage_required.items()}
+        self.fields["pipeline"].widget.attrs["data-required-map"] = json.dumps(self.required_map)
+        chosen = self.data.get("pipeline") if self.is_bound else self.initial.get("pipeline")
+        first = next(iter(self.fields["pipeline"].queryset), None)
+        chosen = chosen or self.fields["pipeline"].initial or (first.pk if first else None)
+        self.stage_required = set(self.required_map.get(str(chosen), ()))
+        for name in self.stage_required:
+            self.fields[name].widget.attrs.update({"required": True, "aria-required": "true"})
 
     def section(self, name):
         return [self[f] for f in self.SECTIONS[name]]

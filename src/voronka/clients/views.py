@@ -69,7 +69,7 @@ from voronka.core.http import get_or_404
 from voronka.core.params import parse_id
 from voronka.deals.leads import create_lead
 from voronka.deals.services import refuse_client_with_deals
-from voronka.pipelines.selectors import list_pipelines
+from voronka.pipelines.selectors import first_stage_required, list_pipelines
 from voronka.web.settings_ui import MoveForm, OrderForm, done, form_response
 
 
@@ -282,9 +282,11 @@ def quick_add(request):
         if existing is not None:
             initial.update(existing_client=existing.pk, source=existing.source_id, channel=existing.channel_id,
                            title=existing.name)
-        form = QuickAddForm(initial=initial, pipelines=pipelines, owners=owners)
+        form = QuickAddForm(initial=initial, pipelines=pipelines, owners=owners,
+                            stage_required=first_stage_required(pipelines))
     else:
-        form = QuickAddForm(request.POST, pipelines=pipelines, owners=owners)
+        form = QuickAddForm(request.POST, pipelines=pipelines, owners=owners,
+                            stage_required=first_stage_required(pipelines))
         # Resolved even when the form is invalid, so the page stays in "deal for this client" mode.
         existing = _visible_existing(request, request.POST.get("existing_client"))
         if form.is_valid():

@@ -11,6 +11,11 @@ NBSP = "\u00a0"
 NO_AMOUNT = "—"
 
 
+def currency_sign(code: str) -> str:
+    """The sign shown after an amount: ``RUB`` → ``₽``; an unknown code is shown as it is."""
+    return CURRENCY_SIGNS.get((code or "").upper(), code or "")
+
+
 def format_money(value, currency: str = "RUB") -> str:
     """``1250000.5`` → ``1 250 000,50 ₽`` in Russian, ``1,250,000.50 ₽`` in English (kopecks only when any).
 
@@ -28,8 +33,7 @@ def format_money(value, currency: str = "RUB") -> str:
     text = f"{amount:,.2f}" if amount != amount.to_integral_value() else f"{amount:,.0f}"
     if (translation.get_language() or "ru").startswith("ru"):
         text = text.replace(",", NBSP).replace(".", ",")
-    sign = CURRENCY_SIGNS.get((currency or "").upper(), currency or "")
-    return f"{text}{NBSP}{sign}".strip()
+    return f"{text}{NBSP}{currency_sign(currency)}".strip()
 
 
 def show_money(value, currency: str = "") -> str:

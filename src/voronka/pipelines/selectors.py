@@ -23,6 +23,16 @@ def list_pipelines(*, actor=None, active_only: bool = True) -> QuerySet[Pipeline
     return qs.prefetch_related(Prefetch("stages", queryset=Stage.objects.order_by("position", "id")))
 
 
+def first_stage_required(pipelines) -> dict[int, list[str]]:
+    """Pipeline id → the required field keys of its first (not archived) stage, in one query."""
+    result: dict[int, list[str]] = {}
+    stages = (Stage.objects.filter(pipeline__in=[p.pk for p in pipelines], is_archived=False)
+              .order_by("pipeline_id", "position", "id").values_list("pipeline_id", "required_fields"))
+    for pipeline_id, keys in stages:
+        result.setdefault(pipeline_id, list(keys or []))
+    return result
+
+
 def get_pipeline(*, actor=None, slug: str | None = None, pipeline_id: int | None = None) -> Pipeline:
     qs = list_pipelines(actor=actor, active_only=False)
     try:

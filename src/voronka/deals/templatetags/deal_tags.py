@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django import template
+from django.conf import settings
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from voronka.core.formatting import currency_sign as currency_sign_of
 from voronka.core.formatting import format_days, format_duration, format_since, show_money
 
 register = template.Library()
@@ -24,6 +26,12 @@ def money(value, currency: str = "") -> str:
 def money_totals(totals) -> str:
     """Sums per currency (``[("RUB", 1200000), ("USD", 3000)]``) → ``1 200 000 ₽ + 3 000 $``: never one sum."""
     return " + ".join(money(amount, code) for code, amount in totals or [])
+
+
+@register.filter
+def currency_sign(code: str) -> str:
+    """``RUB`` → ``₽`` (the one sign per currency, as in ``money``)."""
+    return currency_sign_of(code or settings.VORONKA_DEFAULT_CURRENCY)
 
 
 @register.filter

@@ -59,7 +59,11 @@
     if (!out || !q || !p) { return; }
     var num = function (v) { return parseFloat(String(v || "").replace(/\s/g, "").replace(",", ".")); };
     var total = num(q.value || "1") * num(p.value);
-    out.textContent = isFinite(total) ? total.toLocaleString("ru-RU", { maximumFractionDigits: 2 }) : "—";
+    // the same format as the server's money filter: 1 250 000,50 ₽ / 1,250,000.50 ₽, kopecks only when any
+    var lang = (document.documentElement.lang || "ru").indexOf("en") === 0 ? "en-US" : "ru-RU";
+    var digits = Math.round(total * 100) % 100 ? 2 : 0;
+    var text = total.toLocaleString(lang, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    out.textContent = isFinite(total) && total > 0 ? text + "\u00a0" + (out.dataset.sign || "") : "—";
   }
   document.addEventListener("change", function (e) {
     var el = e.target;
