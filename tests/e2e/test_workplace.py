@@ -16,6 +16,7 @@ def test_call_from_my_day_and_log_the_call_when_completing(page, live_server, e2
 
     deal = e2e_data.deals[1]  # today's call of АО Вектор
     login(page, live_server, "manager1")
+    page.goto(f"{live_server.url}/my-day/")  # sign-in lands on the dashboard
     row = page.locator("[data-task-row]", has_text="Позвонить АО Вектор")
     expect(row.locator("a[data-tel]")).to_have_attribute("href", "tel:+79031112233")
     expect(row.locator("a[data-mailto]")).to_have_attribute("href", "mailto:info1@example.ru")
