@@ -124,7 +124,8 @@ def test_the_daily_digest_is_opt_in_and_arrives_once_with_the_managers_day(world
     create_task(actor=world.owner, deal=deal, **task_spec(days=0, title="Звонок сегодня"))
     create_task(actor=world.teammate, deal=make_deal(world.teammate, world.pipeline),
                 **task_spec(days=-1, title="Чужая задача"))
-    now = timezone.now()
+    # mid-morning of today, local time: "an hour later" must stay the same local day whenever the suite runs
+    now = timezone.localtime(timezone.now()).replace(hour=10, minute=0, second=0, microsecond=0)
     assert daily_digests(now=now) == 0  # nobody asked for it
     set_preferences(actor=world.owner, values={EventType.DAILY_DIGEST: Delivery.EMAIL})
     with commit():
