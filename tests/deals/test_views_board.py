@@ -345,7 +345,7 @@ def test_board_query_count_does_not_grow_with_deals(client_owner, world):
     small = _count(client_owner, url)
     _spread(world, 7)
     assert _count(client_owner, url) == small
-    assert small <= 16
+    assert small <= 17  # PostgreSQL reads one more than SQLite; the top-bar task counters add one
 
 
 def test_board_column_query_count_does_not_grow_with_deals(client_owner, world):
