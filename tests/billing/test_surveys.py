@@ -91,3 +91,40 @@ def test_survey_settings_are_for_administrators(world):
     response = http.post("/settings/billing/surveys/", {f"days_{world.pipeline.pk}": "14"})
     assert response.status_code == 302
     assert world.pipeline.survey_setting.days_after_won == 14
+
+
+@pytest.mark.parametrize(("language", "subject", "heading", "error"), [
+    ("en", "How did we do?", "How did we do?", "Choose a score from 0 to 10."),
+    ("ru", "Как мы сработали?", "Как мы сработали?", "Выберите оценку от 0 до 10."),
+])
+def test_the_email_and_the_page_are_in_the_clients_language(world, smtp_server, client, language, subject,
+                                                            heading, error):
+    from voronka.clients.services import update_client
+
+    set_survey_days(actor=world.admin, pipeline=world.pipeline, days=0)
+    deal = _won(world)
+    update_client(actor=world.owner, client=deal.client, language=language)
+    client.cookies["django_language"] = "ru" if language == "en" else "en"  # the visitor's browser says otherwise
+    assert send_due_surveys(now=timezone.now() + dt.timedelta(minutes=1)) == 1
+    [message] = smtp_server.wait(1)
+    from email.header import decode_header, make_header
+
+    assert str(make_header(decode_header(message["Subject"]))).startswith(subject)
+    thanks = "Thank you for working with us" if language == "en" else "Спасибо"
+    assert thanks in (message.get_payload(decode=True) or message.get_payload(0).get_payload(decode=True)).decode()
+    token = _link(message)
+    page = client.get(f"/survey/{token}/", HTTP_ACCEPT_LANGUAGE="ru" if language == "en" else "en")
+    html = page.content.decode()
+    assert heading in html and f'lang="{language}"' in html
+    bad = client.post(f"/survey/{token}/", {"score": "12"})
+    assert bad.status_code == 400 and error in bad.content.decode()
+
+
+def test_the_client_language_is_validated_and_defaults_to_russian(world):
+    from voronka.clients.services import update_client
+
+    fresh = make_client(world.owner)
+    assert fresh.language == "ru"
+    with pytest.raises(DomainError) as exc:
+        update_client(actor=world.owner, client=fresh, language="de")
+    assert exc.value.field == "language"

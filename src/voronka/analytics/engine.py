@@ -64,9 +64,11 @@ class ReportParams:
     by: tuple[str, ...] = ()
     mode: str = ""
     filters: tuple[tuple[str, Any], ...] = ()
+    revenue: str = ""  # won / cash on a report with ``revenue_bases``; "" elsewhere
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        extra = {"revenue": self.revenue} if self.revenue else {}
+        return {**extra,
             "from": self.date_from.isoformat() if self.date_from else None,
             "to": self.date_to.isoformat() if self.date_to else None,
             "pipeline": self.pipeline.slug if self.pipeline else None,
@@ -80,7 +82,8 @@ class ReportParams:
         """The parameters as URL query values (the page keeps them in the URL)."""
         out = {"from": self.date_from.isoformat() if self.date_from else "",
                "to": self.date_to.isoformat() if self.date_to else "",
-               "pipeline": self.pipeline.slug if self.pipeline else "", "by": ",".join(self.by), "mode": self.mode}
+               "pipeline": self.pipeline.slug if self.pipeline else "", "by": ",".join(self.by), "mode": self.mode,
+               "revenue": self.revenue if self.revenue != "won" else ""}
         for key, value in self.filters:
             out[key] = "none" if value is None else str(value)
         return {k: v for k, v in out.items() if v}
@@ -200,6 +203,9 @@ class Report:
     period_required: ClassVar[bool] = False
     date_field: ClassVar[str | None] = "closed_at"
     modes: ClassVar[tuple[str, ...]] = ()
+    # Revenue bases a report can count by (``revenue=won|cash``, the first is the default): won deals, or
+    # payments received in the period (billing).
+    revenue_bases: ClassVar[tuple[str, ...]] = ()
     slices: ClassVar[tuple[str, ...]] = sl.DEAL_SLICES
     default_by: ClassVar[tuple[str, ...]] = ()
     needs_pipeline: ClassVar[bool] = False  # without --pipeline: the first active pipeline
@@ -227,7 +233,8 @@ class Report:
         return {
             "name": self.name, "title": str(self.title), "description": str(self.description),
             "period": self.period, "period_required": self.period_required,
-            "modes": list(self.modes), "by": list(self.slices), "default_by": list(self.default_by),
+            "modes": list(self.modes), **({"revenue": list(self.revenue_bases)} if self.revenue_bases else {}),
+            "by": list(self.slices), "default_by": list(self.default_by),
             "columns": [c.key for c in self.columns],
         }
 
@@ -307,6 +314,14 @@ def parse_params(report: Report, raw: Mapping[str, Any]) -> ReportParams:
             raise DomainError(_("The report “%(name)s” has no modes.") % {"name": report.name}, field="mode")
         raise DomainError(_("Mode must be one of: %(modes)s.") % {"modes": ", ".join(report.modes)}, field="mode")
     mode = mode or (report.modes[0] if report.modes else "")
+    revenue = str(raw.get("revenue") or "").strip()
+    if revenue and revenue not in report.revenue_bases:
+        if not report.revenue_bases:
+            raise DomainError(_("The report “%(name)s” has no revenue basis to choose.") % {"name": report.name},
+                              field="revenue")
+        raise DomainError(_("Revenue must be one of: %(bases)s.") % {"bases": ", ".join(report.revenue_bases)},
+                          field="revenue")
+    revenue = revenue or (report.revenue_bases[0] if report.revenue_bases else "")
     filters: list[tuple[str, Any]] = []
     for key in report.slices:
         value = raw.get(key) if key != "pipeline" else None  # "pipeline" is the slug parameter
@@ -314,7 +329,7 @@ def parse_params(report: Report, raw: Mapping[str, Any]) -> ReportParams:
             continue
         filters.append((key, _filter_value(sl.SLICES[key], str(value).strip())))
     return ReportParams(date_from=date_from, date_to=date_to, pipeline=pipeline, by=by, mode=mode,
-                        filters=tuple(filters))
+                        filters=tuple(filters), revenue=revenue)
 
 
 def _filter_value(slice_: sl.Slice, value: str) -> Any:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from voronka.accounts.models import User
 from voronka.clients.normalize import normalize_inn
+from voronka.core.dates import parse_day
 from voronka.core.errors import DomainError
 from voronka.core.money import parse_money
 
@@ -40,8 +41,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 _INVOICE_NO = re.compile(r"(?:сч[её]т[ау]?|сч\.?|invoice|inv\.?)\s*(?:на\s+оплату\s*)?(?:№|n|#|no\.?)?\s*"
                          r"(\d{1,9})(?:\s*/\s*(\d{4}))?", re.IGNORECASE)
-_RU_DATE = re.compile(r"(\d{1,2})[./](\d{1,2})[./](\d{2}|\d{4})")
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
 class StatementError(DomainError):
@@ -98,17 +97,6 @@ def _columns(header: list[str]) -> dict[str, int]:
                                "(invoice number); found: %(cols)s.") % {"cols": ", ".join(header) or "—"},
                              field="file")
     return found
-
-
-def parse_day(value: Any) -> dt.date:
-    """``2026-11-30``, ``30.11.2026``, ``30.11.26`` or ``30/11/2026``; ValueError otherwise."""
-    text = str(value or "").strip().split(" ")[0]
-    if m := _ISO_DATE.fullmatch(text):
-        return dt.date(int(m[1]), int(m[2]), int(m[3]))
-    if m := _RU_DATE.fullmatch(text):
-        year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
-        return dt.date(year, int(m[2]), int(m[1]))
-    raise ValueError(text)
 
 
 def _inn(text: str) -> str:

@@ -70,11 +70,16 @@ def due_deals(*, now: dt.datetime) -> QuerySet[Deal]:
     return out
 
 
+def language_of(survey: Survey) -> str:
+    """The client's language (``Client.language``): the email and the hosted page are written in it."""
+    return getattr(survey.deal.client, "language", "") or settings.LANGUAGE_CODE
+
+
 def _send(survey: Survey) -> bool:
     token = secrets.token_urlsafe(24)
     Survey.objects.filter(pk=survey.pk).update(token_hash=_hash(token))
     link = f"{settings.VORONKA_BASE_URL.rstrip('/')}{reverse('survey:answer', args=[token])}"
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(language_of(survey)):
         subject = _("How did we do? %(deal)s") % {"deal": survey.deal.title}
         body = _("Thank you for working with us. How likely are you to recommend us to a friend or colleague? "
                  "One click, a score from 0 to 10: %(link)s") % {"link": link}
@@ -100,7 +105,8 @@ def send_due_surveys(*, now: dt.datetime | None = None) -> int:
         except IntegrityError:  # a concurrent tick made it
             continue
     sent = 0
-    for survey in Survey.objects.filter(sent_at__isnull=True, answered_at__isnull=True).select_related("deal"):
+    for survey in Survey.objects.filter(sent_at__isnull=True, answered_at__isnull=True).select_related(
+            "deal", "deal__client"):
         sent += _send(survey)
     return sent
 

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -263,27 +263,28 @@ def shipment_pdf(request, pk: int):
 # --- after-sales surveys ------------------------------------------------------------------------------------
 
 def survey_answer(request, token: str):
-    """The public page of a survey link: score 0–10 and a comment, answered once."""
+    """The public page of a survey link: score 0–10 and a comment, answered once, in the client's language."""
     from . import surveys
 
     try:
         survey = surveys.survey_by_token(token)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    error = None
-    if request.method == "POST":
-        try:
-            surveys.answer_survey(token=token, score=request.POST.get("score"),
-                                  comment=request.POST.get("comment", "")[:5000])
-        except DomainError as exc:
-            error = exc.message
-        else:
-            return render(request, "billing/survey_public.html", {"survey": survey, "done": True})
-    elif request.method != "GET":
-        return HttpResponse(status=405)
-    return render(request, "billing/survey_public.html", {
-        "survey": survey, "done": survey.answered_at is not None, "error": error, "scores": range(11)},
-        status=400 if error else 200)
+    with translation.override(surveys.language_of(survey)):
+        error = None
+        if request.method == "POST":
+            try:
+                surveys.answer_survey(token=token, score=request.POST.get("score"),
+                                      comment=request.POST.get("comment", "")[:5000])
+            except DomainError as exc:
+                error = exc.message
+            else:
+                return render(request, "billing/survey_public.html", {"survey": survey, "done": True})
+        elif request.method != "GET":
+            return HttpResponse(status=405)
+        return render(request, "billing/survey_public.html", {
+            "survey": survey, "done": survey.answered_at is not None, "error": error, "scores": range(11)},
+            status=400 if error else 200)
 
 
 @login_required

@@ -19,7 +19,7 @@ from voronka.catalog.models import (
     Source,
     TargetAudience,
 )
-from voronka.clients.models import ClientKind, ClientStatus, Rating
+from voronka.clients.models import ClientKind, ClientStatus, Language, Rating
 from voronka.clients.templatetags.client_tags import phone as format_phone
 from voronka.core.forms import IntegerField
 from voronka.core.validation import NOTES_MAX, REQUISITES_MAX
@@ -94,6 +94,8 @@ class ClientForm(forms.Form):
     bik = forms.CharField(label=_("BIK"), required=False, max_length=20)
     settlement_account = forms.CharField(label=_("Settlement account"), required=False, max_length=40)
     corr_account = forms.CharField(label=_("Correspondent account"), required=False, max_length=40)
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices, required=False,
+                                 help_text=_("Surveys and documents sent to the client are in this language."))
     region = DictionaryChoiceField(Region, label=_("Region"))
     industry = DictionaryChoiceField(Industry, label=_("Industry"))
     target_audience = DictionaryChoiceField(TargetAudience, label=_("Target audience"))
@@ -110,7 +112,7 @@ class ClientForm(forms.Form):
 
     FIELDS = ("kind", "name", "inn", "phone", "email", "website", "address", "requisites", "region", "industry",
               "target_audience", "source", "channel", "campaign", "rating", "responsible", "notes",
-              "kpp", "ogrn", "legal_address", "bank_name", "bik", "settlement_account", "corr_account")
+              "kpp", "ogrn", "legal_address", "bank_name", "bik", "settlement_account", "corr_account", "language")
 
     def __init__(self, *args, users, client, **kwargs):
         initial = {f: getattr(client, f) for f in self.FIELDS}
@@ -131,7 +133,7 @@ class ClientForm(forms.Form):
         A field missing from the post is not an emptied field: it keeps its value.
         """
         return {f: v for f, v in self.cleaned_data.items()
-                if f in self.FIELDS and f in self.data and getattr(client, f) != v}
+                if f in self.FIELDS and f in self.data and getattr(client, f) != v and (v or f != "language")}
 
     def clean(self):
         data = super().clean()

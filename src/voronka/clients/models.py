@@ -25,6 +25,13 @@ class Rating(models.TextChoices):
     C = "C", _("C: cold prospect")
 
 
+class Language(models.TextChoices):
+    """The language the client is written to in (surveys, documents sent to him)."""
+
+    RU = "ru", "Русский"
+    EN = "en", "English"
+
+
 class Client(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=ClientKind.choices, default=ClientKind.COMPANY)
     name = models.CharField(_("name"), max_length=255)
@@ -44,6 +51,8 @@ class Client(models.Model):
     bik = models.CharField(_("BIK"), max_length=9, blank=True, default="")
     settlement_account = models.CharField(_("settlement account"), max_length=20, blank=True, default="")
     corr_account = models.CharField(_("correspondent account"), max_length=20, blank=True, default="")
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.RU,
+                                help_text=_("Surveys and documents sent to the client are in this language."))
     region = models.ForeignKey("catalog.Region", verbose_name=_("region"), null=True, blank=True,
                                on_delete=models.PROTECT)
     industry = models.ForeignKey("catalog.Industry", verbose_name=_("industry"), null=True, blank=True,
@@ -86,6 +95,7 @@ class Client(models.Model):
             ),
             models.CheckConstraint(condition=~models.Q(name=""), name="client_name_not_empty"),
             models.CheckConstraint(condition=models.Q(version__gte=1), name="client_version_gte_1"),
+            models.CheckConstraint(condition=models.Q(language__in=["ru", "en"]), name="client_language_valid"),
         ]
 
     def __str__(self) -> str:

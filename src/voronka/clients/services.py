@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 CLIENT_FIELDS = (
     "kind", "name", "inn", "phone", "email", "website", "address", "requisites", "region", "industry",
     "target_audience", "source", "channel", "campaign", "rating", "responsible", "notes",
-    *REQUISITE_LENGTHS, "legal_address", "bank_name",
+    *REQUISITE_LENGTHS, "legal_address", "bank_name", "language",
 )
 
 

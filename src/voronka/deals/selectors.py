@@ -41,7 +41,11 @@ FILTER_KEYS = ("owner", "team", "source", "channel", "product", "region", "ratin
                "pipeline", "stage", "q", "no_task", "rotting")
 # The report drill-down filters (analytics links every number to the deals behind it).
 DRILL_KEYS = ("reached", "furthest", "closed_from", "closed_to", "created_from", "created_to", "client_type",
-              "campaign", "audience", "industry", "deal_team", "lost_reason", "currency")
+              "campaign", "audience", "industry", "deal_team", "lost_reason", "currency", "paid_from", "paid_to",
+              "answered_from", "answered_to", "nps")
+# Survey answers by NPS group (``nps`` drill filter; billing's after-sales survey, 0-10).
+NPS_GROUPS = {"answered": Q(survey__answered_at__isnull=False), "promoter": Q(survey__score__gte=9),
+              "passive": Q(survey__score__gte=7, survey__score__lte=8), "detractor": Q(survey__score__lte=6)}
 # Filters that accept ``none``: the deals without a value.
 NULLABLE = {"source": "source", "channel": "channel", "product": "product", "region": "client__region",
             "campaign": "campaign", "audience": "client__target_audience", "industry": "client__industry",
@@ -89,6 +93,12 @@ class DealFilter:
     deal_team: int | None = None  # the team recorded on the deal (``team`` is the owner's current team)
     lost_reason: int | None = None
     currency: str = ""
+    # Billing (by relation names, no import): a payment received on these dates; the survey answered then.
+    paid_from: dt.date | None = None
+    paid_to: dt.date | None = None
+    answered_from: dt.date | None = None
+    answered_to: dt.date | None = None
+    nps: str = ""  # answered / promoter / passive / detractor
     nulls: tuple[str, ...] = ()  # keys of NULLABLE given as ``none``
 
     @classmethod
@@ -118,6 +128,9 @@ class DealFilter:
             campaign=as_int("campaign"), audience=as_int("audience"), industry=as_int("industry"),
             deal_team=as_int("deal_team"), lost_reason=as_int("lost_reason"),
             currency=currency if len(currency) == 3 and currency.isascii() and currency.isalpha() else "",
+            paid_from=_as_date(params.get("paid_from")), paid_to=_as_date(params.get("paid_to")),
+            answered_from=_as_date(params.get("answered_from")), answered_to=_as_date(params.get("answered_to")),
+            nps=params.get("nps") if params.get("nps") in NPS_GROUPS else "",
             nulls=tuple(k for k in NULLABLE if params.get(k) == "none"),
         )
 
@@ -195,6 +208,12 @@ def filter_deals(qs: QuerySet[Deal], filters: DealFilter | None) -> QuerySet[Dea
         qs = qs.filter(is_new_client=f.client_type == "new")
     qs = qs.filter(_period_q("closed_at", f.closed_from, f.closed_to) & _period_q("created_at", f.created_from,
                                                                                   f.created_to))
+    if f.paid_from or f.paid_to:
+        paid = {"invoices__payments__paid_on__gte": f.paid_from, "invoices__payments__paid_on__lte": f.paid_to}
+        qs = qs.filter(pk__in=Deal.objects.filter(**{k: v for k, v in paid.items() if v}).values("pk"))
+    if f.nps or f.answered_from or f.answered_to:
+        qs = qs.filter(NPS_GROUPS[f.nps or "answered"], survey__answered_at__isnull=False)
+        qs = qs.filter(_period_q("survey__answered_at", f.answered_from, f.answered_to))
     if f.reached is not None:
         stage = Stage.objects.filter(pk=f.reached).first()
         qs = qs.filter(reached_stage_q(stage)) if stage is not None else qs.none()

@@ -50,10 +50,11 @@ from voronka.clients.models import Client, ClientKind, ClientStatus, Contact
 from voronka.clients.normalize import normalize_email, normalize_inn, normalize_name, normalize_phone
 from voronka.clients.services import add_contact, create_client, mark_client_won, update_client
 from voronka.core.currency import normalize_currency
+from voronka.core.dates import parse_moment
 from voronka.core.errors import DomainError
 from voronka.core.money import parse_money
 from voronka.deals.models import Deal, DealStatus, StageTransition, TransitionKind
-from voronka.imports.mapping import FieldMap, Mapping, MappingError, parse_moment
+from voronka.imports.mapping import FieldMap, Mapping, MappingError
 from voronka.imports.models import ImportBatch, ImportedRow
 from voronka.imports.readers import FileError
 from voronka.pipelines.models import Pipeline, Stage

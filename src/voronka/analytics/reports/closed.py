@@ -1,17 +1,25 @@
-"""Reports over closed deals (closed in the period): win rate, cycle, average check, revenue, lost reasons."""
+"""Reports over closed deals (closed in the period): win rate, cycle, average check, revenue, lost reasons.
+
+Revenue and average check count by won deals (``revenue=won``, the default: the amounts of the deals won in
+the period) or by cash (``revenue=cash``: the payments received in the period, by payment date, per invoice
+currency, attributed to the slices of the invoice's deal; ``deals`` then counts the deals paid for).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils.translation import gettext_lazy as _
 
+from voronka.billing.models import Payment
 from voronka.deals.models import DealStatus
 
+from .. import slices as sl
 from ..engine import Column, Report, Run, deal_drill, deal_url, register, sort_key
-from ..sql import Agg, Seconds, as_int, as_money, days, ratio
+from ..sql import Agg, Seconds, aggregate, as_int, as_money, days, ratio
 
 
 def _flag(**condition: Any) -> Case:
@@ -78,23 +86,66 @@ class Cycle(Report):
         return _sorted(run, out)
 
 
+PAYMENTS = sl.Base(prefix="invoice__deal__")
+
+
+def cash_groups(run: Run) -> dict[str, Any]:
+    """The chosen slices over payments: the deal's slices, a period slice on the payment date (a date)."""
+    groups: dict[str, Any] = {}
+    for i, key in enumerate(run.params.by):
+        slice_ = sl.SLICES[key]
+        groups[f"g{i}"] = (sl.TRUNCS[key]("paid_on") if slice_.is_time
+                           else sl.value_expr(slice_, date_field=None, base=PAYMENTS))
+        for j, expr in enumerate(sl.label_exprs(slice_, base=PAYMENTS)):
+            groups[f"g{i}_l{j}"] = expr
+    return groups
+
+
+def cash_payments(run: Run):
+    """The payments received in the period on the deals the reader sees (scope, pipeline, filters)."""
+    p = run.params
+    qs = Payment.objects.using(run.alias).filter(invoice__deal__in=run.deals().values("pk"))
+    if p.date_from:
+        qs = qs.filter(paid_on__gte=p.date_from)
+    if p.date_to:
+        qs = qs.filter(paid_on__lte=p.date_to)
+    return qs
+
+
 class _Money(Report):
     """Amounts are summed per currency: the base currency first, others on their own rows."""
 
+    revenue_bases = ("won", "cash")
+
     def output_columns(self, run: Run) -> list[Column]:
-        return [*run.slice_columns(), Column("currency", _("currency"), "str"), *self.columns]
+        columns = list(self.columns)
+        if run.params.revenue == "cash":
+            cash = {"deals": _("deals paid for"), "revenue": _("cash received"), "avg_check": _("cash per deal")}
+            columns = [dataclasses.replace(c, label=cash.get(c.key, c.label)) for c in columns]
+        return [*run.slice_columns(), Column("currency", _("currency"), "str"), *columns]
 
     def drill(self, params, row: dict[str, Any]) -> dict[str, str]:
-        url = deal_url(deal_drill(params, row, date="closed"), status=DealStatus.WON, currency=row["currency"])
+        if params.revenue == "cash":  # the deals with a payment in the period
+            url = deal_url(deal_drill(params, row, date="paid"), currency=row["currency"])
+        else:
+            url = deal_url(deal_drill(params, row, date="closed"), status=DealStatus.WON, currency=row["currency"])
         return {"deals": url, "revenue": url}
 
     def money_rows(self, run: Run) -> list[dict[str, Any]]:
+        keys = list(run.params.by)
+        if run.params.revenue == "cash":
+            rows = []
+            for raw in aggregate(cash_payments(run), groups={**cash_groups(run), "currency": F("invoice__currency")},
+                                 inputs={"amt": F("amount"), "deal": F("invoice__deal_id")},
+                                 aggs=[Agg("deals", "count_distinct", "deal"), Agg("revenue", "sum", "amt")]):
+                rows.append({**run.slice_cells(raw), "currency": raw["currency"], "deals": as_int(raw["deals"]),
+                             "revenue": as_money(raw["revenue"])})
+            return sorted(rows, key=lambda r: (sort_key(r, keys), _currency_key(r)))
         rows = run.grouped(closed_deals(run, DealStatus.WON), inputs={"amt": F("amount")},
                            extra={"currency": F("currency")},
                            aggs=[Agg("deals", "count"), Agg("revenue", "sum", "amt")])
         for r in rows:
             r["deals"], r["revenue"] = as_int(r["deals"]), as_money(r["revenue"])
-        keys = list(run.params.by)
         return sorted(rows, key=lambda r: (sort_key(r, keys), _currency_key(r)))
 
 
@@ -102,7 +153,8 @@ class _Money(Report):
 class AverageCheck(_Money):
     name = "avg-check"
     title = _("Average check")
-    description = _("Mean amount of the deals won in the period, per currency.")
+    description = _("Mean amount of the deals won in the period, per currency (by cash: the payments received "
+                    "in the period per deal paid for).")
     chart_value = "avg_check"
     columns = (Column("deals", _("won deals")), Column("revenue", _("revenue"), "money"),
                Column("avg_check", _("average check"), "money"))
@@ -118,7 +170,8 @@ class AverageCheck(_Money):
 class Revenue(_Money):
     name = "revenue"
     title = _("Revenue")
-    description = _("Amount of the deals won, by period (month unless chosen otherwise), per currency.")
+    description = _("Amount of the deals won, by period (month unless chosen otherwise), per currency; by cash: "
+                    "the payments received, by payment date.")
     default_by = ("month",)
     chart = "line"
     chart_value = "revenue"

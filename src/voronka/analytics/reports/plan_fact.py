@@ -13,8 +13,14 @@
   deals that reached S (their furthest stage is S or later in S's pipeline, DESIGN.md §5) and are won,
   over deals that reached S and are closed (won or lost). A stage no closed deal reached counts 0.
 
-Rows: every subject with a plan, a won deal or (current month) an open deal in the month. Five queries
-whatever the data size: plans, won deals, open deals, closed deals by furthest stage, stages.
+- **Cash** (when billing is used: an invoice was issued, or ``revenue=cash``): ``cash_amount`` sums the
+  payments received in the month (payment date) on invoices in the base currency of the deals the reader
+  sees, attributed to the deal's manager (or the team recorded on the deal). ``revenue=cash`` measures
+  ``done_pct`` by cash instead of won deals (the default ``revenue=won``); the forecast stays by won deals.
+
+Rows: every subject with a plan, a won deal, a payment or (current month) an open deal in the month. Seven
+queries whatever the data size: plans, won deals, whether billing is used, payments, open deals, closed
+deals by furthest stage, stages.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from voronka.billing.models import Invoice, InvoiceStatus, Payment
 from voronka.core.errors import DomainError
 from voronka.deals.models import DealStatus
 from voronka.pipelines.models import Stage
@@ -110,16 +117,25 @@ class PlanFact(Report):
                Column("forecast_amount", _("forecast, amount"), "money"),
                Column("forecast_count", _("forecast, deals"), "float"))
     page_links = (("plans:grid", _("Enter plans"), can_plan),)
+    revenue_bases = ("won", "cash")
+    cash_column = Column("cash_amount", _("cash received"), "money")
 
     def output_columns(self, run: Run) -> list[Column]:
-        return [Column("month", _("month"), "date"), *run.slice_columns(), *self.columns]
+        columns = list(self.columns)
+        if run.notes.get("cash"):
+            columns.insert(2, self.cash_column)
+        return [Column("month", _("month"), "date"), *run.slice_columns(), *columns]
 
     def drill(self, params, row: dict[str, Any]) -> dict[str, str]:
         """``fact_count``: the deals won in the month by the manager (or with the team recorded)."""
         month = row["month"]
         query = {**deal_drill(params, row, date=None), "closed_from": month.isoformat(),
                  "closed_to": (_next_month(month) - dt.timedelta(days=1)).isoformat()}
-        return {"fact_count": deal_url(query, status=DealStatus.WON)}
+        links = {"fact_count": deal_url(query, status=DealStatus.WON)}
+        if row.get("cash_amount") is not None:
+            links["cash_amount"] = deal_url({**deal_drill(params, row, date=None), "paid_from": query["closed_from"],
+                                             "paid_to": query["closed_to"]})
+        return links
 
     def rows(self, run: Run) -> list[dict[str, Any]]:
         if len(run.params.by) != 1:
@@ -141,7 +157,7 @@ class PlanFact(Report):
         def cell(month: dt.date, ident: tuple) -> dict[str, Any]:
             return cells.setdefault((month, ident[0]), {
                 "month": month, **dict(zip(keys, ident, strict=True)), "plan_amount": None, "plan_count": None,
-                "fact_amount": Fraction(0), "fact_count": 0, "open": []})
+                "fact_amount": Fraction(0), "fact_count": 0, "cash_amount": Fraction(0), "open": []})
 
         # Plans (one query, labels joined).
         plans = visible_plans(actor=run.actor, using=run.alias).filter(month__gte=first, month__lte=last)
@@ -175,6 +191,24 @@ class PlanFact(Report):
             row["fact_count"] += as_int(r["deals"])
             row["fact_amount"] += Fraction(as_money(r["amount"]))
 
+        # Cash: the payments received in the months (base currency), by the deal's subject and month.
+        cash = run.params.revenue == "cash" or Invoice.objects.using(run.alias).exclude(
+            status__in=(InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED)).exists()
+        if cash:
+            people = sl.Base(prefix="invoice__deal__")
+            paid = Payment.objects.using(run.alias).filter(
+                invoice__deal__in=run.deals().values("pk"), invoice__currency=base, paid_on__gte=first,
+                paid_on__lt=_next_month(last))
+            groups = {"s": sl.value_expr(subject, date_field=None, base=people), "_month": sl.TRUNCS["month"]("paid_on")}
+            for j, expr in enumerate(sl.label_exprs(subject, base=people)):
+                groups[f"s_l{j}"] = expr
+            for r in aggregate(paid, groups=groups, inputs={"amt": F("amount")}, aggs=[Agg("amount", "sum", "amt")]):
+                labels = [r[f"s_l{j}"] for j in range(len(subject.label_fields))]
+                ident = sl.compose(subject, r["s"], labels)
+                row = cell(sl.period_start(r["_month"]), tuple(ident[k] for k in keys))
+                row["cash_amount"] += Fraction(as_money(r["amount"]))
+        run.notes["cash"] = cash
+
         # Forecast for the current month: open deals by subject and current stage.
         forecast = first <= current <= last
         probabilities: dict[int, tuple[int, int]] = {}
@@ -201,10 +235,12 @@ class PlanFact(Report):
         for row in cells.values():
             plan_amount, plan_count = row["plan_amount"], row["plan_count"]
             fact_amount = row["fact_amount"]
+            done = row["cash_amount"] if run.params.revenue == "cash" else fact_amount
             result = {k: row[k] for k in ("month", *keys)}
             result.update({
                 "plan_amount": plan_amount, "fact_amount": money(fact_amount),
-                "done_pct": pct(fact_amount, Fraction(plan_amount)) if plan_amount is not None else None,
+                **({"cash_amount": money(row["cash_amount"])} if cash else {}),
+                "done_pct": pct(done, Fraction(plan_amount)) if plan_amount is not None else None,
                 "plan_count": plan_count, "fact_count": row["fact_count"],
                 "count_done_pct": ratio(row["fact_count"], plan_count, pct=True) if plan_count else None,
                 "forecast_amount": None, "forecast_count": None})
