@@ -30,6 +30,20 @@ class RequisitesForm(forms.Form):
               "settlement_account", "director", "accountant", "vat_rate", "prices_include_vat", "payment_days")
 
 
+class RequisitesImagesForm(forms.Form):
+    """The logo, stamp and signature (files; each optional, a checkbox removes the current one)."""
+
+    logo = forms.FileField(label=_("Logo"), required=False,
+                           widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}))
+    stamp = forms.FileField(label=_("Stamp"), required=False,
+                            widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}))
+    signature = forms.FileField(label=_("Director's signature"), required=False,
+                                widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}))
+    remove_logo = forms.BooleanField(label=_("Remove the logo"), required=False)
+    remove_stamp = forms.BooleanField(label=_("Remove the stamp"), required=False)
+    remove_signature = forms.BooleanField(label=_("Remove the signature"), required=False)
+
+
 class InvoiceForm(forms.Form):
     """Which part of the deal to invoice: all lines, chosen lines, or a share."""
 

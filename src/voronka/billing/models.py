@@ -53,6 +53,11 @@ class CompanyRequisites(models.Model):
     prices_include_vat = models.BooleanField(_("prices include VAT"), default=True)
     payment_days = models.PositiveSmallIntegerField(_("days to pay"), default=5,
                                                     help_text=_("The due date of a new invoice."))
+    # Images printed on invoices and waybills: file names under ``VORONKA_DATA_DIR/media/billing/`` (named by
+    # their SHA-256, never overwritten, so an issued invoice keeps the images it was issued with).
+    logo = models.CharField(_("logo"), max_length=100, blank=True, default="")
+    stamp = models.CharField(_("stamp"), max_length=100, blank=True, default="")
+    signature = models.CharField(_("signature"), max_length=100, blank=True, default="")
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

@@ -11,6 +11,7 @@ from pathlib import Path
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from .images import image_uris
 from .models import Invoice
 from .selectors import invoice_facts
 from .words import amount_in_words
@@ -19,11 +20,28 @@ FONTS = Path(__file__).resolve().parent / "static" / "billing" / "fonts"
 LANGUAGES = ("ru", "en")
 
 
+def local_only():
+    """A weasyprint fetcher of the bundled fonts and the stored images only: no network, no other file."""
+    from weasyprint.urls import URLFetcher
+
+    from .images import media_dir
+
+    roots = tuple(f"{root.as_uri()}/" for root in (FONTS, media_dir()))
+
+    class LocalOnly(URLFetcher):
+        def fetch(self, url, headers=None):
+            if not url.startswith(roots) or ".." in url:
+                raise ValueError(f"not fetched: {url[:80]}")
+            return super().fetch(url, headers)
+
+    return LocalOnly(allowed_protocols=("file",))
+
+
 def invoice_context(invoice: Invoice) -> dict:
     rows, _overpaid = invoice_facts(invoice)
     return {"invoice": invoice, "lines": list(invoice.lines.all()), "seller": invoice.seller or {},
             "buyer": invoice.buyer or {}, "words": amount_in_words(invoice.total, invoice.currency),
-            "plan": rows, "font_regular": (FONTS / "DejaVuSans.ttf").as_uri(),
+            "plan": rows, "images": image_uris(invoice.seller or {}), "font_regular": (FONTS / "DejaVuSans.ttf").as_uri(),
             "font_bold": (FONTS / "DejaVuSans-Bold.ttf").as_uri()}
 
 
@@ -35,7 +53,8 @@ def render_invoice_html(invoice: Invoice, *, language: str = "ru") -> str:
 def render_invoice_pdf(invoice: Invoice, *, language: str = "ru") -> bytes:
     from weasyprint import HTML  # imported on use: loading pango costs time at start-up
 
-    return HTML(string=render_invoice_html(invoice, language=language), base_url=str(FONTS)).write_pdf()
+    return HTML(string=render_invoice_html(invoice, language=language), base_url=str(FONTS),
+                url_fetcher=local_only()).write_pdf()
 
 
 def render_shipment_pdf(shipment, *, language: str = "ru") -> bytes:
@@ -45,9 +64,11 @@ def render_shipment_pdf(shipment, *, language: str = "ru") -> bytes:
     from .selectors import get_requisites
 
     deal = shipment.deal
-    context = {"shipment": shipment, "lines": list(shipment.lines.all()), "seller": get_requisites(),
+    seller = get_requisites()
+    images = image_uris({kind: getattr(seller, kind) for kind in ("logo", "stamp", "signature")})
+    context = {"shipment": shipment, "lines": list(shipment.lines.all()), "seller": seller, "images": images,
                "client": deal.client, "font_regular": (FONTS / "DejaVuSans.ttf").as_uri(),
                "font_bold": (FONTS / "DejaVuSans-Bold.ttf").as_uri()}
     with translation.override(language if language in LANGUAGES else "ru"):
         html = render_to_string("billing/waybill_pdf.html", context)
-    return HTML(string=html, base_url=str(FONTS)).write_pdf()
+    return HTML(string=html, base_url=str(FONTS), url_fetcher=local_only()).write_pdf()

@@ -139,7 +139,8 @@ def set_product_vat(*, actor: User, product: Product, vat_rate: str | None) -> N
 
 def _seller(req: CompanyRequisites) -> dict[str, Any]:
     return {f: getattr(req, f) for f in ("legal_name", "inn", "kpp", "ogrn", "address", "bank_name", "bik",
-                                         "corr_account", "settlement_account", "director", "accountant")}
+                                         "corr_account", "settlement_account", "director", "accountant",
+                                         "logo", "stamp", "signature")}
 
 
 def _buyer(client) -> dict[str, Any]:

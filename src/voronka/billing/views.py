@@ -217,7 +217,49 @@ def requisites_settings(request):
             return redirect("settings:billing_requisites")
     return form_response(request, form=form, title=_("Company requisites"),
                          action=reverse("settings:billing_requisites"), cancel_url=reverse("settings:index"),
-                         section="billing", status=400 if form.errors else 200)
+                         section="billing", extra_template="billing/_requisites_images_link.html",
+                         status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def requisites_images(request):
+    """Settings › Company requisites › Logo, stamp and signature (administrators: the settings URLs check it)."""
+    from . import images
+    from .forms import RequisitesImagesForm
+
+    form = RequisitesImagesForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            images.update_requisites_images(
+                actor=request.user, uploads={k: form.cleaned_data.get(k) for k in images.KINDS},
+                remove={k for k in images.KINDS if form.cleaned_data.get(f"remove_{k}")})
+        except DomainError as exc:
+            _add_error(form, exc)
+        else:
+            messages.success(request, _("The images are saved."))
+            return redirect("settings:billing_images")
+    current = selectors.get_requisites()
+    shown = [(kind, form[kind], form[f"remove_{kind}"], getattr(current, kind)) for kind in images.KINDS]
+    return render(request, "billing/requisites_images.html", {
+        "form": form, "shown": shown, "nav": "settings", "section": "billing",
+        "max_kb": images.MAX_BYTES // 1024, "max_side": images.MAX_SIDE}, status=400 if form.errors else 200)
+
+
+@require_GET
+def requisites_image(request, kind: str):
+    """The stored logo, stamp or signature (for the settings page; the PDFs read the file directly)."""
+    from . import images
+
+    if kind not in images.KINDS:
+        raise Http404(kind)
+    path = images.image_path(getattr(selectors.get_requisites(), kind))
+    if path is None:
+        raise Http404(kind)
+    content_type = "image/png" if path.suffix == ".png" else "image/jpeg"
+    response = FileResponse(path.open("rb"), content_type=content_type)
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required

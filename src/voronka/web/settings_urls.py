@@ -68,6 +68,8 @@ urlpatterns = [
     path("audit/", admin(audit.audit_log), name="audit"),
     # billing
     path("billing/requisites/", admin(billing.requisites_settings), name="billing_requisites"),
+    path("billing/requisites/images/", admin(billing.requisites_images), name="billing_images"),
+    path("billing/requisites/images/<str:kind>/", admin(billing.requisites_image), name="billing_image"),
     path("billing/surveys/", admin(billing.survey_settings), name="billing_surveys"),
     path("billing/rules/", admin(billing.rules_settings), name="billing_rules"),
     # outgoing webhooks
