@@ -79,3 +79,25 @@ def test_shipments_api(world, deal, second_product, api):  # noqa: F811
     pdf = client.get(f"shipments/{body['id']}/pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert_problem(api(world.outsider).get(f"shipments/{body['id']}"), 404)
+
+
+def test_acts_api(world, deal, second_product, api):  # noqa: F811
+    client = api(world.owner)
+    response = client.http.post(f"/api/v1/deals/{deal.pk}/acts", content_type="application/json",
+                                HTTP_AUTHORIZATION=f"Bearer {client.raw}")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["number"], body["total"], body["status"]) == (1, "180000.00", "issued")
+    assert_problem(client.post(f"deals/{deal.pk}/acts", {"lines": {str(world.product.pk): "1"}}), 400)
+    assert client.get(f"acts/{body['id']}").json()["id"] == body["id"]
+    assert [a["id"] for a in client.get(f"deals/{deal.pk}/acts").json()["items"]] == [body["id"]]
+    pdf = client.get(f"acts/{body['id']}/pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    signed = client.post(f"acts/{body['id']}/status", {"status": "signed"})
+    assert signed.status_code == 200 and signed.json()["status"] == "signed"
+    assert_problem(client.post(f"acts/{body['id']}/status", {"status": "cancelled"}), 409)
+    draft = client.post(f"deals/{deal.pk}/acts", {"issue": False})
+    assert draft.status_code == 400  # nothing is left to deliver
+    other = api(world.outsider)
+    assert_problem(other.get(f"acts/{body['id']}"), 404)
+    assert_problem(other.post(f"deals/{deal.pk}/acts", {}), 404)

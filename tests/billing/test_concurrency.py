@@ -45,3 +45,15 @@ def test_concurrent_issues_of_drafts_and_a_double_issue(world):
     assert len(issued) == THREADS  # the second issue of the same draft is refused
     numbers = sorted(Invoice.objects.values_list("number", flat=True))
     assert numbers == list(range(1, THREADS + 2))
+
+
+def test_concurrent_acts_get_distinct_gapless_numbers(world):
+    from voronka.billing.models import Act, ActCounter
+    from voronka.billing.services import create_act
+
+    deals = [make_deal(world.owner, world.pipeline, values={"amount": str(100 + n)}) for n in range(THREADS)]
+    results = race(*(partial(create_act, actor=world.owner, deal=deal) for deal in deals))
+    assert all(isinstance(r, Act) for r in results), results
+    year = timezone.localdate().year
+    assert sorted(Act.objects.filter(year=year).values_list("number", flat=True)) == list(range(1, THREADS + 1))
+    assert ActCounter.objects.get(year=year).last_number == THREADS

@@ -65,12 +65,12 @@ def test_uploads_are_stored_under_the_data_dir_by_hash_and_audited(world, images
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    (b"just text, not an image", "PNG or JPEG"),
-    (b"GIF89a" + b"\0" * 100, "PNG or JPEG"),
-    (b"\x89PNG\r\n\x1a\n" + b"garbage" * 20, "readable"),
-    (b"\xff\xd8\xff" + b"\0" * 50, "readable"),
-    (b"\x89PNG\r\n\x1a\n" + b"\0" * (MAX_BYTES + 1), "larger than"),
-    (b"", "PNG or JPEG"),
+    (b"just text, not an image", "PNG или JPEG"),
+    (b"GIF89a" + b"\0" * 100, "PNG или JPEG"),
+    (b"\x89PNG\r\n\x1a\n" + b"garbage" * 20, "не читается"),
+    (b"\xff\xd8\xff" + b"\0" * 50, "не читается"),
+    (b"\x89PNG\r\n\x1a\n" + b"\0" * (MAX_BYTES + 1), "больше 1024 КБ"),
+    (b"", "PNG или JPEG"),
 ])
 def test_bad_uploads_are_refused_with_a_field_error(world, requisites, data, message):
     with pytest.raises(DomainError) as exc:
@@ -82,7 +82,7 @@ def test_bad_uploads_are_refused_with_a_field_error(world, requisites, data, mes
 def test_a_huge_picture_and_an_unknown_kind_and_a_manager_are_refused(world, requisites):
     with pytest.raises(DomainError) as exc:
         set_requisites_image(actor=world.admin, kind="logo", data=png("logo", (4100, 10)))
-    assert "pixels" in exc.value.message
+    assert "пикселей" in exc.value.message
     with pytest.raises(DomainError) as exc:
         set_requisites_image(actor=world.admin, kind="avatar", data=png("logo"))
     assert exc.value.field == "kind"
@@ -141,7 +141,7 @@ def test_the_settings_page_uploads_shows_and_refuses(world, requisites):
     assert "/settings/billing/requisites/images/" in http.get("/settings/billing/requisites/").content.decode()
     bad = http.post("/settings/billing/requisites/images/",
                     {"logo": SimpleUploadedFile("logo.png", b"<svg></svg>", content_type="image/png")})
-    assert bad.status_code == 400 and "PNG or JPEG" in bad.content.decode()
+    assert bad.status_code == 400 and "PNG или JPEG" in bad.content.decode()
     done = http.post("/settings/billing/requisites/images/",
                      {"logo": SimpleUploadedFile("logo.png", png("logo"), content_type="image/png")})
     assert done.status_code == 302

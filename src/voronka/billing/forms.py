@@ -106,3 +106,28 @@ class ShipmentForm(forms.Form):
     def quantities(self) -> dict[int, Decimal]:
         return {row.product_id: self.cleaned_data.get(key) for key, row in self.product_keys
                 if self.cleaned_data.get(key)}
+
+
+class ActForm(forms.Form):
+    """A service act: its date, the quantities per product of the deal (default: all left to deliver)."""
+
+    act_date = forms.DateField(label=_("Date"), required=False,
+                               widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                               help_text=_("Empty: today."))
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=500)
+    draft = forms.BooleanField(label=_("Save as a draft (no number yet)"), required=False)
+
+    def __init__(self, *args, to_deliver=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.product_keys = []
+        for row in to_deliver:
+            key = f"qty_{row.product_id}"
+            self.product_keys.append((key, row))
+            self.fields[key] = forms.DecimalField(
+                label=row.name, required=False, min_value=Decimal("0"), max_digits=12, decimal_places=3,
+                initial=row.remaining if row.remaining > 0 else None,
+                help_text=_("Left to deliver: %(n)s") % {"n": f"{row.remaining.normalize():f}"})
+
+    def quantities(self) -> dict[int, Decimal]:
+        return {row.product_id: self.cleaned_data.get(key) for key, row in self.product_keys
+                if self.cleaned_data.get(key)}

@@ -420,3 +420,109 @@ class PaidMove(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pipeline_id} → {self.stage_id}"
+
+
+class ActCounter(models.Model):
+    """The last service act number issued in a year (its own sequence, locked like ``InvoiceCounter``)."""
+
+    year = models.PositiveIntegerField(_("year"), unique=True)
+    last_number = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("act counter")
+        verbose_name_plural = _("act counters")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+class ActStatus(models.TextChoices):
+    DRAFT = "draft", pgettext_lazy("act", "Draft")
+    ISSUED = "issued", pgettext_lazy("act", "Issued")
+    SIGNED = "signed", pgettext_lazy("act", "Signed by the client")
+    CANCELLED = "cancelled", pgettext_lazy("act", "Cancelled")
+
+
+# draft → issued (numbered) → signed; a draft or an issued act may be cancelled (it keeps its number).
+ACT_MOVES: dict[str, tuple[str, ...]] = {
+    ActStatus.DRAFT: (ActStatus.ISSUED, ActStatus.CANCELLED),
+    ActStatus.ISSUED: (ActStatus.SIGNED, ActStatus.CANCELLED),
+    ActStatus.SIGNED: (),
+    ActStatus.CANCELLED: (),
+}
+
+
+class Act(models.Model):
+    """A service act («Акт выполненных работ (оказанных услуг)») of a deal: products of the deal and quantities,
+    numbered per year without gaps when issued; a cancelled act keeps its number and stays."""
+
+    deal = models.ForeignKey("deals.Deal", verbose_name=_("deal"), on_delete=models.PROTECT, related_name="acts")
+    client = models.ForeignKey("clients.Client", verbose_name=_("client"), on_delete=models.PROTECT,
+                               related_name="acts")
+    year = models.PositiveIntegerField(_("year"), null=True, blank=True)
+    number = models.PositiveIntegerField(_("number"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=ActStatus.choices, default=ActStatus.DRAFT)
+    act_date = models.DateField(_("date"))
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES, default=default_currency)
+    prices_include_vat = models.BooleanField(_("prices include VAT"), default=True)
+    subtotal = models.DecimalField(_("amount without VAT"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    vat_amount = models.DecimalField(_("VAT"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    seller = models.JSONField(_("seller requisites"), default=dict, blank=True)
+    buyer = models.JSONField(_("buyer requisites"), default=dict, blank=True)
+    comment = models.CharField(_("comment"), max_length=500, blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("service act")
+        verbose_name_plural = _("service acts")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "number"], name="act_number_unique_per_year",
+                                    condition=Q(number__isnull=False)),
+            models.CheckConstraint(condition=Q(status__in=[s.value for s in ActStatus]), name="act_status_valid"),
+            models.CheckConstraint(condition=Q(status=ActStatus.DRAFT) | Q(number__isnull=False, year__isnull=False),
+                                   name="act_issued_has_number"),
+            models.CheckConstraint(condition=Q(total__gte=0) & Q(vat_amount__gte=0), name="act_amounts_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_number
+
+    @property
+    def display_number(self) -> str:
+        if self.number is None:
+            return str(_("Draft act %(id)s") % {"id": self.pk})
+        return f"{self.number}/{self.year}"
+
+
+class ActLine(models.Model):
+    act = models.ForeignKey(Act, verbose_name=_("act"), on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(_("line number"))
+    # by product, like shipments: what is left to deliver is counted per product of the deal
+    product = models.ForeignKey("catalog.Product", verbose_name=_("product"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name"), max_length=500)
+    unit = models.CharField(_("unit"), max_length=16, default="усл.")
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
+    price = models.DecimalField(_("price"), max_digits=14, decimal_places=2)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    vat_rate = models.CharField(_("VAT rate"), max_length=4, choices=VatRate.choices, default=VatRate.NONE)
+    vat_amount = models.DecimalField(_("VAT"), max_digits=14, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        verbose_name = _("act line")
+        verbose_name_plural = _("act lines")
+        ordering = ["act", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["act", "position"], name="act_line_position_unique"),
+            models.CheckConstraint(condition=Q(quantity__gt=0) & Q(price__gte=0) & Q(amount__gte=0),
+                                   name="act_line_amounts_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -10,6 +10,9 @@ from pathlib import Path
 
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext as _
+
+from voronka.core.errors import DomainError
 
 from .images import image_uris
 from .models import Invoice
@@ -72,3 +75,21 @@ def render_shipment_pdf(shipment, *, language: str = "ru") -> bytes:
     with translation.override(language if language in LANGUAGES else "ru"):
         html = render_to_string("billing/waybill_pdf.html", context)
     return HTML(string=html, base_url=str(FONTS), url_fetcher=local_only()).write_pdf()
+
+
+def render_act_html(act, *, language: str = "ru") -> str:
+    """The service act («Акт выполненных работ (оказанных услуг)») of an issued act, with its seller snapshot."""
+    context = {"act": act, "lines": list(act.lines.all()), "seller": act.seller or {}, "buyer": act.buyer or {},
+               "words": amount_in_words(act.total, act.currency), "images": image_uris(act.seller or {}),
+               "font_regular": (FONTS / "DejaVuSans.ttf").as_uri(), "font_bold": (FONTS / "DejaVuSans-Bold.ttf").as_uri()}
+    with translation.override(language if language in LANGUAGES else "ru"):
+        return render_to_string("billing/act_pdf.html", context)
+
+
+def render_act_pdf(act, *, language: str = "ru") -> bytes:
+    from weasyprint import HTML
+
+    if act.number is None:
+        raise DomainError(_("Issue the act first: a draft has no PDF."), field="status")
+    return HTML(string=render_act_html(act, language=language), base_url=str(FONTS),
+                url_fetcher=local_only()).write_pdf()

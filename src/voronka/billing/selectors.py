@@ -259,14 +259,17 @@ def overdue_rows(*, today: dt.date) -> list[tuple[Invoice, RowFact]]:
 
 @dataclass
 class ToShip:
+    """What is left to deliver of a product of the deal: ordered − shipped (goods) − acted (services)."""
+
     product_id: int
     name: str
     ordered: Decimal
     shipped: Decimal
+    acted: Decimal = Decimal("0")
 
     @property
     def remaining(self) -> Decimal:
-        return self.ordered - self.shipped
+        return self.ordered - self.shipped - self.acted
 
 
 def deal_shipments(*, deal: Deal) -> list:
@@ -275,11 +278,32 @@ def deal_shipments(*, deal: Deal) -> list:
     return list(Shipment.objects.filter(deal=deal).prefetch_related("lines"))
 
 
-def left_to_ship(*, deal: Deal, shipments: list | None = None) -> list[ToShip]:
-    """Per product of the deal's lines: ordered, shipped (by shipments not returned) and what is left."""
-    from .models import ShipmentStatus
+def deal_acts(*, deal: Deal) -> list:
+    from .models import Act
+
+    return list(Act.objects.filter(deal=deal).prefetch_related("lines").order_by("-created_at", "-id"))
+
+
+def get_act(*, actor: User, act_id: int, for_update: bool = False):
+    from .models import Act
+
+    visible = Deal.objects.filter(scope_q(actor, "deals.Deal")).values("pk")
+    qs = Act.objects.filter(deal_id__in=visible).select_related("deal", "client")
+    if for_update:
+        qs = qs.select_for_update()
+    try:
+        return qs.get(pk=act_id)
+    except (Act.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound(_("Act not found.")) from exc
+
+
+def left_to_ship(*, deal: Deal, shipments: list | None = None, acts: list | None = None) -> list[ToShip]:
+    """Per product of the deal's lines: ordered, shipped (by shipments not returned), acted (by service acts
+    not cancelled) and what is left to deliver."""
+    from .models import ActStatus, ShipmentStatus
 
     shipments = deal_shipments(deal=deal) if shipments is None else shipments
+    acts = deal_acts(deal=deal) if acts is None else acts
     out: dict[int, ToShip] = {}
     for line in deal.lines.select_related("product").order_by("id"):
         row = out.setdefault(line.product_id, ToShip(line.product_id, line.product.name, Decimal("0"), Decimal("0")))
@@ -290,6 +314,14 @@ def left_to_ship(*, deal: Deal, shipments: list | None = None) -> list[ToShip]:
         for line in shipment.lines.all():
             row = out.setdefault(line.product_id, ToShip(line.product_id, line.name, Decimal("0"), Decimal("0")))
             row.shipped += line.quantity
+    for act in acts:
+        if act.status == ActStatus.CANCELLED:
+            continue
+        for line in act.lines.all():
+            if line.product_id is None:
+                continue
+            row = out.setdefault(line.product_id, ToShip(line.product_id, line.name, Decimal("0"), Decimal("0")))
+            row.acted += line.quantity
     return list(out.values())
 
 

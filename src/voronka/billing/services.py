@@ -32,7 +32,12 @@ from voronka.deals.models import Deal, DealStatus
 from voronka.events.services import record_event
 
 from .models import (
+    ACT_MOVES,
     SHIPMENT_MOVES,
+    Act,
+    ActCounter,
+    ActLine,
+    ActStatus,
     CompanyRequisites,
     Invoice,
     InvoiceCounter,
@@ -570,3 +575,173 @@ def set_shipment_status(*, actor: User, shipment: Shipment, status: str) -> Ship
     shipment.save(update_fields=["status"])
     record_event(actor=actor, verb="shipment.status_changed", target=shipment, changes={"status": (old, status)})
     return shipment
+
+
+# --- service acts ---------------------------------------------------------------------------------------------
+
+def next_act_number(year: int) -> int:
+    """The next act number of ``year``, under a row lock (call inside a transaction)."""
+    counter = ActCounter.objects.select_for_update().filter(year=year).first()
+    if counter is None:
+        try:
+            with transaction.atomic():
+                ActCounter.objects.create(year=year, last_number=0)
+        except IntegrityError:
+            pass
+        counter = ActCounter.objects.select_for_update().get(year=year)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return counter.last_number
+
+
+def _act_lines(deal: Deal, lines: Any, req: CompanyRequisites) -> list[ActLine]:
+    """``lines`` maps a product id of the deal to a quantity (default: all that is left to deliver); the price
+    is the deal's (after its discount). A deal without product lines is acted for its amount, once."""
+    deal_lines = list(deal.lines.select_related("product").order_by("id"))
+    rates = product_vat_rates([line.product_id for line in deal_lines] + ([deal.product_id] if deal.product_id
+                                                                          else []))
+    if not deal_lines:
+        if lines not in (None, "", {}):
+            raise DomainError(_("Choose products of this deal."), field="lines")
+        if deal.amount <= 0:
+            raise DomainError(_("The deal has neither product lines nor an amount to act."), field="lines")
+        if deal.acts.exclude(status=ActStatus.CANCELLED).exists():
+            raise DomainError(_("Nothing to act: the deal's amount is in an act already."), field="lines")
+        return [ActLine(position=1, name=deal.title, quantity=Decimal("1"), price=deal.amount, amount=deal.amount,
+                        vat_rate=rates.get(deal.product_id, req.vat_rate) if deal.product_id else req.vat_rate)]
+    ordered: dict[int, list] = {}
+    for line in deal_lines:
+        gross = line.quantity * line.price * (100 - line.discount_pct) / 100
+        entry = ordered.setdefault(line.product_id, [line.product.name, Decimal("0"), Decimal("0")])
+        entry[1] += line.quantity
+        entry[2] += gross
+    left = {row.product_id: row for row in left_to_ship(deal=deal)}
+    if lines in (None, "", {}):
+        wanted = {pid: left[pid].remaining for pid in ordered if left[pid].remaining > 0}
+    elif isinstance(lines, dict):
+        wanted = {}
+        for key, raw in lines.items():
+            pid = int(key) if str(key).isascii() and str(key).isdigit() else None
+            if pid not in ordered:
+                raise DomainError(_("Choose products of this deal."), field="lines")
+            if raw in (None, ""):
+                continue
+            quantity = parse_decimal(raw, field="lines", max_digits=12, decimal_places=3, minimum=0)
+            if quantity > 0:
+                wanted[pid] = quantity
+    else:
+        raise DomainError(_("Choose products of this deal."), field="lines")
+    if not wanted:
+        raise DomainError(_("Nothing to act: every product of the deal is delivered."), field="lines")
+    out = []
+    for position, (pid, quantity) in enumerate(wanted.items(), start=1):
+        if quantity > left[pid].remaining:
+            raise DomainError(_("%(name)s: at most %(left)s is left to deliver.") % {
+                "name": left[pid].name, "left": f"{left[pid].remaining.normalize():f}"}, field="lines")
+        name, count, gross = ordered[pid]
+        price = _money(gross / count)
+        amount = _money(gross * quantity / count)
+        out.append(ActLine(position=position, product_id=pid, name=name, quantity=quantity, price=price,
+                           amount=amount, vat_rate=rates.get(pid, req.vat_rate)))
+    return out
+
+
+@transaction.atomic
+def create_act(*, actor: User, deal: Deal, lines: Any = None, act_date: Any = None, comment: str = "",
+               issue: bool = True) -> Act:
+    """A service act of the deal: ``lines`` (product id → quantity; default all that is left to deliver) at the
+    deal's prices. Issued (numbered) at once unless ``issue`` is false."""
+    require_visible(actor, deal, field="deal")
+    require_perm(actor, "change", deal)
+    deal = Deal.objects.select_for_update().select_related("client").get(pk=deal.pk)
+    if deal.status == DealStatus.LOST:
+        raise DomainError(_("A lost deal has no acts."), field="deal")
+    req = get_requisites()
+    act_lines = _act_lines(deal, lines, req)
+    day = parse_date(act_date, field="act_date") or timezone.localdate()
+    if day > timezone.localdate() + dt.timedelta(days=1):
+        raise DomainError(_("An act cannot be dated in the future."), field="act_date")
+    comment = str(comment or "").strip()
+    if len(comment) > 500:
+        raise DomainError(_("At most %(n)s characters.") % {"n": 500}, field="comment")
+    for line in act_lines:
+        line.vat_amount = vat_of(line.amount, line.vat_rate, included=req.prices_include_vat)
+    amount = sum((line.amount for line in act_lines), Decimal("0.00"))
+    vat = sum((line.vat_amount for line in act_lines), Decimal("0.00"))
+    total, subtotal = (amount, amount - vat) if req.prices_include_vat else (amount + vat, amount)
+    if total > Decimal("999999999999.99"):
+        raise DomainError(_("The total is too large."), field="lines")
+    act = Act.objects.create(deal=deal, client=deal.client, act_date=day, currency=deal.currency,
+                             prices_include_vat=req.prices_include_vat, subtotal=subtotal, vat_amount=vat,
+                             total=total, comment=comment, created_by=actor if actor.pk else None)
+    for line in act_lines:
+        line.act = act
+    ActLine.objects.bulk_create(act_lines)
+    record_event(actor=actor, verb="act.created", target=act, data={"deal": deal.pk, "total": total})
+    if issue:
+        act = issue_act(actor=actor, act=act)
+    return act
+
+
+def _lock_act(actor: User, act: Act) -> Act:
+    require_visible(actor, act.deal, field="act")
+    require_perm(actor, "change", act.deal)
+    return Act.objects.select_for_update().select_related("deal", "client").get(pk=act.pk)
+
+
+def _move_act(act: Act, status: str) -> None:
+    if status not in ACT_MOVES.get(act.status, ()):
+        raise Conflict(_("An act cannot move from “%(old)s” to this status.") % {"old": act.get_status_display()},
+                       field="status")
+
+
+@transaction.atomic
+def issue_act(*, actor: User, act: Act) -> Act:
+    """Give a draft act the next number of the year and freeze the requisites as they are now."""
+    act = _lock_act(actor, act)
+    _move_act(act, ActStatus.ISSUED)
+    act.year = act.act_date.year
+    act.number = next_act_number(act.year)
+    act.status = ActStatus.ISSUED
+    act.seller = _seller(get_requisites())
+    act.buyer = _buyer(act.client)
+    act.save()
+    record_event(actor=actor, verb="act.issued", target=act,
+                 changes={"status": (ActStatus.DRAFT, ActStatus.ISSUED), "number": (None, act.number)},
+                 data={"deal": act.deal_id, "total": act.total, "year": act.year})
+    log_activity(kind=ActivityKind.SYSTEM, author=actor if actor.pk else None, deal=act.deal,
+                 body=_("Service act № %(number)s issued: %(total)s %(currency)s.") % {
+                     "number": act.display_number, "total": act.total, "currency": act.currency},
+                 data={"act": act.pk})
+    return act
+
+
+@transaction.atomic
+def sign_act(*, actor: User, act: Act) -> Act:
+    """The client signed the act (it can no longer be cancelled)."""
+    act = _lock_act(actor, act)
+    _move_act(act, ActStatus.SIGNED)
+    act.status, act.signed_at = ActStatus.SIGNED, timezone.now()
+    act.save(update_fields=["status", "signed_at"])
+    record_event(actor=actor, verb="act.signed", target=act, changes={"status": (ActStatus.ISSUED, ActStatus.SIGNED)})
+    log_activity(kind=ActivityKind.SYSTEM, author=actor if actor.pk else None, deal=act.deal,
+                 body=_("Service act № %(number)s signed by the client.") % {"number": act.display_number},
+                 data={"act": act.pk})
+    return act
+
+
+@transaction.atomic
+def cancel_act(*, actor: User, act: Act, reason: str = "") -> Act:
+    """Cancel a draft or issued act: it keeps its number (no gap), stays listed, and its quantities are left to
+    deliver again."""
+    act = _lock_act(actor, act)
+    _move_act(act, ActStatus.CANCELLED)
+    old = act.status
+    act.status, act.cancelled_at = ActStatus.CANCELLED, timezone.now()
+    act.save(update_fields=["status", "cancelled_at"])
+    record_event(actor=actor, verb="act.cancelled", target=act, changes={"status": (old, ActStatus.CANCELLED)},
+                 data={"reason": str(reason or "")[:500]})
+    log_activity(kind=ActivityKind.SYSTEM, author=actor if actor.pk else None, deal=act.deal,
+                 body=_("Service act № %(number)s cancelled.") % {"number": act.display_number},
+                 data={"act": act.pk})
+    return act

@@ -21,5 +21,8 @@ urlpatterns = [
     path("deals/<int:deal_id>/shipments/new/", views.shipment_create, name="shipment_create"),
     path("shipments/<int:pk>/status/", views.shipment_status, name="shipment_status"),
     path("shipments/<int:pk>/pdf/", views.shipment_pdf, name="shipment_pdf"),
+    path("deals/<int:deal_id>/acts/new/", views.act_create, name="act_create"),
+    path("acts/<int:pk>/pdf/", views.act_pdf, name="act_pdf"),
+    path("acts/<int:pk>/<str:action>/", views.act_action, name="act_action"),
     path("surveys/", views.survey_list, name="surveys"),
 ]

@@ -22,9 +22,9 @@ from voronka.deals.selectors import visible_deals as _visible_deals
 from voronka.web.settings_ui import form_response
 
 from . import selectors, services
-from .forms import InvoiceForm, PaymentForm, PlanForm, RequisitesForm, ShipmentForm
-from .models import SHIPMENT_MOVES, InvoiceStatus
-from .pdf import render_invoice_pdf, render_shipment_pdf
+from .forms import ActForm, InvoiceForm, PaymentForm, PlanForm, RequisitesForm, ShipmentForm
+from .models import ACT_MOVES, SHIPMENT_MOVES, InvoiceStatus
+from .pdf import render_act_pdf, render_invoice_pdf, render_shipment_pdf
 
 
 def _invoice(request, pk: int):
@@ -55,10 +55,12 @@ def deal_panel(request, deal_id: int):
     deal = get_or_404(get_deal, actor=request.user, deal_id=deal_id)
     invoices = selectors.deal_invoices(deal=deal)
     shipments = selectors.deal_shipments(deal=deal)
+    acts = selectors.deal_acts(deal=deal)
     return render(request, "billing/_deal_panel.html", {
         "deal": deal, "invoices": invoices, "facts": selectors.plan_fact(invoices).as_rows(),
         "shipments": [(s, SHIPMENT_MOVES.get(s.status, ())) for s in shipments],
-        "to_ship": selectors.left_to_ship(deal=deal, shipments=shipments)})
+        "acts": [(a, ACT_MOVES.get(a.status, ())) for a in acts],
+        "to_ship": selectors.left_to_ship(deal=deal, shipments=shipments, acts=acts)})
 
 
 @login_required
@@ -300,6 +302,56 @@ def shipment_pdf(request, pk: int):
     shipment = get_or_404(selectors.get_shipment, actor=request.user, shipment_id=pk)
     language = request.GET.get("lang") if request.GET.get("lang") in ("ru", "en") else "ru"
     return _pdf(render_shipment_pdf(shipment, language=language), f"waybill-{shipment.pk}.pdf")
+
+
+# --- service acts -------------------------------------------------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def act_create(request, deal_id: int):
+    deal = get_or_404(get_deal, actor=request.user, deal_id=deal_id)
+    form = ActForm(request.POST or None, to_deliver=selectors.left_to_ship(deal=deal))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            quantities = form.quantities()
+            services.create_act(actor=request.user, deal=deal, act_date=data["act_date"], comment=data["comment"],
+                                issue=not data["draft"],
+                                lines=({str(k): v for k, v in quantities.items()} or {"0": None})
+                                if form.product_keys else None)
+        except DomainError as exc:
+            _add_error(form, exc)
+        else:
+            messages.success(request, _("The service act is recorded."))
+            return redirect("deals:detail", deal.pk)
+    return render(request, "billing/act_form.html", {"deal": deal, "form": form},
+                  status=400 if form.errors else 200)
+
+
+ACT_ACTIONS = {"issue": services.issue_act, "sign": services.sign_act, "cancel": services.cancel_act}
+
+
+@login_required
+@require_POST
+def act_action(request, pk: int, action: str):
+    act = get_or_404(selectors.get_act, actor=request.user, act_id=pk)
+    if action not in ACT_ACTIONS:
+        raise Http404(action)
+    try:
+        ACT_ACTIONS[action](actor=request.user, act=act)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("deals:detail", act.deal_id)
+
+
+@login_required
+@require_GET
+def act_pdf(request, pk: int):
+    act = get_or_404(selectors.get_act, actor=request.user, act_id=pk)
+    if act.number is None:
+        raise Http404(_("Issue the act first: a draft has no PDF."))
+    language = request.GET.get("lang") if request.GET.get("lang") in ("ru", "en") else "ru"
+    return _pdf(render_act_pdf(act, language=language), f"act-{act.number}-{act.year}.pdf")
 
 
 # --- after-sales surveys ------------------------------------------------------------------------------------

@@ -9,9 +9,11 @@ from typing import Any, Literal
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
-from voronka.billing.pdf import render_invoice_pdf, render_shipment_pdf
+from voronka.billing.pdf import render_act_pdf, render_invoice_pdf, render_shipment_pdf
 from voronka.billing.selectors import (
+    deal_acts,
     deal_invoices,
+    get_act,
     get_invoice,
     get_shipment,
     invoice_facts,
@@ -19,12 +21,16 @@ from voronka.billing.selectors import (
     receivables,
 )
 from voronka.billing.services import (
+    cancel_act,
+    create_act,
     create_invoice,
     create_shipment,
+    issue_act,
     record_payment,
     send_invoice,
     set_payment_plan,
     set_shipment_status,
+    sign_act,
 )
 from voronka.deals.selectors import get_deal
 
@@ -306,4 +312,101 @@ def shipments_pdf(request: HttpRequest, shipment_id: Id, query: Query[PdfQuery])
     shipment = get_shipment(actor=request.auth, shipment_id=shipment_id)
     response = HttpResponse(render_shipment_pdf(shipment, language=query.lang), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="waybill-{shipment.pk}.pdf"'
+    return response
+
+
+class ActIn(Schema):
+    """What the act covers; without a body: all that is left to deliver of the deal's products, issued at once."""
+
+    lines: dict[str, Amount] | None = Field(None, description="Product id → quantity; default: all left to deliver.")
+    act_date: Date | None = Field(None, description="Default: today.")
+    comment: Text = ""
+    issue: bool = Field(True, description="false: a draft without a number.")
+
+
+class ActLineOut(Schema):
+    position: int
+    product: int | None
+    name: str
+    quantity: str
+    unit: str
+    price: str
+    amount: str
+    vat_rate: str
+    vat_amount: str
+
+
+class ActOut(Schema):
+    id: int
+    number: int | None
+    year: int | None
+    display_number: str
+    status: Literal["draft", "issued", "signed", "cancelled"]
+    deal: int
+    client: Ref
+    act_date: Date
+    currency: str
+    subtotal: str
+    vat_amount: str
+    total: str
+    lines: list[ActLineOut]
+
+
+class ActList(Schema):
+    items: list[ActOut]
+    next: str | None = None
+
+
+def act_out(act) -> dict[str, Any]:
+    return {"id": act.pk, "number": act.number, "year": act.year, "display_number": act.display_number,
+            "status": act.status, "deal": act.deal_id, "client": {"id": act.client_id, "name": act.client.name},
+            "act_date": act.act_date, "currency": act.currency, "subtotal": str(act.subtotal),
+            "vat_amount": str(act.vat_amount), "total": str(act.total),
+            "lines": [{"position": x.position, "product": x.product_id, "name": x.name, "quantity": str(x.quantity),
+                       "unit": x.unit, "price": str(x.price), "amount": str(x.amount), "vat_rate": x.vat_rate,
+                       "vat_amount": str(x.vat_amount)} for x in act.lines.all()]}
+
+
+@router.post("/deals/{deal_id}/acts", response={201: ActOut, **ERRORS}, summary="Create a service act",
+             description="Numbered per year without gaps when issued; never more of a product than is left to "
+                         "deliver (ordered − shipped − in acts not cancelled).")
+def deal_acts_create(request: HttpRequest, deal_id: Id, payload: ActIn | None = None):
+    payload = payload or ActIn()
+    deal = get_deal(actor=request.auth, deal_id=deal_id)
+    lines = None if payload.lines is None else {k: str(v) for k, v in payload.lines.items()}
+    act = create_act(actor=request.auth, deal=deal, lines=lines, act_date=payload.act_date,
+                     comment=payload.comment, issue=payload.issue)
+    return Status(201, act_out(get_act(actor=request.auth, act_id=act.pk)))
+
+
+@router.get("/deals/{deal_id}/acts", response={200: ActList, **ERRORS}, summary="A deal's service acts")
+def deal_acts_list(request: HttpRequest, deal_id: Id):
+    deal = get_deal(actor=request.auth, deal_id=deal_id)
+    return {"items": [act_out(a) for a in deal_acts(deal=deal)], "next": None}
+
+
+@router.get("/acts/{act_id}", response={200: ActOut, **ERRORS}, summary="Get a service act")
+def acts_get(request: HttpRequest, act_id: Id):
+    return act_out(get_act(actor=request.auth, act_id=act_id))
+
+
+class ActStatusIn(Schema):
+    status: Literal["issued", "signed", "cancelled"]
+
+
+@router.post("/acts/{act_id}/status", response={200: ActOut, **ERRORS}, summary="Change a service act's status",
+             description="draft → issued (numbered) → signed; a draft or an issued act → cancelled (keeps its "
+                         "number).")
+def acts_status(request: HttpRequest, act_id: Id, payload: ActStatusIn):
+    act = get_act(actor=request.auth, act_id=act_id)
+    move = {"issued": issue_act, "signed": sign_act, "cancelled": cancel_act}[payload.status]
+    move(actor=request.auth, act=act)
+    return act_out(get_act(actor=request.auth, act_id=act_id))
+
+
+@router.get("/acts/{act_id}/pdf", response={200: None, **ERRORS}, summary="A service act's PDF")
+def acts_pdf(request: HttpRequest, act_id: Id, query: Query[PdfQuery]):
+    act = get_act(actor=request.auth, act_id=act_id)
+    response = HttpResponse(render_act_pdf(act, language=query.lang), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="act-{act.number}-{act.year}.pdf"'
     return response

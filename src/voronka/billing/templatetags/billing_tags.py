@@ -38,3 +38,9 @@ def vat_label(line) -> str:
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def act_action(status: str) -> str:
+    """The act's move to ``status`` as the action of its URL (``issued`` → ``issue``)."""
+    return {"issued": "issue", "signed": "sign", "cancelled": "cancel"}.get(status, "")
