@@ -27,6 +27,8 @@ def cell(row: dict, column) -> str:
         return f"{number_format(value, 1, use_l10n=True)} %"
     if kind == "days":
         return number_format(value, 1, use_l10n=True)
+    if kind == "float":  # NPS, mean score, forecast count: two decimals in the user's notation
+        return number_format(value, 2, use_l10n=True)
     if kind == "int":
         return number_format(value, 0, use_l10n=True, force_grouping=True)
     if isinstance(value, dt.date):
