@@ -228,6 +228,8 @@ def _report_list() -> int:
             flags.append("--from DATE --to DATE" + (" (required)" if info["period_required"] else ""))
         if info["modes"]:
             flags.append("--mode " + "|".join(info["modes"]))
+        if info.get("revenue"):
+            flags.append("--revenue " + "|".join(info["revenue"]))
         flags.append("--by " + ",".join(info["by"]) + (f" (default {','.join(info['default_by'])})"
                                                        if info["default_by"] else ""))
         print(f"{report.name}: {info['title']}. {info['description']}")
@@ -259,7 +261,7 @@ def cmd_report(ns: argparse.Namespace) -> int:
         if actor is None:
             return fail(f"no active user “{ns.as_user}”")
     raw: dict[str, str | None] = {"from": ns.date_from, "to": ns.date_to, "pipeline": ns.pipeline, "by": ns.by,
-                                  "mode": ns.mode}
+                                  "mode": ns.mode, "revenue": getattr(ns, "revenue", None)}
     for item in ns.filter or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
@@ -473,6 +475,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="date_from", metavar="DATE", help="period start, YYYY-MM-DD (inclusive)")
     p.add_argument("--to", dest="date_to", metavar="DATE", help="period end, YYYY-MM-DD (inclusive)")
     p.add_argument("--mode", metavar="cohort|flow")
+    p.add_argument("--revenue", metavar="won|cash", help="revenue by won deals (default) or payments received")
     p.add_argument("--as", dest="as_user", metavar="USERNAME", help="compute within this user's scope")
     p.add_argument("--filter", action="append", metavar="SLICE=ID", help="keep one slice value (repeatable)")
     p.add_argument("--format", choices=["json", "csv", "xlsx"], default="json")

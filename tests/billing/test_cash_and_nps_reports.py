@@ -202,3 +202,25 @@ def test_the_report_page_offers_the_revenue_basis(world, book, client):
     html = client.get("/reports/revenue/", {**PERIOD, "revenue": "cash"}).content.decode()
     assert 'name="revenue"' in html and 'value="cash" selected' in html
     assert 'name="revenue"' not in client.get("/reports/win-rate/", PERIOD).content.decode()
+
+
+def test_the_cli_and_the_api_take_the_revenue_basis(world, book, capsys):
+    import json
+
+    from tests.api.conftest import ApiClient
+    from voronka.accounts.services import create_api_token
+    from voronka.cli import main
+
+    assert main(["report", "revenue", "--from", PERIOD["from"], "--to", PERIOD["to"], "--by", "manager",
+                 "--revenue", "cash", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["params"]["revenue"] == "cash"
+    mine = [r for r in out["rows"] if r["manager_id"] == world.owner.pk and r["currency"] == "RUB"]
+    assert [(float(r["revenue"]), r["deals"]) for r in mine] == [(2300.0, 2)]
+    assert main(["report", "win-rate", "--revenue", "cash"]) == 2
+    _token, raw = create_api_token(actor=world.head, name="t", scope="read")
+    body = ApiClient(raw).get("reports/nps", {**PERIOD, "by": "pipeline"}).json()
+    assert {r["pipeline_id"]: r["answers"] for r in body["rows"]} == {world.pipeline.pk: 4,
+                                                                    world.other_pipeline.pk: 1}
+    cash = ApiClient(raw).get("reports/revenue", {**PERIOD, "by": "", "revenue": "cash"}).json()
+    assert cash["params"]["revenue"] == "cash"

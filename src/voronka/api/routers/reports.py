@@ -16,7 +16,7 @@ from ..schemas import ERRORS
 router = Router(tags=["reports"])
 
 # Query parameters the engine reads besides the slice filters (any slice key filters: ?product=3).
-ENGINE_PARAMS = ("from", "to", "pipeline", "by", "mode")
+ENGINE_PARAMS = ("from", "to", "pipeline", "by", "mode", "revenue")
 MAX_PARAM = 200
 
 
@@ -47,7 +47,8 @@ def reports_list(request: HttpRequest):
 
 @router.get("/reports/{name}", response={200: ReportOut, **ERRORS}, summary="Run a report",
             description="Parameters as the CLI: `from`, `to` (YYYY-MM-DD, inclusive), `pipeline` (slug), "
-                        "`by` (up to two slices, comma-separated), `mode` (cohort|flow), and any slice as a "
+                        "`by` (up to two slices, comma-separated), `mode` (cohort|flow), `revenue` (won|cash: "
+                        "revenue, avg-check, plan-fact), and any slice as a "
                         "filter (`product=3`, `client_type=new`). JSON `{report, params, rows}` as "
                         "`voronka report NAME --format json`.")
 def reports_run(request: HttpRequest, name: str):
