@@ -224,3 +224,27 @@ def test_the_cli_and_the_api_take_the_revenue_basis(world, book, capsys):
                                                                     world.other_pipeline.pk: 1}
     cash = ApiClient(raw).get("reports/revenue", {**PERIOD, "by": "", "revenue": "cash"}).json()
     assert cash["params"]["revenue"] == "cash"
+
+
+@pytest.mark.parametrize(("name", "params"), [
+    ("nps", {**PERIOD, "by": "manager,month"}),
+    ("revenue", {**PERIOD, "by": "product,month", "revenue": "cash"}),
+    ("avg-check", {**PERIOD, "by": "pipeline", "revenue": "cash"}),
+    ("plan-fact", {**PERIOD, "by": "manager", "revenue": "cash"}),
+])
+def test_a_fixed_number_of_queries_whatever_the_data(world, book, name, params, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as first:
+        run_report(actor=world.head, name=name, params=params)
+    for n in range(3):  # more deals, payments and answers
+        deal = make_deal(world.teammate, world.other_pipeline, client=make_client(world.teammate),
+                         values={"amount": "100", "expected_close_date": "2030-01-01"})
+        invoice = create_invoice(actor=world.teammate, deal=win_deal(actor=world.teammate, deal=deal))
+        record_payment(actor=world.teammate, invoice=invoice, amount="50", paid_on=f"2026-04-0{n + 1}")
+        at = dt.datetime(2026, 4, n + 1, 12, 0, tzinfo=TZ)
+        Survey.objects.create(deal=deal, token_hash=f"{n:063d}x", answered_at=at, score=n * 4)
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        run_report(actor=world.head, name=name, params=params)
+    assert len(first.captured_queries) <= 8

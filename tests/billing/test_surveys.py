@@ -128,3 +128,23 @@ def test_the_client_language_is_validated_and_defaults_to_russian(world):
     with pytest.raises(DomainError) as exc:
         update_client(actor=world.owner, client=fresh, language="de")
     assert exc.value.field == "language"
+
+
+def test_the_client_card_sets_the_language_and_a_form_without_it_keeps_it(world, client):
+    from django.urls import reverse
+
+    target = make_client(world.owner)
+    client.force_login(world.owner)
+    form = client.get(reverse("clients:edit", args=[target.pk])).content.decode()
+    assert 'name="language"' in form
+    base = {"kind": "company", "name": target.name, "responsible": world.owner.pk}
+    assert client.post(reverse("clients:edit", args=[target.pk]), {**base, "language": "de",
+                                                                  "version": target.version}).status_code == 400
+    assert client.post(reverse("clients:edit", args=[target.pk]), {**base, "language": "en",
+                                                                  "version": target.version}).status_code == 302
+    target.refresh_from_db()
+    assert target.language == "en"
+    assert client.post(reverse("clients:edit", args=[target.pk]), {**base, "website": "x.example",
+                                                                  "version": target.version}).status_code == 302
+    target.refresh_from_db()
+    assert (target.language, target.website) == ("en", "x.example")
