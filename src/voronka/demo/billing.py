@@ -1,11 +1,14 @@
 """Billing in the demo: company requisites, invoices of the Inbound deals that reached the invoice stages or
 were won (some paid, some partly, some overdue), a payment plan, and a shipment; the clients of deals at a
-stage that requires their legal address get one. Deterministic (deals taken in id order), through the
+stage that requires their legal address get one; a service act; answered after-sales surveys of won deals
+(the NPS report has numbers). Deterministic (deals taken in id order), through the
 billing services as the system actor; ``build_demo`` calls ``seed_billing`` once the deals are written."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 from decimal import Decimal
 
 from django.db import transaction
@@ -13,15 +16,17 @@ from django.utils import timezone
 
 from voronka.accounts.services import get_system_actor
 from voronka.activities.models import Activity
-from voronka.billing.models import Invoice
+from voronka.billing.models import Invoice, Survey
 from voronka.billing.selectors import get_requisites
 from voronka.billing.services import (
+    create_act,
     create_invoice,
     create_shipment,
     record_payment,
     set_payment_plan,
     update_requisites,
 )
+from voronka.billing.surveys import answer_survey
 from voronka.clients.models import Client
 from voronka.deals.models import Deal, DealLine, DealStatus
 from voronka.pipelines.models import Stage
@@ -87,5 +92,25 @@ def seed_billing(*, language: str = "ru") -> dict[str, int]:
     if deals:
         create_shipment(actor=system, deal=deals[0], number="УПД-1", shipped_on=today.isoformat())
         shipments = 1
-    return {"invoices": made, "payments": payments, "shipments": shipments, "addresses": addresses,
-            "activities": Activity.objects.count() - before}
+    acts = 0
+    if len(deals) > 1:
+        create_act(actor=system, deal=deals[1], comment="Договор № 1" if language == "ru" else "Contract No. 1")
+        acts = 1
+    surveys = _answered_surveys()
+    return {"invoices": made, "payments": payments, "shipments": shipments, "acts": acts, "surveys": surveys,
+            "addresses": addresses, "activities": Activity.objects.count() - before}
+
+
+SCORES = (10, 9, 8, 10, 6, 9, 7, 3)
+
+
+def _answered_surveys() -> int:
+    """Surveys of the first won deals, answered through the public page's service (timeline notes, and a task
+    for the team lead on a low score)."""
+    won = Deal.objects.filter(status=DealStatus.WON, survey__isnull=True).order_by("pk")[:len(SCORES)]
+    for deal, score in zip(won, SCORES, strict=False):
+        token = secrets.token_urlsafe(24)
+        Survey.objects.create(deal=deal, email="", token_hash=hashlib.sha256(token.encode()).hexdigest(),
+                              sent_at=timezone.now())
+        answer_survey(token=token, score=score)
+    return min(len(won), len(SCORES))
