@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from voronka.accounts.services import get_system_actor
-from voronka.activities.models import Activity
+from voronka.activities.models import Activity, Task
 from voronka.billing.models import Invoice, Survey
 from voronka.billing.selectors import get_requisites
 from voronka.billing.services import (
@@ -50,9 +50,9 @@ def _addresses() -> int:
 @transaction.atomic
 def seed_billing(*, language: str = "ru") -> dict[str, int]:
     """A few invoices, payments (an overdue one among them) and a shipment; nothing when invoices exist.
-    ``activities``: the timeline entries it wrote (the demo's counts include them)."""
+    ``activities``, ``tasks``: the timeline entries and tasks it wrote (the demo's counts include them)."""
     addresses = _addresses()
-    before = Activity.objects.count()
+    before, tasks_before = Activity.objects.count(), Task.objects.count()
     if Invoice.objects.exists():
         return {"invoices": 0, "addresses": addresses, "activities": 0}
     system = get_system_actor()
@@ -98,10 +98,11 @@ def seed_billing(*, language: str = "ru") -> dict[str, int]:
         acts = 1
     surveys = _answered_surveys()
     return {"invoices": made, "payments": payments, "shipments": shipments, "acts": acts, "surveys": surveys,
-            "addresses": addresses, "activities": Activity.objects.count() - before}
+            "addresses": addresses, "activities": Activity.objects.count() - before,
+            "tasks": Task.objects.count() - tasks_before}
 
 
-SCORES = (10, 9, 8, 10, 6, 9, 7, 3)
+SCORES = (10, 9, 8, 10, 9, 7, 10, 8)  # no detractor: its task for the lead would be open on a closed deal
 
 
 def _answered_surveys() -> int:

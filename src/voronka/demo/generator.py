@@ -423,7 +423,9 @@ def build_demo(*, size: str = "small", seed: int = 42, reset: bool = False, lang
     with transaction.atomic():
         stats_plans = _plans(ctx.users)
     say(f"sales plans: {stats_plans}")
-    stats.activities += seed_billing(language=language)["activities"]
+    billed = seed_billing(language=language)
+    stats.activities += billed["activities"]
+    stats.tasks += billed.get("tasks", 0)  # a low survey score tasks the team lead
     if total >= 50_000:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
