@@ -26,6 +26,7 @@ from voronka.catalog.fields import parse_date
 from voronka.catalog.models import Product
 from voronka.clients.normalize import normalize_email, normalize_inn
 from voronka.core.errors import Conflict, DomainError
+from voronka.core.formatting import format_money
 from voronka.core.money import parse_decimal, parse_money
 from voronka.core.requisites import REQUISITE_LENGTHS, normalize_requisite
 from voronka.deals.models import Deal, DealStatus
@@ -710,8 +711,8 @@ def issue_act(*, actor: User, act: Act) -> Act:
                  changes={"status": (ActStatus.DRAFT, ActStatus.ISSUED), "number": (None, act.number)},
                  data={"deal": act.deal_id, "total": act.total, "year": act.year})
     log_activity(kind=ActivityKind.SYSTEM, author=actor if actor.pk else None, deal=act.deal,
-                 body=_("Service act № %(number)s issued: %(total)s %(currency)s.") % {
-                     "number": act.display_number, "total": act.total, "currency": act.currency},
+                 body=_("Service act № %(number)s issued: %(total)s.") % {
+                     "number": act.display_number, "total": format_money(act.total, act.currency)},
                  data={"act": act.pk})
     return act
 
