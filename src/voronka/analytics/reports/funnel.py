@@ -26,7 +26,7 @@ from django.db import connections
 from django.db.models import Case, F, IntegerField, Max, OuterRef, Subquery, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from voronka.deals.models import DealStatus, StageTransition, TransitionKind
+from voronka.deals.models import DealStageStay, DealStatus, StageTransition, TransitionKind
 from voronka.pipelines.models import Stage
 
 from .. import slices as sl
@@ -100,13 +100,14 @@ class Funnel(Report):
         return [stage_links(deal_drill(params, row, date="created"), row, next_stage(params.pipeline.pk))
                 for row in rows]
 
-    def rows(self, run: Run) -> list[dict[str, Any]]:
+    def rows(self, run: Run, *, with_stays: bool = True) -> list[dict[str, Any]]:
+        """The rows; ``with_stays=False`` leaves the days on stages out (``None``), for manager-stage."""
         pipeline = run.params.pipeline
         stages = list(Stage.objects.using(run.alias).filter(pipeline=pipeline).order_by("position", "id"))
         if run.params.mode == "flow":
             reached, ends, stay = self._flow(run, pipeline.pk)
         else:
-            reached, ends, stay = self._cohort(run, pipeline.pk)
+            reached, ends, stay = self._cohort(run, pipeline.pk, with_stays=with_stays)
         keys = [k for key in run.params.by for k in sl.SLICES[key].output_keys()]
         groups = {*reached, *ends, *(g for g, _s in stay)}
         out = []
@@ -134,7 +135,7 @@ class Funnel(Report):
         return out
 
     # Cohort: one grouped scan of the deals by furthest position, one of their log for days on stages.
-    def _cohort(self, run: Run, pipeline_id: int):
+    def _cohort(self, run: Run, pipeline_id: int, *, with_stays: bool = True):
         cohort = run.deals().filter(run.period_q("created_at"))
         counts = run.grouped(
             cohort, extra={"fpos": cohort_furthest(pipeline_id)},
@@ -155,18 +156,27 @@ class Funnel(Report):
             end = ends[group].setdefault(row["fpos"], {"won": 0, "lost": 0, "open": 0})
             for key in ("won", "lost", "open"):
                 end[key] += as_int(row[f"{key}_n"])
-        log = StageTransition.objects.using(run.alias).filter(
-            deal__in=cohort.values("pk"), from_stage__pipeline_id=pipeline_id)
-        return reached, ends, self._stays(run, log)
+        if not with_stays:
+            return reached, ends, {}
+        # Days on stages from the per-(deal, stage) summary kept with the log (``DealStageStay``): a row per
+        # stage a cohort deal left at least once, its stays already summed; no per-deal sum over the log.
+        summary = DealStageStay.objects.using(run.alias).filter(
+            deal__in=cohort.values("pk"), stage__pipeline_id=pipeline_id, last_left_at__isnull=False)
+        groups = self._slice_groups(run, LOG_BASE, "deal__created_at")
+        groups["stage"] = F("stage_id")
+        sql, params = inner_sql(summary, groups=groups, inputs={"secs": F("seconds")})
+        return reached, ends, self._medians(run, list(groups), sql, params)
 
     def _stays(self, run: Run, log) -> dict[tuple, tuple[Any, Any]]:
         groups = self._slice_groups(run, LOG_BASE, "deal__created_at" if run.params.mode != "flow" else "at")
         groups["stage"] = F("from_stage_id")
         sql, params = inner_sql(log, groups=groups, inputs={"secs": F("seconds_in_from_stage")},
                                 per={"deal": F("deal_id")})
+        return self._medians(run, list(groups), sql, params)
+
+    def _medians(self, run: Run, names: list[str], sql: str, params: list[Any]) -> dict[tuple, tuple[Any, Any]]:
         # One scan of the per-(deal, stage) sums, mean and exact median per group here: a window median
         # over every deal's stay sorted the whole log in SQL and was most of the funnel's time (issue 8).
-        names = list(groups)
         select = ", ".join(f'"k_{g}"' for g in names)
         values: dict[tuple, list[float]] = defaultdict(list)
         with connections[run.alias].cursor() as cursor:
