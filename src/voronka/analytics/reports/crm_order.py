@@ -26,15 +26,18 @@ from typing import Any
 from django.db.models import (
     BooleanField,
     Case,
+    Count,
     Exists,
     F,
     Func,
     IntegerField,
     OuterRef,
     Q,
+    Subquery,
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -59,7 +62,7 @@ from voronka.pipelines.models import Stage, StageQuestion
 
 from .. import slices as sl
 from ..engine import Column, Report, Run, register
-from ..sql import Agg, as_int, inner_sql, outer_aggregate, ratio
+from ..sql import Agg, as_int, ratio
 from .plan_fact import round_half_up
 
 DEAL_PEOPLE = sl.Base(people={"manager": "owner", "team": "owner__team"})
@@ -243,10 +246,26 @@ class CrmOrder(Report):
         tasks = run.filtered(tasks, base=TASK_PEOPLE)
         add(run.grouped(tasks, base=TASK_PEOPLE, inputs={"on_time": _flag(Q(due_date__gte=today))},
                         aggs=[Agg("open_tasks", "count"), Agg("on_time_tasks", "sum", "on_time")]))
-        # Clients: part 3, from the deals of the clients (see qualified_rows).
+        # Clients: part 3, from the deals of the clients (one grouped scan; per client first, see asked_by_stage).
         asked = asked_by_stage(run)
         if asked:
-            add(qualified_rows(run, asked))
+            by_set: dict[frozenset[int], list[int]] = {}
+            for stage_id, questions in asked.items():
+                by_set.setdefault(questions, []).append(stage_id)
+            missing = Case(*[
+                When(furthest_stage_id__in=stage_ids, then=Value(len(questions)) - Coalesce(Subquery(
+                    QualificationAnswer.objects.filter(client_id=OuterRef("client_id"), question_id__in=sorted(questions))
+                    .order_by().values("client_id").annotate(n=Count("pk")).values("n"),
+                    output_field=IntegerField()), Value(0)))
+                for questions, stage_ids in by_set.items()], default=Value(0), output_field=IntegerField())
+            deals_of_clients = Deal.objects.using(run.alias).filter(
+                people_q(run.actor, "client__responsible"), client__responsible__isnull=False,
+                client__status__in=(ClientStatus.LEAD, ClientStatus.CLIENT), furthest_stage_id__in=list(asked))
+            deals_of_clients = run.filtered(deals_of_clients, base=CLIENT_PEOPLE)
+            add(run.grouped(deals_of_clients, base=CLIENT_PEOPLE, inputs={"missing": missing},
+                            per={"client": F("client_id")},
+                            aggs=[Agg("clients", "count"),
+                                  Agg("qualified_clients", "count_if", where='"k_missing" = 0')]))
 
         out = []
         for row in merged.values():
@@ -266,44 +285,3 @@ class CrmOrder(Report):
                 rank, previous = index, row["score"]
             row["rank"] = rank if row["score"] is not None else None
         return out
-
-
-def qualified_rows(run: Run, asked: dict[int, frozenset[int]]) -> list[dict[str, Any]]:
-    """Part 3 per person: ``clients`` (asked clients) and ``qualified_clients`` (answered all they were asked).
-
-    One statement, no correlated count per deal: the clients' deals give each (client, question set asked)
-    once; the answers are counted per client and question set in one grouped scan of the answers, joined by
-    client; a client is qualified when no set of his has an unanswered question.
-    """
-    sets: list[frozenset[int]] = []
-    for questions in asked.values():
-        if questions not in sets:
-            sets.append(questions)
-    set_of_stage = Case(*[When(furthest_stage_id__in=sorted(pk for pk, q in asked.items() if q == questions),
-                               then=Value(index)) for index, questions in enumerate(sets)],
-                        default=None, output_field=IntegerField())
-    deals_of_clients = Deal.objects.using(run.alias).filter(
-        people_q(run.actor, "client__responsible"), client__responsible__isnull=False,
-        client__status__in=(ClientStatus.LEAD, ClientStatus.CLIENT), furthest_stage_id__in=list(asked))
-    deals_of_clients = run.filtered(deals_of_clients, base=CLIENT_PEOPLE)
-    groups = run.group_exprs(base=CLIENT_PEOPLE)
-    inner, params = inner_sql(deals_of_clients, groups={**groups, "client": F("client_id"), "set": set_of_stage},
-                              inputs={})
-    keys = "".join(f'"k_{g}", ' for g in groups)  # the person columns, each followed by ", "
-    every = sorted({q for questions in sets for q in questions})
-    counts = ", ".join(f"SUM(CASE WHEN question_id IN ({', '.join(map(str, sorted(q)))}) THEN 1 ELSE 0 END) AS a{i}"
-                       for i, q in enumerate(sets))
-    missing = " ".join(f"WHEN {i} THEN {len(q)} - COALESCE(ans.a{i}, 0)" for i, q in enumerate(sets))
-    table = QualificationAnswer._meta.db_table
-    per_client = (
-        f'SELECT {keys}pairs."k_client", MAX(CASE pairs."k_set" {missing} ELSE 0 END) AS "k_missing" '
-        f'FROM (SELECT DISTINCT {keys}"k_client", "k_set" FROM ({inner}) deals) pairs '
-        f"LEFT JOIN (SELECT client_id, {counts} FROM {table} WHERE question_id IN ({', '.join(map(str, every))}) "
-        f'GROUP BY client_id) ans ON ans.client_id = pairs."k_client" '
-        f'GROUP BY {keys}pairs."k_client"')
-    out = []
-    for raw in outer_aggregate(run.alias, per_client, params, groups=list(groups),
-                               aggs=[Agg("clients", "count"),
-                                     Agg("qualified_clients", "count_if", where='"k_missing" = 0')]):
-        out.append({**run.slice_cells(raw), "clients": raw["clients"], "qualified_clients": raw["qualified_clients"]})
-    return out
