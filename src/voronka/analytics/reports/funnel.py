@@ -17,7 +17,6 @@ summed, one value per deal), over the deals that left it (cohort: the cohort's; 
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections import defaultdict
 from typing import Any
@@ -175,33 +174,31 @@ class Funnel(Report):
         return self._medians(run, list(groups), sql, params)
 
     def _medians(self, run: Run, names: list[str], sql: str, params: list[Any]) -> dict[tuple, tuple[Any, Any]]:
-        # One scan of the per-(deal, stage) sums, mean and exact median per group here: a window median
-        # over every deal's stay sorted the whole log in SQL and was most of the funnel's time (issue 8).
-        select = ", ".join(f'"k_{g}"' for g in names)
-        out: dict[tuple, tuple[Any, Any]] = {}
+        """Mean and exact median of ``k_secs`` per group of ``sql``'s rows, in one grouped statement.
+
+        The rows are grouped by the slice values alone (a label follows from its value: ``MIN``), so the
+        database sorts numbers. PostgreSQL has the exact median as an aggregate (``percentile_cont(0.5)``: the
+        middle value or the mean of the two middle ones, exact for whole seconds); SQLite has none, so each
+        group's seconds come as one text (``GROUP_CONCAT``) and the median is taken here (``statistics.median``)
+        without a Python object per stay. Sums and counts are exact integers. (A window median over every
+        deal's stays sorted the whole log in SQL and was most of the funnel's time, issue 8.)
+        """
+        values = ", ".join(f'MIN("k_{g}")' if "_l" in g else f'"k_{g}"' for g in names)
+        keys = ", ".join(f'"k_{g}"' for g in names if "_l" not in g)
         connection = connections[run.alias]
         if connection.vendor == "postgresql":
-            # PostgreSQL has the exact median as an aggregate (``percentile_cont(0.5)``: the middle value, or
-            # the mean of the two middle ones, exact for whole seconds); the sum and count are exact integers.
-            # Grouped by the slice values alone (a label follows from its value: MIN), so the sort is of numbers.
-            values = ", ".join(f'MIN("k_{g}")' if "_l" in g else f'"k_{g}"' for g in names)
-            keys = ", ".join(f'"k_{g}"' for g in names if "_l" not in g)
-            with connection.cursor() as cursor:
-                cursor.execute(f'SELECT {values}, SUM("k_secs"), COUNT("k_secs"), percentile_cont(0.5) WITHIN '
-                               f'GROUP (ORDER BY "k_secs") FROM ({sql}) base WHERE "k_secs" IS NOT NULL '
-                               f'GROUP BY {keys}', params)
-                for *keys, total, count, median in cursor.fetchall():
-                    raw = dict(zip(names, keys, strict=True))
-                    out[(self._group(run, raw), raw["stage"])] = (int(total) / int(count), float(median))
-            return out
-        values: dict[tuple, list[float]] = defaultdict(list)
+            middle = 'percentile_cont(0.5) WITHIN GROUP (ORDER BY "k_secs")'
+        else:
+            middle = 'GROUP_CONCAT(CAST("k_secs" AS INTEGER))'
+        out: dict[tuple, tuple[Any, Any]] = {}
         with connection.cursor() as cursor:
-            cursor.execute(f'SELECT {select}, "k_secs" FROM ({sql}) base WHERE "k_secs" IS NOT NULL', params)
-            for *keys, secs in cursor.fetchall():
-                values[tuple(keys)].append(float(secs))
-        for keys, secs in values.items():
-            raw = dict(zip(names, keys, strict=True))
-            out[(self._group(run, raw), raw["stage"])] = (math.fsum(secs) / len(secs), statistics.median(secs))
+            cursor.execute(f'SELECT {values}, SUM("k_secs"), COUNT("k_secs"), {middle} FROM ({sql}) base '
+                           f'WHERE "k_secs" IS NOT NULL GROUP BY {keys}', params)
+            for *group_keys, total, count, median in cursor.fetchall():
+                if isinstance(median, str):
+                    median = statistics.median(sorted(map(int, median.split(","))))
+                raw = dict(zip(names, group_keys, strict=True))
+                out[(self._group(run, raw), raw["stage"])] = (int(total) / int(count), float(median))
         return out
 
     # Flow: the log in the period crossed with the pipeline's stages, distinct deals per stage.
