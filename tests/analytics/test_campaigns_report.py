@@ -99,3 +99,25 @@ def test_campaigns_equal_plain_python(campaigns, mode):
     got = run_report(actor=full_scope_actor(), name="campaigns",
                      params={"mode": mode, "from": "2026-04-01", "to": "2026-07-31"}, now=NOW).rows
     assert canon(got) == canon(expected(full_scope_actor(), mode, dt.date(2026, 4, 1), dt.date(2026, 7, 31)))
+
+
+def test_campaign_counts_link_to_that_many_deals(campaigns, client):
+    """Drill-down (campaign mode): ``deals`` and ``won`` to the deal list, whose count is the number shown."""
+    import re
+
+    from tests.analytics.test_drill import COUNT, LINK, _number
+
+    head = campaigns.head
+    client.force_login(head)
+    params = {"from": "2026-03-01", "to": "2026-10-31", "mode": "campaign"}
+    html = client.get("/reports/campaigns/", params).content.decode()
+    links = [(url.replace("&amp;", "&"), key, _number(text)) for url, key, text in LINK.findall(html)]
+    rows = run_report(actor=head, name="campaigns", params=params).rows
+    assert {key for _u, key, _n in links} == {"deals", "won"}
+    assert len(links) == 2 * len(rows) and sum(n for _u, _k, n in links) > 0
+    for url, key, number in links:
+        listed = client.get(url).content.decode()
+        assert _number(COUNT.search(listed).group(1)) == number, (key, url)
+        assert re.search(r"campaign=\d+", url)
+    channel = client.get("/reports/campaigns/", {**params, "mode": "channel"}).content.decode()
+    assert not LINK.findall(channel)  # the deal list does not filter by the campaign's channel

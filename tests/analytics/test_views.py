@@ -135,3 +135,26 @@ def test_report_pages_run_a_constant_number_of_queries(head_client, world, name,
             assert head_client.get(f"/reports/{name}/?{query}").status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1], counts
+
+
+@pytest.mark.parametrize(("language", "revenue"), [("ru", "2\u00a0003\u00a0₽"), ("en", "2,003\u00a0₽")])
+def test_amounts_in_report_tables_carry_the_currency_sign(client, world, settings, language, revenue):
+    """Money columns show as the rest of the CRM shows amounts (core.formatting), with the row's currency."""
+    from voronka.deals.services import update_deal
+
+    deals(world, 6)  # won: amounts 1000 and 1003 (+ a USD deal below)
+    usd = make_deal(world.owner, world.pipeline, values={"amount": 250, "expected_close_date": "2026-12-31"})
+    usd = update_deal(actor=world.owner, deal=usd, values={"currency": "USD"})
+    win_deal(actor=world.owner, deal=usd)
+    settings.LANGUAGE_CODE = language
+    client.force_login(world.head)
+    with translation.override(language):
+        html = client.get("/reports/revenue/", {"by": ""}).content.decode()
+    cells = re_cells(html, "revenue")
+    assert revenue in cells and "250\u00a0$" in cells, cells
+
+
+def re_cells(html: str, key: str) -> list[str]:
+    import re
+
+    return [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(rf'data-key="{key}">(.*?)</td>', html)]

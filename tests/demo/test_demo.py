@@ -134,6 +134,13 @@ def test_the_report_columns_are_in_step_with_the_log_and_the_owners(demo):
     assert not StageTransition.objects.exclude(pipeline_id=F("deal__pipeline_id")).exists()
 
 
+def test_the_stage_stay_summary_equals_the_log(demo):
+    """The demo writes the per-(deal, stage) summary with the log (COPY), equal to the log summed by hand."""
+    from tests.deals.test_stage_stays import expected_rows, summary_rows
+
+    assert summary_rows() == expected_rows()
+
+
 def test_closed_deals_have_an_amount_or_a_reason(demo):
     assert not Deal.objects.filter(status=DealStatus.WON, amount__lte=0).exists()
     assert not Deal.objects.filter(status=DealStatus.LOST, lost_reason__isnull=True).exists()

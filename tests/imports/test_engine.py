@@ -75,6 +75,11 @@ def test_deals_with_history_russian_dates_and_numbers(tmp_path, admin):
         "won", "1234.50", "2024-02-01", "2024-03-15")
     assert list(won.transitions.values_list("kind", flat=True)) == ["created", "won"]
     assert Deal.objects.get(title="Пилот").tasks.filter(status="open").count() == 1
+    from tests.deals.test_stage_stays import expected_rows, summary_rows
+
+    assert summary_rows() == expected_rows()  # the per-(deal, stage) summary is written with the log
+    undo_import(actor=admin, batch=batch)  # and goes with the deals
+    assert not summary_rows()
 
 
 def test_a_bad_row_writes_nothing_and_reports_every_error(tmp_path, admin):

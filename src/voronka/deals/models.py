@@ -192,3 +192,40 @@ class StageTransition(AppendOnlyModel):
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.from_stage_id} → {self.to_stage_id} ({self.kind})"
 
+
+
+class DealStageStay(models.Model):
+    """A deal's time on one stage, summed over its stays: the stage log per (deal, stage), kept in the same
+    transaction as each log row (``deals.stays.record``) and rebuilt from the log by the migration and the
+    bulk writers (demo, import).
+
+    ``seconds`` is the sum of the log's ``seconds_in_from_stage`` of the stays that ended (the current stay of
+    a deal on its stage is not in it, as in the log); ``entries`` counts the log rows arriving at the stage;
+    ``last_left_at`` is ``NULL`` while the deal never left the stage (days on a stage count only deals that
+    left it).
+    """
+
+    # no index of its own: the unique (deal, stage) constraint's index starts with the deal
+    deal = models.ForeignKey(Deal, verbose_name=_("deal"), on_delete=models.CASCADE, related_name="stage_stays",
+                             db_index=False)
+    stage = models.ForeignKey("pipelines.Stage", verbose_name=_("stage"), on_delete=models.PROTECT,
+                              related_name="+")
+    seconds = models.PositiveBigIntegerField(_("seconds on the stage"), default=0)
+    entries = models.PositiveIntegerField(_("entries"), default=0)
+    first_entered_at = models.DateTimeField(_("first entered at"), null=True, blank=True)
+    last_left_at = models.DateTimeField(_("last left at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("time on a stage")
+        verbose_name_plural = _("time on stages")
+        constraints = [
+            models.UniqueConstraint(fields=["deal", "stage"], name="stay_deal_stage_unique"),
+        ]
+        indexes = [
+            # days on stages (funnel cohort): the stays of the cohort's deals that left the stage, index-only
+            models.Index(fields=["deal", "stage", "seconds"], name="stay_deal_left_secs_idx",
+                         condition=models.Q(last_left_at__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id} @ {self.stage_id}: {self.seconds} s"

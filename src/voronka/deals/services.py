@@ -46,6 +46,7 @@ from voronka.core.formatting import format_money
 from voronka.core.money import check_money, money_limit, parse_money
 from voronka.core.params import parse_id
 from voronka.core.validation import COMMENT_MAX, check_text, clean_or_raise
+from voronka.deals import stays
 from voronka.deals.models import Deal, DealLine, DealStatus, StageTransition, TransitionKind
 from voronka.deals.rules import (
     check_stage_rules,
@@ -250,10 +251,13 @@ def _lock(deal: Deal) -> Deal:
 def _transition(*, deal: Deal, actor: User | None, kind: str, from_stage: Stage | None, to_stage: Stage | None,
                 at: dt.datetime, entered_at: dt.datetime | None) -> StageTransition:
     """Append a log row; its pipeline is the one the deal is in after the change."""
-    seconds = int((at - entered_at).total_seconds()) if entered_at else 0
-    return StageTransition.objects.create(deal=deal, pipeline_id=deal.pipeline_id, kind=kind, from_stage=from_stage,
-                                          to_stage=to_stage, by_user=actor, at=at,
-                                          seconds_in_from_stage=max(seconds, 0))
+    seconds = max(int((at - entered_at).total_seconds()) if entered_at else 0, 0)
+    row = StageTransition.objects.create(deal=deal, pipeline_id=deal.pipeline_id, kind=kind, from_stage=from_stage,
+                                         to_stage=to_stage, by_user=actor, at=at, seconds_in_from_stage=seconds)
+    # The per-(deal, stage) summary the reports read, in the same transaction as the log row (issue 8).
+    stays.record(deal_id=deal.pk, from_stage_id=row.from_stage_id, to_stage_id=row.to_stage_id, at=at,
+                 seconds=seconds)
+    return row
 
 
 def _further(deal: Deal, stage: Stage) -> Stage:

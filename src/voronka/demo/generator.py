@@ -53,7 +53,8 @@ from voronka.catalog.models import (
 from voronka.catalog.services import make_key
 from voronka.clients.models import Client, ClientKind, ClientStatus, Contact, QualificationAnswer, Question
 from voronka.clients.normalize import normalize_name
-from voronka.deals.models import Deal, DealLine, DealStatus, StageTransition, TransitionKind
+from voronka.deals.models import Deal, DealLine, DealStageStay, DealStatus, StageTransition, TransitionKind
+from voronka.deals.stays import summarise as summarise_stays
 from voronka.demo.billing import seed_billing
 from voronka.demo.bootstrap import install_defaults
 from voronka.events.models import OutboxEvent
@@ -1501,6 +1502,7 @@ class _Writer:
         self.deals = _Table(Deal, with_id=True)
         self.lines = _Table(DealLine, with_id=False)
         self.transitions = _Table(StageTransition, with_id=False)
+        self.stays = _Table(DealStageStay, with_id=False)
         self.tasks = _Table(Task, with_id=True)
         self.activities = _Table(Activity, with_id=False)
 
@@ -1555,6 +1557,7 @@ class _Writer:
         self.deals.write(deals)
         self.lines.write(lines)
         self.transitions.write(transitions)
+        self.stays.write(summarise_stays(transitions))  # the per-(deal, stage) summary the reports read
         self.tasks.write(tasks)
         self.activities.write(activities)
         stats.clients += len(clients)

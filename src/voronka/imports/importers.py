@@ -53,7 +53,8 @@ from voronka.core.currency import normalize_currency
 from voronka.core.dates import parse_moment
 from voronka.core.errors import DomainError
 from voronka.core.money import parse_money
-from voronka.deals.models import Deal, DealStatus, StageTransition, TransitionKind
+from voronka.deals.models import Deal, DealStageStay, DealStatus, StageTransition, TransitionKind
+from voronka.deals.stays import summarise as summarise_stays
 from voronka.imports.mapping import FieldMap, Mapping, MappingError
 from voronka.imports.models import ImportBatch, ImportedRow
 from voronka.imports.readers import FileError
@@ -1022,6 +1023,7 @@ class DealsImporter(Importer):
                 tasks.append(task)
 
         insert_rows(StageTransition, log)
+        insert_rows(DealStageStay, summarise_stays(log))  # the per-(deal, stage) summary the reports read
         insert_rows(Task, tasks)
         self.ctx.created_ids("deals", Deal, ids)
         low, high = min(ids), max(ids)

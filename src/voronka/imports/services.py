@@ -340,7 +340,7 @@ def _delete_ours(model: type[models.Model], objs: list[models.Model], ours: set,
 
     def foreign(instance: models.Model) -> bool:
         concrete = instance._meta.concrete_model
-        if concrete._meta.label == "deals.StageTransition":
+        if concrete._meta.label in ("deals.StageTransition", "deals.DealStageStay"):
             return instance.deal_id not in deal_ids
         if concrete._meta.label == "activities.Task" and instance.deal_id in deal_ids:
             return finished_at is None or instance.created_at > finished_at  # a first task, or one added later

@@ -43,12 +43,18 @@ class ActivityReport(Report):
             tasks = tasks.filter(deal__pipeline_id=run.params.pipeline.pk)
         done = run.grouped(tasks, inputs={}, extra={"kind": F("kind")}, base=TASKS, date_field="completed_at",
                            aggs=[Agg("done_tasks", "count")])
-        deals = Deal.objects.using(run.alias).filter(run.scope("deals.Deal"))
-        if run.params.pipeline is not None:
-            deals = deals.filter(pipeline_id=run.params.pipeline.pk)
+        deal_scope, client_scope = run.scope("deals.Deal"), run.scope("clients.Client")
+        pipeline = run.params.pipeline
+        if not deal_scope and not client_scope:
+            # the full scope: every entry on a deal (of the pipeline) or on a client, without the subqueries
+            visible = (Q(deal__pipeline_id=pipeline.pk) if pipeline is not None
+                       else Q(deal__isnull=False) | Q(client__isnull=False))
+        elif pipeline is not None:
+            deals = Deal.objects.using(run.alias).filter(deal_scope, pipeline_id=pipeline.pk)
             visible = Q(deal__in=deals.values("pk"))
         else:
-            clients = Client.objects.using(run.alias).filter(run.scope("clients.Client"))
+            deals = Deal.objects.using(run.alias).filter(deal_scope)
+            clients = Client.objects.using(run.alias).filter(client_scope)
             visible = Q(deal__in=deals.values("pk")) | Q(deal__isnull=True, client__in=clients.values("pk"))
         entries = Activity.objects.using(run.alias).filter(visible, run.period_q("at"), kind__in=LOGGED,
                                                            author__isnull=False)

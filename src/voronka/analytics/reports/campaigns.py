@@ -18,7 +18,7 @@ from voronka.catalog.models import Campaign
 from voronka.clients.models import Client
 from voronka.deals.models import DealStatus
 
-from ..engine import Column, Report, Run, register
+from ..engine import Column, Report, Run, deal_drill, deal_url, register
 from ..sql import Agg, aggregate, as_int, as_money
 
 # How each grouping reaches the campaign: from a deal, from a client, from the campaign row itself.
@@ -43,6 +43,18 @@ class Campaigns(Report):
 
     def output_columns(self, run: Run) -> list[Column]:
         return list(self.columns)
+
+    def drill(self, params, row: dict[str, Any]) -> dict[str, str]:
+        """Per campaign: ``deals`` to the deals created in the period with it, ``won`` to those won in the
+        period (the deal list filters by the deal's campaign; the channel and source modes group by the
+        campaign's channel or source, which the deal list does not filter by, so they are not linked)."""
+        if params.mode != "campaign" or row.get("group_id") is None:
+            return {}
+        base = {**deal_drill(params, None, date=None), "campaign": row["group_id"]}
+        created = deal_drill(params, None, date="created")
+        closed = deal_drill(params, None, date="closed")
+        return {"deals": deal_url({**base, **created}),
+                "won": deal_url({**base, **closed}, status=DealStatus.WON)}
 
     def rows(self, run: Run) -> list[dict[str, Any]]:
         deal_path, client_path, campaign_path = GROUPS[run.params.mode]

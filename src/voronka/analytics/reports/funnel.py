@@ -17,7 +17,6 @@ summed, one value per deal), over the deals that left it (cohort: the cohort's; 
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections import defaultdict
 from typing import Any
@@ -26,7 +25,7 @@ from django.db import connections
 from django.db.models import Case, F, IntegerField, Max, OuterRef, Subquery, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from voronka.deals.models import DealStatus, StageTransition, TransitionKind
+from voronka.deals.models import DealStageStay, DealStatus, StageTransition, TransitionKind
 from voronka.pipelines.models import Stage
 
 from .. import slices as sl
@@ -100,13 +99,14 @@ class Funnel(Report):
         return [stage_links(deal_drill(params, row, date="created"), row, next_stage(params.pipeline.pk))
                 for row in rows]
 
-    def rows(self, run: Run) -> list[dict[str, Any]]:
+    def rows(self, run: Run, *, with_stays: bool = True) -> list[dict[str, Any]]:
+        """The rows; ``with_stays=False`` leaves the days on stages out (``None``), for manager-stage."""
         pipeline = run.params.pipeline
         stages = list(Stage.objects.using(run.alias).filter(pipeline=pipeline).order_by("position", "id"))
         if run.params.mode == "flow":
             reached, ends, stay = self._flow(run, pipeline.pk)
         else:
-            reached, ends, stay = self._cohort(run, pipeline.pk)
+            reached, ends, stay = self._cohort(run, pipeline.pk, with_stays=with_stays)
         keys = [k for key in run.params.by for k in sl.SLICES[key].output_keys()]
         groups = {*reached, *ends, *(g for g, _s in stay)}
         out = []
@@ -134,7 +134,7 @@ class Funnel(Report):
         return out
 
     # Cohort: one grouped scan of the deals by furthest position, one of their log for days on stages.
-    def _cohort(self, run: Run, pipeline_id: int):
+    def _cohort(self, run: Run, pipeline_id: int, *, with_stays: bool = True):
         cohort = run.deals().filter(run.period_q("created_at"))
         counts = run.grouped(
             cohort, extra={"fpos": cohort_furthest(pipeline_id)},
@@ -155,28 +155,50 @@ class Funnel(Report):
             end = ends[group].setdefault(row["fpos"], {"won": 0, "lost": 0, "open": 0})
             for key in ("won", "lost", "open"):
                 end[key] += as_int(row[f"{key}_n"])
-        log = StageTransition.objects.using(run.alias).filter(
-            deal__in=cohort.values("pk"), from_stage__pipeline_id=pipeline_id)
-        return reached, ends, self._stays(run, log)
+        if not with_stays:
+            return reached, ends, {}
+        # Days on stages from the per-(deal, stage) summary kept with the log (``DealStageStay``): a row per
+        # stage a cohort deal left at least once, its stays already summed; no per-deal sum over the log.
+        summary = DealStageStay.objects.using(run.alias).filter(
+            deal__in=cohort.values("pk"), stage__pipeline_id=pipeline_id, last_left_at__isnull=False)
+        groups = self._slice_groups(run, LOG_BASE, "deal__created_at")
+        groups["stage"] = F("stage_id")
+        sql, params = inner_sql(summary, groups=groups, inputs={"secs": F("seconds")})
+        return reached, ends, self._medians(run, list(groups), sql, params)
 
     def _stays(self, run: Run, log) -> dict[tuple, tuple[Any, Any]]:
         groups = self._slice_groups(run, LOG_BASE, "deal__created_at" if run.params.mode != "flow" else "at")
         groups["stage"] = F("from_stage_id")
         sql, params = inner_sql(log, groups=groups, inputs={"secs": F("seconds_in_from_stage")},
                                 per={"deal": F("deal_id")})
-        # One scan of the per-(deal, stage) sums, mean and exact median per group here: a window median
-        # over every deal's stay sorted the whole log in SQL and was most of the funnel's time (issue 8).
-        names = list(groups)
-        select = ", ".join(f'"k_{g}"' for g in names)
-        values: dict[tuple, list[float]] = defaultdict(list)
-        with connections[run.alias].cursor() as cursor:
-            cursor.execute(f'SELECT {select}, "k_secs" FROM ({sql}) base WHERE "k_secs" IS NOT NULL', params)
-            for *keys, secs in cursor.fetchall():
-                values[tuple(keys)].append(float(secs))
+        return self._medians(run, list(groups), sql, params)
+
+    def _medians(self, run: Run, names: list[str], sql: str, params: list[Any]) -> dict[tuple, tuple[Any, Any]]:
+        """Mean and exact median of ``k_secs`` per group of ``sql``'s rows, in one grouped statement.
+
+        The rows are grouped by the slice values alone (a label follows from its value: ``MIN``), so the
+        database sorts numbers. PostgreSQL has the exact median as an aggregate (``percentile_cont(0.5)``: the
+        middle value or the mean of the two middle ones, exact for whole seconds); SQLite has none, so each
+        group's seconds come as one text (``GROUP_CONCAT``) and the median is taken here (``statistics.median``)
+        without a Python object per stay. Sums and counts are exact integers. (A window median over every
+        deal's stays sorted the whole log in SQL and was most of the funnel's time, issue 8.)
+        """
+        values = ", ".join(f'MIN("k_{g}")' if "_l" in g else f'"k_{g}"' for g in names)
+        keys = ", ".join(f'"k_{g}"' for g in names if "_l" not in g)
+        connection = connections[run.alias]
+        if connection.vendor == "postgresql":
+            middle = 'percentile_cont(0.5) WITHIN GROUP (ORDER BY "k_secs")'
+        else:
+            middle = 'GROUP_CONCAT(CAST("k_secs" AS INTEGER))'
         out: dict[tuple, tuple[Any, Any]] = {}
-        for keys, secs in values.items():
-            raw = dict(zip(names, keys, strict=True))
-            out[(self._group(run, raw), raw["stage"])] = (math.fsum(secs) / len(secs), statistics.median(secs))
+        with connection.cursor() as cursor:
+            cursor.execute(f'SELECT {values}, SUM("k_secs"), COUNT("k_secs"), {middle} FROM ({sql}) base '
+                           f'WHERE "k_secs" IS NOT NULL GROUP BY {keys}', params)
+            for *group_keys, total, count, median in cursor.fetchall():
+                if isinstance(median, str):
+                    median = statistics.median(sorted(map(int, median.split(","))))
+                raw = dict(zip(names, group_keys, strict=True))
+                out[(self._group(run, raw), raw["stage"])] = (int(total) / int(count), float(median))
         return out
 
     # Flow: the log in the period crossed with the pipeline's stages, distinct deals per stage.

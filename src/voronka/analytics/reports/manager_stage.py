@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import replace
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
 from ..engine import REPORTS, Column, Report, Run, deal_drill, register
+from ..sql import ratio
 
 
 @register
@@ -42,11 +44,17 @@ class ManagerStage(Report):
         return out
 
     def rows(self, run: Run) -> list[dict[str, Any]]:
+        # One cohort funnel by (team, manager), without the days on stages (not shown here); the team's
+        # figures are the sums of its managers' (each deal has one owner and one recorded team).
         funnel = REPORTS["funnel"]
         cohort = replace(run.params, mode="cohort")
-        mine = funnel.rows(replace(run, params=replace(cohort, by=("team", "manager"))))
-        teams = funnel.rows(replace(run, params=replace(cohort, by=("team",))))
-        team_pct = {(r["team_id"], r["stage_id"]): r["conversion_pct"] for r in teams}
+        mine = funnel.rows(replace(run, params=replace(cohort, by=("team", "manager"))), with_stays=False)
+        team_counts: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+        for r in mine:
+            counts = team_counts[(r["team_id"], r["stage_id"])]
+            counts[0] += r["reached"]
+            counts[1] += r["converted"]
+        team_pct = {key: ratio(converted, reached, pct=True) for key, (reached, converted) in team_counts.items()}
         out = []
         for r in mine:
             if not r["reached"]:

@@ -6,8 +6,11 @@ import datetime as dt
 from decimal import Decimal
 
 from django import template
+from django.conf import settings
 from django.utils.formats import number_format
 from django.utils.html import format_html
+
+from voronka.core.formatting import format_money
 
 register = template.Library()
 DASH = "—"
@@ -20,7 +23,9 @@ def cell(row: dict, column) -> str:
         return DASH
     kind = column.kind
     if kind == "money":
-        return number_format(Decimal(value), 2, use_l10n=True, force_grouping=True)
+        # the one style of amounts (core.formatting): ``1 234 567,50 ₽``, in the row's currency (money
+        # reports have a ``currency`` column) or the base one; an amount of 0 is a figure here, not "no amount"
+        return format_money(Decimal(value), row.get("currency") or settings.VORONKA_DEFAULT_CURRENCY)
     if kind == "fraction":
         return f"{number_format(value * 100, 1, use_l10n=True)} %"
     if kind == "pct":
