@@ -346,9 +346,10 @@ def _hand_off(*, actor: User, deal: Deal, stage: Stage, at: dt.datetime) -> bool
     deal.owner = new_owner
     deal.owner_team_id = new_owner.team_id
     reassign_open_tasks(deal=deal, from_user=None, to_user=new_owner)
+    body = (_("Handed off from %(a)s to %(b)s at stage “%(s)s”.") if stage.owner_user_id
+            else _("Handed off from %(a)s to %(b)s at stage “%(s)s” (%(rule)s)."))
     log_activity(kind=ActivityKind.SYSTEM, author=actor, deal=deal, at=at,
-                 body=_("Handed off from %(a)s to %(b)s at stage “%(s)s” (%(rule)s).")
-                 % {"a": previous, "b": new_owner, "s": stage.name, "rule": rule},
+                 body=body % {"a": previous, "b": new_owner, "s": stage.name, "rule": rule},
                  data={"event": "handoff", "from": previous.pk, "to": new_owner.pk, "stage": stage.pk,
                        "mode": stage.owner_mode or ""})
     return True
