@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_NAME = "voronka_bench_worker"
+PG_NAME = os.environ.get("BENCH_PG_NAME", "voronka_bench_worker")  # e.g. voronka_bench_worker_auto3
 
 
 def _pg(sql: str) -> None:

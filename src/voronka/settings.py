@@ -331,6 +331,9 @@ VORONKA_TASK_TIMEOUT_SECONDS = env_int("VORONKA_TASK_TIMEOUT_SECONDS", 3600)  # 
 # PostgreSQL: off lets the worker's commits return before the disk flush (docs/deployment.md: a server crash
 # may lose the last moment of the worker's writes; every job's input is durable and every job idempotent).
 VORONKA_WORKER_SYNCHRONOUS_COMMIT = env_bool("VORONKA_WORKER_SYNCHRONOUS_COMMIT", True)
+# Jobs a worker claims per transaction (results written with the next claim); 1: django-tasks-db's own loop.
+VORONKA_WORKER_CLAIM = env_int("VORONKA_WORKER_CLAIM", 20)
+VORONKA_WORKER_CLAIM_WINDOW = float(os.environ.get("VORONKA_WORKER_CLAIM_WINDOW", "1.0"))  # seconds
 VORONKA_WORKER_REQUIRED = env_bool("VORONKA_WORKER_REQUIRED", TASKS["default"]["BACKEND"].startswith("django_tasks_db"))
 # Notification emails: attempts before one is given up, and how long a send holds its row.
 VORONKA_EMAIL_MAX_ATTEMPTS = env_int("VORONKA_EMAIL_MAX_ATTEMPTS", 5)

@@ -74,6 +74,29 @@ def test_a_deal_past_its_stage_max_days_notifies_its_owner_once(world, commit):
     assert world.lead not in [n.recipient for n in Notification.objects.filter(event_type=EventType.DEAL_ROTTING)]
 
 
+@pytest.mark.parametrize(("days", "ru", "en"), [
+    (1, "больше 1 дня", "more than 1 day."), (2, "больше 2 дней", "more than 2 days."),
+    (5, "больше 5 дней", "more than 5 days."), (21, "больше 21 дня", "more than 21 days."),
+])
+def test_the_rotting_notice_says_the_days_in_the_plural_form_of_the_owners_language(world, commit, days, ru, en):
+    world.teammate.language = "en"
+    world.teammate.save(update_fields=["language"])
+    world.owner.language = "ru"
+    world.owner.save(update_fields=["language"])
+    proposal = world.pipeline.stages.get(slug="proposal")
+    proposal.max_days = days
+    proposal.save(update_fields=["max_days"])
+    for user in (world.owner, world.teammate):
+        with commit():
+            deal = make_deal(user, world.pipeline, values={"amount": "1000"})
+            move_deal(actor=user, deal=deal, stage=proposal)
+    Task.objects.update(due_date=timezone.localdate() + dt.timedelta(days=60))
+    assert run_monitors(now=timezone.now() + dt.timedelta(days=days + 1))["rotting deals"] == 2
+    notes = {n.recipient_id: n.body for n in Notification.objects.filter(event_type=EventType.DEAL_ROTTING)}
+    assert ru in notes[world.owner.pk] and "дн." not in notes[world.owner.pk]
+    assert en in notes[world.teammate.pk]
+
+
 def test_an_open_deal_without_an_open_task_is_reported_to_the_team_lead_once(world, deal):
     task = Task.objects.get(deal=deal)
     assert run_monitors(now=timezone.now())["deals without a task"] == 0

@@ -201,3 +201,54 @@ def test_a_task_running_past_the_timeout_is_taken_back_even_from_a_live_worker(s
     hung.refresh_from_db()
     busy.refresh_from_db()
     assert hung.status == TaskResultStatus.READY and busy.status == TaskResultStatus.RUNNING
+
+
+def _run_in_process(*args: str) -> int:
+    from voronka.cli import main
+
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    try:
+        return main(["worker", *args])
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("claim", [1, 4])
+def test_the_claiming_loop_runs_every_job_once_and_records_failures(shared_db, settings, claim):
+    """VORONKA_WORKER_CLAIM jobs per claim (results written with the next claim) or django-tasks-db's own loop
+    (1): each job runs once, its attempt is counted once, a failure (or a result that is not JSON) is recorded
+    with its traceback and the worker goes on."""
+    from tests.automation.worker_tasks import fails, returns_a_set
+    from voronka.automation.tasks import noop
+
+    settings.TASKS = DB_QUEUE
+    settings.VORONKA_WORKER_CLAIM = claim
+    ok = [noop.enqueue(i).id for i in range(7)]
+    bad = [fails.enqueue(1).id, returns_a_set.enqueue(2).id]
+    assert _run_in_process("--batch", "--interval", "0") == 0
+    rows = {str(r.pk): r for r in DBTaskResult.objects.all()}
+    assert sorted(rows[str(i)].return_value for i in ok) == list(range(7))
+    assert all(rows[str(i)].status == TaskResultStatus.SUCCESSFUL and rows[str(i)].finished_at for i in ok)
+    assert all(len(r.worker_ids) == 1 for r in rows.values())
+    failed = rows[str(bad[0])]
+    assert failed.status == TaskResultStatus.FAILED and "job 1 fails" in failed.traceback
+    assert failed.exception_class_path == "builtins.ValueError"
+    assert rows[str(bad[1])].status == TaskResultStatus.FAILED
+    assert "TypeError" in rows[str(bad[1])].exception_class_path
+
+
+@pytest.mark.django_db
+def test_jobs_claimed_but_not_started_in_the_window_are_given_back_uncounted(shared_db, settings):
+    from voronka.automation.tasks import noop
+
+    settings.TASKS = DB_QUEUE
+    settings.VORONKA_WORKER_CLAIM, settings.VORONKA_WORKER_CLAIM_WINDOW = 5, 0  # one job per claim, then give back
+    ids = [noop.enqueue(i).id for i in range(3)]
+    assert _run_in_process("--max-tasks", "2", "--interval", "0", "--no-scheduler") == 0
+    rows = {str(r.pk): r for r in DBTaskResult.objects.all()}
+    done = [i for i in ids if rows[str(i)].status == TaskResultStatus.SUCCESSFUL]
+    [waiting] = [i for i in ids if rows[str(i)].status == TaskResultStatus.READY]
+    assert len(done) == 2 and rows[str(waiting)].worker_ids == [] and rows[str(waiting)].started_at is None
+    assert all(rows[str(i)].worker_ids and len(rows[str(i)].worker_ids) == 1 for i in done)

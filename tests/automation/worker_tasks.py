@@ -20,3 +20,13 @@ def slow_once(flag: str, name: str) -> str:
         time.sleep(60)
     Region.objects.get_or_create(name=name)
     return name
+
+
+@task()
+def fails(n: int) -> int:
+    raise ValueError(f"job {n} fails")
+
+
+@task()
+def returns_a_set(n: int):
+    return {n}  # not JSON: the job fails instead of the worker

@@ -232,3 +232,32 @@ def _open_pipeline_by_url(page, live_server, slug: str) -> None:
     from voronka.pipelines.models import Pipeline
 
     page.goto(f"{live_server.url}/settings/pipelines/{Pipeline.objects.get(slug=slug).pk}/")
+
+
+def test_admin_hands_a_stage_to_a_team_round_robin(page, live_server, e2e_data):
+    from voronka.pipelines.models import Stage
+
+    login(page, live_server, "admin")
+    _open_pipeline(page, live_server, "Входящие заявки")
+    card = page.locator("#stage-list .stage-card").nth(1)
+    stage_id = int(card.get_attribute("data-id"))
+    card.locator(".stage-actions a.btn").click()
+    page.locator("#id_owner_team").select_option(label="Отдел продаж 2")
+    page.locator("#id_owner_mode").select_option("lead")
+    page.locator(".stage-form-actions button[type=submit]").click()
+    # team 2 has no lead: a field error, nothing saved
+    expect(page.locator(".field-error [role=alert]")).to_contain_text("нет активного руководителя")
+    assert Stage.objects.get(pk=stage_id).owner_team_id is None
+    assert_accessible(page)
+    page.locator("#id_owner_mode").select_option("round_robin")
+    screenshot(page, "stage-owner-round-robin")
+    page.locator(".stage-form-actions button[type=submit]").click()
+
+    expect(page.locator(".msg-success")).to_be_visible()
+    saved = page.locator(f'#stage-list .stage-card[data-id="{stage_id}"]')
+    expect(saved.locator(".stage-facts")).to_contain_text("команда «Отдел продаж 2»: По очереди")
+    stage = Stage.objects.get(pk=stage_id)
+    assert (stage.owner_team.name, stage.owner_mode, stage.owner_user_id) == ("Отдел продаж 2", "round_robin", None)
+    saved.locator(".stage-name").click()
+    expect(page.locator("#id_owner_mode")).to_have_value("round_robin")
+    expect(page.locator("#id_owner_team option:checked")).to_have_text("Отдел продаж 2")

@@ -1,4 +1,4 @@
-"""No setting that silently does nothing: on-enter actions and owner roles that are not built are refused."""
+"""No setting that silently does nothing: on-enter actions and owner roles that cannot work are refused."""
 
 from __future__ import annotations
 
@@ -25,10 +25,11 @@ def test_update_stage_refuses_an_on_enter_action_that_cannot_run(world, action):
     assert Stage.objects.get(pk=stage.pk).on_enter == []
 
 
-def test_add_stage_refuses_an_owner_role(world):
+@pytest.mark.parametrize("role", ["analyst", "wizard"])
+def test_add_stage_refuses_an_owner_role_that_cannot_own_deals(world, role):
     with pytest.raises(DomainError) as exc:
-        add_stage(actor=world.admin, pipeline=world.pipeline, name="Счёт выставлен", owner_role="lead")
-    assert exc.value.field == "owner_role"
+        add_stage(actor=world.admin, pipeline=world.pipeline, name="Счёт выставлен", owner_role=role)
+    assert exc.value.field == "owner_role" and exc.value.code == "unknown_role"
     assert not world.pipeline.stages.filter(name="Счёт выставлен").exists()
 
 
@@ -46,11 +47,12 @@ def test_blueprints_promise_nothing_that_is_not_built(name):
         assert not spec.get("owner_role"), spec["slug"]
 
 
-def test_the_stage_form_offers_neither_the_unbuilt_actions_nor_an_owner_role(client, world):
+def test_the_stage_form_offers_no_unbuilt_action_and_the_built_owner_rules(client, world):
     client.force_login(world.admin)
     html = client.get(reverse("settings:stage", args=[stage_of(world.pipeline, "qualified").pk])).content.decode()
     assert 'name="on_enter"' in html
-    assert "notify_owner" not in html and "send_email_reanimation" not in html and 'name="owner_role"' not in html
+    assert "notify_owner" not in html and "send_email_reanimation" not in html
+    assert 'name="owner_role"' in html and 'name="owner_mode"' in html and 'value="least_loaded"' in html
 
 
 def test_a_posted_unbuilt_action_is_a_field_error_not_a_silent_save(client, world):

@@ -173,7 +173,7 @@ def _rulebook(**overrides) -> dict:
 def test_admin_edits_the_stage_rulebook_and_it_is_saved(admin_client, world):
     stage = _stages(world.pipeline)[1]
     CustomFieldDefinition.objects.create(entity="deal", key="budget", label="Бюджет", field_type="money")
-    data = _rulebook(owner_team=str(world.team.pk), owner_user=str(world.lead.pk),
+    data = _rulebook(owner_team=str(world.team.pk), owner_mode="round_robin",
                      required_fields=["amount", "client.region", "cf:budget"])
     response = admin_client.post(reverse("settings:stage", args=[stage.pk]), data)
     assert response.status_code == 302
@@ -182,7 +182,8 @@ def test_admin_edits_the_stage_rulebook_and_it_is_saved(admin_client, world):
     assert stage.name == "Демо проведено"
     assert (stage.entry_result, stage.goal, stage.max_days, stage.probability) == (
         "Показали продукт", "Согласовать КП", 4, 40)
-    assert (stage.owner_role, stage.owner_team, stage.owner_user) == ("", world.team, world.lead)
+    assert (stage.owner_role, stage.owner_team, stage.owner_user, stage.owner_mode) == (
+        "", world.team, None, "round_robin")
     assert stage.required_fields == ["amount", "client.region", "cf:budget"]
     assert [q.text for q in stage.questions.order_by("stage_links__position")] == ["Кто ЛПР?", "Какой бюджет?"]
     assert {q.question_set.name for q in stage.questions.all()} == {world.pipeline.name}
@@ -352,13 +353,15 @@ def test_pipeline_page_queries_do_not_grow_with_stages(admin_client, world):
     CustomFieldDefinition.objects.create(entity="deal", key="budget", label="Бюджет", field_type="money")
     add_stage(actor=get_system_actor(), pipeline=pipeline, name="Заявка получена")
     for i in range(1, 3):
-        add_stage(actor=get_system_actor(), pipeline=pipeline, name=f"Шаг {i} сделан", owner_team=world.team,
-                  owner_user=world.lead, required_fields=["amount", "cf:budget"])
+        add_stage(actor=get_system_actor(), pipeline=pipeline, name=f"Шаг {i} сделан",
+                  **({"owner_team": world.team, "owner_mode": "least_loaded"} if i % 2 else {"owner_user": world.lead}),
+                  required_fields=["amount", "cf:budget"])
     url = reverse("settings:pipeline", args=[pipeline.pk])
     few = _count(admin_client, url)
     for i in range(3, 10):
-        add_stage(actor=get_system_actor(), pipeline=pipeline, name=f"Шаг {i} сделан", owner_team=world.team,
-                  owner_user=world.lead, required_fields=["amount", "cf:budget"])
+        add_stage(actor=get_system_actor(), pipeline=pipeline, name=f"Шаг {i} сделан",
+                  **({"owner_team": world.team, "owner_mode": "least_loaded"} if i % 2 else {"owner_user": world.lead}),
+                  required_fields=["amount", "cf:budget"])
     make_deal(world.owner, pipeline)
     assert _count(admin_client, url) == few
 

@@ -239,6 +239,36 @@ class RoleScope(models.Model):
         return f"{self.role} {self.object_type}: {self.scope}"
 
 
+class AssignMode(models.TextChoices):
+    """How the next person is chosen from a pool (a team's active managers and lead, or a role)."""
+
+    ROUND_ROBIN = "round_robin", _("Round-robin")
+    LEAST_LOADED = "least_loaded", _("The least loaded (fewest open deals)")
+
+
+# Who takes turns in a team: its active managers and its lead (heads, admins and analysts do not).
+POOL_ROLES: tuple[str, ...] = (Role.MANAGER, Role.LEAD)
+
+
+class AssignmentTurn(models.Model):
+    """The one round-robin turn store: who was given the last deal or lead in a pool, by the pool's key
+    (``team:<id>`` for the conveyor and the ``assign_owner`` action, ``role:<role>[:team:<id>]``,
+    ``form:<id>`` for a web form, ``mailbox``). ``accounts.services.next_member`` locks the row
+    (``select_for_update``) while it chooses, so two hand-offs at once never take the same turn."""
+
+    key = models.CharField(_("pool"), max_length=64, unique=True)
+    last_assigned = models.ForeignKey(User, verbose_name=_("last assigned"), null=True, blank=True,
+                                      on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("assignment turn")
+        verbose_name_plural = _("assignment turns")
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class TwoFactorRequirement(models.Model):
     """A role whose users must sign in with an authenticator app (Settings › Access); one row per role."""
 

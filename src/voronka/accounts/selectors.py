@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from voronka.accounts.models import (
     CONFIGURABLE_ROLES,
+    POOL_ROLES,
     ROLE_SCOPES,
     ApiToken,
     ObjectType,
@@ -31,6 +32,21 @@ def assignable_users(*, actor: User) -> QuerySet[User]:
     if actor.scope == Scope.TEAM and actor.team_id:
         return qs.filter(team_id=actor.team_id)
     return qs.filter(pk=actor.pk)
+
+
+def pool_members(*, team_id: int | None = None, role: str | None = None) -> QuerySet[User]:
+    """Who may be given a deal or a lead from a pool: active people (never the system actor) with a
+    manager-like role (``POOL_ROLES``: managers and leads), or with ``role``; of ``team_id`` when given."""
+    qs = User.objects.filter(is_active=True, is_system=False)
+    qs = qs.filter(role=role) if role else qs.filter(role__in=POOL_ROLES)
+    return qs.filter(team_id=team_id) if team_id is not None else qs
+
+
+def open_deal_counts(user_ids: list[int]) -> dict[int, int]:
+    """Open deals owned by each of these users (``deals`` sits above accounts: through the reverse relation)."""
+    rows = (User.objects.filter(pk__in=user_ids)
+            .annotate(open_deals=Count("deals", filter=Q(deals__status="open"))).values_list("pk", "open_deals"))
+    return dict(rows)
 
 
 def list_teams() -> QuerySet[Team]:

@@ -17,6 +17,8 @@ from voronka.accounts.models import (
     CONFIGURABLE_ROLES,
     ROLE_SCOPES,
     ApiToken,
+    AssignmentTurn,
+    AssignMode,
     IdempotencyKey,
     ObjectType,
     Role,
@@ -28,6 +30,7 @@ from voronka.accounts.models import (
     UserSession,
 )
 from voronka.accounts.permissions import require_perm
+from voronka.accounts.selectors import open_deal_counts
 from voronka.audit.services import diff
 from voronka.core.errors import Conflict, DomainError, Forbidden, NotFound
 from voronka.events.services import record_event
@@ -77,6 +80,60 @@ def _person(user: User | None, field: str) -> None:
     """The system actor is nobody's lead and is not managed in the settings."""
     if user is not None and user.is_system:
         raise NotFound(_("User not found."), field=field)
+
+
+# --- round-robin turns (the one store: conveyor, ``assign_owner``, web forms, mailbox) -----------------------
+
+TURN_KEY_MAX = 64
+
+
+def _locked_turn(key: str) -> AssignmentTurn:
+    """The pool's turn row, locked until the caller's transaction ends (created on first use; a concurrent
+    first use waits on the unique key, then locks the row the other one made)."""
+    turn = AssignmentTurn.objects.select_for_update().filter(key=key).first()
+    if turn is not None:
+        return turn
+    try:
+        with transaction.atomic():
+            return AssignmentTurn.objects.create(key=key)
+    except IntegrityError:
+        return AssignmentTurn.objects.select_for_update().get(key=key)
+
+
+@transaction.atomic
+def next_member(*, key: str, members, mode: str = AssignMode.ROUND_ROBIN) -> User | None:
+    """The next person of a pool, and the turn moved to him; None when the pool has nobody.
+
+    ``members``: a queryset of the pool's users (``selectors.pool_members``); ``key`` names the pool's turn.
+    Round-robin: the member after the last one given something (by id), wrapping round; a member who left the
+    pool is simply skipped. Least loaded: the member with the fewest open deals, ties broken by the turn. The
+    turn row is locked while choosing (the caller's transaction keeps it until commit), so concurrent callers
+    queue and each sees the previous choice.
+    """
+    if mode not in AssignMode.values:
+        raise DomainError(_("Unknown way of choosing: %(mode)s.") % {"mode": str(mode)[:40]}, field="mode")
+    if not key or len(key) > TURN_KEY_MAX:
+        raise DomainError(_("Unknown pool."), field="key")
+    turn = _locked_turn(key)
+    ids = list(members.order_by("id").values_list("id", flat=True))
+    if not ids:
+        return None
+    last = turn.last_assigned_id
+    order = ([i for i in ids if i > last] + [i for i in ids if i <= last]) if last is not None else ids
+    if mode == AssignMode.LEAST_LOADED:
+        loads = open_deal_counts(ids)
+        least = min(loads.values())
+        chosen = next(i for i in order if loads[i] == least)
+    else:
+        chosen = order[0]
+    turn.last_assigned_id = chosen
+    turn.save(update_fields=["last_assigned", "updated_at"])
+    return User.objects.select_related("team").get(pk=chosen)
+
+
+def forget_turn(*, key: str) -> None:
+    """Start a pool's turns afresh (its members changed wholesale, e.g. another team)."""
+    AssignmentTurn.objects.filter(key=key).delete()
 
 
 @transaction.atomic

@@ -16,10 +16,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from voronka.accounts.models import User
-from voronka.accounts.services import get_system_actor
+from voronka.accounts.selectors import pool_members
+from voronka.accounts.services import get_system_actor, next_member
 from voronka.activities.models import Activity, ActivityKind
 from voronka.activities.services import log_activity
-from voronka.automation.models import AssignmentTurn, EventType
+from voronka.automation.models import EventType
 from voronka.automation.services import in_language, notify
 from voronka.core.errors import DomainError
 from voronka.deals.models import Deal
@@ -111,21 +112,10 @@ def _stop_sequence(deal: Deal, stage: Stage, action: dict, event) -> str:
 
 
 def _team_member(action: dict) -> User | None:
-    """The team's next active manager or lead in turn, or the least loaded one (``leadforms.pick_assignee``,
-    the rule of web forms and the mailbox); None when the team has nobody left."""
-    from voronka.accounts.models import Team
-    from voronka.integrations.leadforms import pick_assignee
-
-    team = Team.objects.filter(pk=action["team"]).first()
-    if team is None:
-        return None
-    AssignmentTurn.objects.get_or_create(team=team)
-    turn = AssignmentTurn.objects.select_for_update().get(team=team)  # one turn at a time
-    turn.assign_mode, turn.assignee = action.get("mode", "round_robin"), None
-    try:
-        return pick_assignee(turn)
-    except DomainError:
-        return None
+    """The team's next active manager or lead in turn, or the least loaded one, from the team's turn in
+    ``accounts`` (``team:<id>``, the same as a stage handed to the team); None when the team has nobody left."""
+    return next_member(key=f"team:{int(action['team'])}", members=pool_members(team_id=int(action["team"])),
+                       mode=action.get("mode", "round_robin"))
 
 
 def _assign_owner(deal: Deal, stage: Stage, action: dict, event) -> str:

@@ -181,20 +181,3 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.host}:{self.pid}"
-
-
-class AssignmentTurn(models.Model):
-    """Whose turn it was last in a team for the ``assign_owner`` stage action with a team (round-robin);
-    locked while the next owner is chosen, so two moves at once never pick the same turn."""
-
-    team = models.OneToOneField("accounts.Team", verbose_name=_("team"), on_delete=models.CASCADE,
-                                related_name="+")
-    last_assigned = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("last assigned"), null=True,
-                                      blank=True, on_delete=models.SET_NULL, related_name="+")
-
-    class Meta:
-        verbose_name = _("assignment turn")
-        verbose_name_plural = _("assignment turns")
-
-    def __str__(self) -> str:
-        return str(self.team_id)

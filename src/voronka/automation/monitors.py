@@ -15,11 +15,14 @@ from collections.abc import Iterable
 from django.db.models import Exists, Max, OuterRef
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from voronka.activities.models import Task, TaskStatus
 from voronka.automation.models import EventType, Notification
 from voronka.automation.services import in_language, notify
+from voronka.core.formatting import format_duration
 from voronka.deals.models import Deal, DealStatus
 
 logger = logging.getLogger(__name__)
@@ -52,7 +55,7 @@ def overdue_tasks(*, now: dt.datetime) -> int:
             continue
         with in_language(task.assignee):
             title = _("Overdue task: %(task)s") % {"task": task.title}
-            body = _("It was due %(due)s.") % {"due": task.due_date.isoformat()}
+            body = _("It was due %(due)s.") % {"due": date_format(task.due_date, "SHORT_DATE_FORMAT")}
         link = (reverse("deals:detail", args=[task.deal_id]) if task.deal_id
                 else reverse("clients:detail", args=[task.client_id]) if task.client_id else reverse("web:my_day"))
         made += notify(recipient=task.assignee, event_type=EventType.TASK_OVERDUE, target=task, link_url=link,
@@ -76,8 +79,10 @@ def rotting_deals(*, now: dt.datetime) -> int:
             continue
         with in_language(deal.owner):
             title = _("Deal stuck on its stage: %(deal)s") % {"deal": deal.title}
-            body = _("On the stage “%(stage)s” for more than %(days)s days.") % {"stage": deal.stage.name,
-                                                                                "days": deal.stage.max_days}
+            days = deal.stage.max_days
+            body = ngettext("On the stage “%(stage)s” for more than %(days)s day.",
+                            "On the stage “%(stage)s” for more than %(days)s days.", days) % {
+                "stage": deal.stage.name, "days": days}
         made += notify(recipient=deal.owner, event_type=EventType.DEAL_ROTTING, target=deal,
                        link_url=reverse("deals:detail", args=[deal.pk]), title=title, body=body,
                        dedupe_key=key) is not None
@@ -136,8 +141,9 @@ def tasks_due_soon(*, now: dt.datetime) -> int:
         minutes = max(1, round((due - now).total_seconds() / 60))
         with in_language(task.assignee):
             title = _("Due soon: %(task)s") % {"task": task.title}
-            body = _("Due at %(time)s, in %(minutes)s min.") % {
-                "time": timezone.localtime(due).strftime("%H:%M"), "minutes": minutes}
+            body = ngettext("Due at %(time)s, in %(minutes)s minute.", "Due at %(time)s, in %(minutes)s minutes.",
+                            minutes) % {"time": time_format(timezone.localtime(due).time(), "TIME_FORMAT"),
+                                        "minutes": minutes}
         made += notify(recipient=task.assignee, event_type=EventType.TASK_DUE_SOON, target=task,
                        link_url=_task_link(task), title=title, body=body, dedupe_key=key) is not None
     return made
@@ -194,13 +200,13 @@ def handoffs_not_accepted(*, now: dt.datetime) -> int:
         if (user_id, key) in done:
             continue
         deal = entry.deal
-        hours = settings.VORONKA_HANDOFF_ACCEPT_MINUTES / 60
         with in_language(lead):
+            idle = format_duration(settings.VORONKA_HANDOFF_ACCEPT_MINUTES * 60)
             title = _("Hand-off not taken up: %(deal)s") % {"deal": deal.title}
-            body = _("%(owner)s got this deal %(when)s and has not acted on it for %(hours)s h "
+            body = _("%(owner)s got this deal %(when)s and has not acted on it for %(idle)s "
                      "(no task completed, no move).") % {
-                "owner": owner, "when": timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M"),
-                "hours": f"{hours:g}"}
+                "owner": owner, "when": date_format(timezone.localtime(entry.at), "SHORT_DATETIME_FORMAT"),
+                "idle": idle}
         made += notify(recipient=lead, event_type=EventType.HANDOFF_NOT_ACCEPTED, target=deal,
                        link_url=reverse("deals:detail", args=[deal.pk]), title=title, body=body,
                        dedupe_key=key) is not None

@@ -151,6 +151,154 @@ def _keep_connections() -> None:
             options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()
 
 
+def _batch_worker_class():
+    """``BatchWorker``, built on first use (django-tasks-db's command module needs the app registry)."""
+    import json
+    import time
+
+    from django.db.utils import OperationalError
+    from django_tasks_db.compat import task_finished, task_started
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+
+    class BatchWorker(Worker):
+        """django-tasks-db's loop with fewer commits per job (docs/benchmarks.md, worker).
+
+        The stock loop commits twice per job: the claim (its own transaction) and the result (an autocommit
+        UPDATE); on PostgreSQL each commit waits for the disk flush. This loop claims up to ``claim`` ready
+        jobs in one transaction (``SKIP LOCKED``, the queue's order), runs them one after another (each
+        job's own writes commit as before), and writes their results in the transaction that claims the
+        next ones: about one commit per ``claim`` jobs besides the jobs' own. A job not started within
+        ``window`` seconds of its claim is given back (READY again) in that same transaction, so a slow job
+        never holds the rest of its batch. Crash safety is unchanged: a job claimed or run but whose result
+        was not yet written is RUNNING under a dead worker and ``recover_lost_tasks`` queues it again (every
+        job is idempotent). A stop signal finishes the job at hand, writes the results, gives back the rest.
+        """
+
+        def __init__(self, *, claim: int, window: float, **kwargs) -> None:
+            super().__init__(**kwargs)
+            self.claim_size = max(1, claim)
+            self.window = window
+            self.finished: list[DBTaskResult] = []
+            self.unstarted: list[DBTaskResult] = []
+            self.wake = threading.Event()
+
+        def shutdown(self, signum, frame) -> None:
+            if not self.running:  # a second signal: stop now (the next worker redoes what was not written)
+                super().shutdown(signum, frame)
+            self.running = False
+            self.wake.set()
+
+        def _settle(self) -> None:
+            """Write the finished jobs' results and give back the claimed jobs not started (in the caller's
+            transaction). The results go as one ``executemany`` (psycopg pipelines it: one round trip)."""
+            if self.finished:
+                from django.db import connections
+
+                conn = connections[DBTaskResult.objects.db]
+                names = ("status", "return_value", "finished_at", "exception_class_path", "traceback")
+                fields = [DBTaskResult._meta.get_field(n) for n in (*names, "id")]
+                table = conn.ops.quote_name(DBTaskResult._meta.db_table)
+                sets = ", ".join(f"{conn.ops.quote_name(f.column)} = %s" for f in fields[:-1])
+                sql = f"UPDATE {table} SET {sets} WHERE {conn.ops.quote_name(fields[-1].column)} = %s"
+                rows = [[f.get_db_prep_value(getattr(row, f.attname), conn) for f in fields]
+                        for row in self.finished]
+                with conn.cursor() as cursor:
+                    cursor.executemany(sql, rows)
+            for row in self.unstarted:
+                DBTaskResult.objects.filter(pk=row.pk, status=TaskResultStatus.RUNNING).update(
+                    status=TaskResultStatus.READY, started_at=None, worker_ids=row.worker_ids[:-1])
+            self.finished, self.unstarted = [], []
+
+        def _claim(self, tasks) -> list[DBTaskResult]:
+            with exclusive_transaction(tasks.db):
+                self._settle()
+                if not self.running:
+                    return []
+                limit = self.claim_size
+                if self.max_tasks is not None:
+                    limit = min(limit, self.max_tasks - self._run_tasks)
+                rows = list(tasks.select_for_update(skip_locked=True)[:limit])
+                now = timezone.now()
+                by_history: dict[str, list[DBTaskResult]] = {}  # one UPDATE per earlier-attempts list
+                for row in rows:
+                    row.status, row.started_at = TaskResultStatus.RUNNING, now
+                    row.worker_ids = [*row.worker_ids, self.worker_id]
+                    by_history.setdefault(json.dumps(row.worker_ids), []).append(row)
+                for group in by_history.values():
+                    DBTaskResult.objects.filter(pk__in=[r.pk for r in group]).update(
+                        status=TaskResultStatus.RUNNING, started_at=now, worker_ids=group[0].worker_ids)
+                return rows
+
+        def run_task(self, db_task_result: DBTaskResult) -> None:
+            """As django-tasks-db's, but the result waits in memory for the next claim's transaction."""
+            try:
+                self.running_task = True
+                task = db_task_result.task
+                task_result = db_task_result.task_result
+                task_started.send(sender=task.get_backend(), task_result=task_result)
+                if task.takes_context:
+                    from django_tasks_db.compat import TaskContext
+
+                    value = task.call(TaskContext(task_result=task_result), *task_result.args, **task_result.kwargs)
+                else:
+                    value = task.call(*task_result.args, **task_result.kwargs)
+                db_task_result.status, db_task_result.return_value = TaskResultStatus.SUCCESSFUL, value
+                db_task_result.exception_class_path = db_task_result.traceback = ""
+                db_task_result.finished_at = timezone.now()
+                json.dumps(value, cls=DBTaskResult._meta.get_field("return_value").encoder)  # fail here, not at save
+                task_finished.send(sender=task.get_backend(), task_result=db_task_result.task_result)
+            except BaseException as exc:  # as the stock loop: the job failed, the worker goes on
+                from traceback import format_exception
+
+                db_task_result.status, db_task_result.return_value = TaskResultStatus.FAILED, None
+                db_task_result.finished_at = timezone.now()
+                db_task_result.exception_class_path = f"{type(exc).__module__}.{type(exc).__qualname__}"
+                db_task_result.traceback = "".join(format_exception(exc))
+                try:
+                    task_finished.send(sender=type(db_task_result.task.get_backend()),
+                                       task_result=db_task_result.task_result)
+                except Exception:
+                    logger.exception("task failed unexpectedly", extra={"task_id": str(db_task_result.id)})
+            finally:
+                self.finished.append(db_task_result)
+                self.running_task = False
+                self._run_tasks += 1
+
+        def run(self) -> None:
+            try:
+                while self.running:
+                    close_old_connections()
+                    tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
+                    if not self.process_all_queues:
+                        tasks = tasks.filter(queue_name__in=self.queue_names)
+                    try:
+                        rows = self._claim(tasks)
+                    except OperationalError as exc:
+                        if not is_locked_database_exception(exc):
+                            raise
+                        rows = None  # SQLite busy: try again
+                    claimed = time.monotonic()
+                    for index, row in enumerate(rows or []):
+                        if not self.running or (index and time.monotonic() - claimed > self.window):
+                            self.unstarted = rows[index:]
+                            break
+                        self.run_task(row)
+                    if self.batch and rows == []:
+                        return
+                    if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
+                        return
+                    if self.running and not rows:
+                        self.wake.wait(self.interval)
+            finally:
+                close_old_connections()
+                if self.finished or self.unstarted:
+                    with exclusive_transaction(DBTaskResult.objects.db):
+                        self._settle()
+
+    return BatchWorker
+
+
 def run_worker(*, interval: float = 1.0, scheduler: bool = True, worker_id: str = "",
                queue_name: str = "default", max_tasks: int | None = None, batch: bool = False) -> None:
     """``voronka worker``: the django-tasks-db loop in this thread, the housekeeper beside it (``batch``:
@@ -165,9 +313,12 @@ def run_worker(*, interval: float = 1.0, scheduler: bool = True, worker_id: str 
                               interval=float(settings.VORONKA_WORKER_HEARTBEAT_SECONDS))
     beat(worker_id=worker_id, runs_scheduler=scheduler)
     housekeeper.start()
-    worker = Worker(queue_names=queue_name.split(","), interval=interval, batch=batch,
-                    backend_name=DEFAULT_TASK_BACKEND_ALIAS, startup_delay=False, max_tasks=max_tasks,
-                    worker_id=worker_id, excluded_queue_names=[])
+    options = {"queue_names": queue_name.split(","), "interval": interval, "batch": batch,
+               "backend_name": DEFAULT_TASK_BACKEND_ALIAS, "startup_delay": False, "max_tasks": max_tasks,
+               "worker_id": worker_id, "excluded_queue_names": []}
+    claim = int(settings.VORONKA_WORKER_CLAIM)
+    worker = (_batch_worker_class()(claim=claim, window=float(settings.VORONKA_WORKER_CLAIM_WINDOW), **options)
+              if claim > 1 else Worker(**options))
     worker.configure_signals()
     logger.info("worker started", extra={"worker_id": worker_id, "scheduler": scheduler})
     try:

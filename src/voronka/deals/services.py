@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 
 from voronka.accounts.models import User
 from voronka.accounts.permissions import require_assignable, require_perm, require_pipeline, require_visible
-from voronka.accounts.services import get_system_actor, open_work_of, update_user
+from voronka.accounts.selectors import pool_members
+from voronka.accounts.services import get_system_actor, next_member, open_work_of, update_user
 from voronka.activities.models import ActivityKind
 from voronka.activities.services import (
     build_task,
@@ -60,7 +61,7 @@ from voronka.deals.rules import (
 )
 from voronka.events.services import record_event
 from voronka.pipelines.actions import normalised
-from voronka.pipelines.models import Pipeline, Stage
+from voronka.pipelines.models import OwnerMode, Pipeline, Stage
 from voronka.pipelines.services import hold_stage_order
 
 logger = logging.getLogger(__name__)
@@ -287,31 +288,90 @@ def _check_stage(pipeline: Pipeline, stage: Stage | None) -> Stage:
     return stage
 
 
+def _stage_pool(deal: Deal, stage: Stage):
+    """``(turn key, members, mode)`` of a stage handed to a team's members (round-robin or least loaded) or to a
+    role (the active people with it in the deal's team, when that team has any, else everywhere); else None."""
+    mode = stage.owner_mode or OwnerMode.ROUND_ROBIN
+    if stage.owner_team_id and stage.owner_mode in (OwnerMode.ROUND_ROBIN, OwnerMode.LEAST_LOADED):
+        return f"team:{stage.owner_team_id}", pool_members(team_id=stage.owner_team_id), mode
+    if stage.owner_role:
+        if deal.owner_team_id is not None:
+            in_team = pool_members(role=stage.owner_role, team_id=deal.owner_team_id)
+            if in_team.exists():
+                return f"role:{stage.owner_role}:team:{deal.owner_team_id}", in_team, mode
+        return f"role:{stage.owner_role}", pool_members(role=stage.owner_role), mode
+    return None
+
+
+def _can_own(user: User | None) -> bool:
+    return user is not None and user.is_active and not user.is_system and user.role != "analyst"
+
+
+def _stage_owner(deal: Deal, stage: Stage) -> tuple[User | None, str]:
+    """The person the stage hands the deal to, or None with the reason (empty: the stage has no owner).
+
+    A deal already owned by one of a pool's members stays with him and takes no turn."""
+    if stage.owner_user_id:
+        if _can_own(stage.owner_user):
+            return stage.owner_user, ""
+        return None, _("%(user)s is deactivated") % {"user": stage.owner_user}
+    if stage.owner_team_id and (stage.owner_mode or OwnerMode.LEAD) == OwnerMode.LEAD:
+        lead = stage.owner_team.lead
+        if _can_own(lead):
+            return lead, ""
+        return None, _("the team has no active lead")
+    pool = _stage_pool(deal, stage)
+    if pool is None:
+        return None, ""
+    key, members, mode = pool
+    if members.filter(pk=deal.owner_id).exists():
+        return deal.owner, ""
+    chosen = next_member(key=key, members=members, mode=mode)
+    if chosen is None:
+        return None, _("nobody active can take it")
+    return chosen, ""
+
+
 def _hand_off(*, actor: User, deal: Deal, stage: Stage, at: dt.datetime) -> bool:
-    """Conveyor: a stage with its own owner takes the deal (and its open tasks) on entry."""
-    new_owner = stage.owner_user or (stage.owner_team.lead if stage.owner_team_id else None)
-    if new_owner is None or new_owner.pk == deal.owner_id:
+    """Conveyor: a stage with its own owner (a person, a team's lead or member, a role) takes the deal (and its
+    open tasks) on entry. An owner rule nobody can follow now leaves the deal where it is, said on the timeline."""
+    rule = stage.owner_rule_label()
+    new_owner, missing = _stage_owner(deal, stage)
+    if new_owner is None:
+        if missing:
+            log_activity(kind=ActivityKind.SYSTEM, author=get_system_actor(), deal=deal, at=at,
+                         body=_("Stage “%(s)s” hands deals to %(rule)s, but %(why)s: the deal stays with %(a)s.")
+                         % {"s": stage.name, "rule": rule, "why": missing, "a": deal.owner},
+                         data={"event": "handoff_failed", "stage": stage.pk, "owner": deal.owner_id})
+        return False
+    if new_owner.pk == deal.owner_id:
         return False
     previous = deal.owner
     deal.owner = new_owner
     deal.owner_team_id = new_owner.team_id
     reassign_open_tasks(deal=deal, from_user=None, to_user=new_owner)
+    body = (_("Handed off from %(a)s to %(b)s at stage “%(s)s”.") if stage.owner_user_id
+            else _("Handed off from %(a)s to %(b)s at stage “%(s)s” (%(rule)s)."))
     log_activity(kind=ActivityKind.SYSTEM, author=actor, deal=deal, at=at,
-                 body=_("Handed off from %(a)s to %(b)s at stage “%(s)s”.")
-                 % {"a": previous, "b": new_owner, "s": stage.name},
-                 data={"event": "handoff", "from": previous.pk, "to": new_owner.pk, "stage": stage.pk})
+                 body=body % {"a": previous, "b": new_owner, "s": stage.name, "rule": rule},
+                 data={"event": "handoff", "from": previous.pk, "to": new_owner.pk, "stage": stage.pk,
+                       "mode": stage.owner_mode or ""})
     return True
 
 
 def stage_person(deal: Deal, stage: Stage, who: str) -> User | None:
-    """The person an ``on_enter`` action names: ``deal_owner``, ``stage_owner`` (the stage's user, else its
-    team's lead) or ``team_lead`` (of the deal owner's team); None when there is nobody."""
+    """The person an ``on_enter`` action names: ``deal_owner``, ``stage_owner`` (the stage's user, its team's
+    lead, or, for a stage handed to a team's members or a role, the deal's owner when he is one of them) or
+    ``team_lead`` (of the deal owner's team); None when there is nobody."""
     if who == "deal_owner":
         return deal.owner
     if who == "stage_owner":
         if stage.owner_user_id:
             return stage.owner_user
-        return stage.owner_team.lead if stage.owner_team_id and stage.owner_team.lead_id else None
+        if stage.owner_team_id and (stage.owner_mode or OwnerMode.LEAD) == OwnerMode.LEAD:
+            return stage.owner_team.lead if stage.owner_team.lead_id else None
+        pool = _stage_pool(deal, stage)
+        return deal.owner if pool is not None and pool[1].filter(pk=deal.owner_id).exists() else None
     if who == "team_lead":
         team = deal.owner_team
         return team.lead if team is not None and team.lead_id else None

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from voronka.accounts.models import Role, Team, User
 from voronka.accounts.permissions import require_perm
+from voronka.accounts.services import forget_turn
 from voronka.core.errors import DomainError
 from voronka.events.services import record_event
 from voronka.integrations.models import AssignMode, MailboxSettings, TelephonySettings
@@ -149,7 +150,7 @@ def save_mailbox_settings(*, actor: User, enabled: bool, host: str, port: int | 
     for field, value in values.items():
         setattr(row, field, value)
     if row.team != before["team"]:  # a new team starts its turns afresh
-        row.last_assigned = None
+        forget_turn(key=row.turn_key)
     changes = {f: (before[f], getattr(row, f)) for f in MAILBOX_FIELDS if before[f] != getattr(row, f)}
     if password:
         row.password = password

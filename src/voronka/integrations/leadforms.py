@@ -14,13 +14,13 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voronka.accounts.models import Role, Team, User
 from voronka.accounts.permissions import require_perm
-from voronka.accounts.services import get_system_actor
+from voronka.accounts.selectors import pool_members
+from voronka.accounts.services import get_system_actor, next_member
 from voronka.activities.services import add_timeline_entry
 from voronka.catalog.fields import CUSTOM_TEXT_MAX, CustomSpec, FieldRegistry, is_custom_key
 from voronka.catalog.models import Campaign, Channel, Source
@@ -203,30 +203,15 @@ def _marketing(form: LeadForm, utm: dict[str, str]) -> dict[str, Any]:
 
 
 def pick_assignee(form) -> User:
-    """The fixed manager; or, among the team's active managers and lead, the next one after the last
-    (round-robin) or the one with the fewest open deals (least loaded; ties: the lower id). ``form``: anything
-    with ``assign_mode``, ``assignee``, ``team_id`` and ``last_assigned`` (a web form, the mailbox settings),
-    locked by the caller."""
+    """The fixed manager; or, among the team's active managers and lead, the next one in turn (round-robin)
+    or the one with the fewest open deals (least loaded; ties: by the turn). ``form``: a ``LeadAssignment``
+    (a web form, the mailbox settings); the turn is its pool's in ``accounts`` (``next_member``)."""
     if form.assign_mode == AssignMode.FIXED:
         return form.assignee
-    members_qs = User.objects.filter(team_id=form.team_id, is_active=True, is_system=False,
-                                     role__in=[Role.MANAGER, Role.LEAD])
-    if form.assign_mode == AssignMode.LEAST_LOADED:
-        chosen = (members_qs.annotate(open_deals=Count("deals", filter=Q(deals__status="open")))
-                  .order_by("open_deals", "id").first())
-        if chosen is None:
-            raise FormRejected(_("The form has nobody to give the lead to."), code="no_assignee")
-        form.last_assigned_id = chosen.pk
-        form.save(update_fields=["last_assigned"])
-        return User.objects.get(pk=chosen.pk)
-    members = list(members_qs.order_by("id").only("id"))
-    if not members:
+    chosen = next_member(key=form.turn_key, members=pool_members(team_id=form.team_id), mode=form.assign_mode)
+    if chosen is None:
         raise FormRejected(_("The form has nobody to give the lead to."), code="no_assignee")
-    after = [m for m in members if form.last_assigned_id is not None and m.pk > form.last_assigned_id]
-    chosen = (after or members)[0]
-    form.last_assigned_id = chosen.pk
-    form.save(update_fields=["last_assigned"])
-    return User.objects.get(pk=chosen.pk)
+    return chosen
 
 
 def _log(form: LeadForm, *, status: str, meta: dict[str, Any], data: dict[str, Any], reason: str = "",
@@ -280,7 +265,7 @@ def submit_lead_form(*, form: LeadForm, data: dict[str, Any], meta: dict[str, An
 def _create(form: LeadForm, values: dict[str, str], meta: dict[str, Any], logged: dict[str, str]
             ) -> FormSubmission:
     system = get_system_actor()
-    form = LeadForm.objects.select_for_update().get(pk=form.pk)  # one round-robin turn at a time
+    form = LeadForm.objects.get(pk=form.pk)  # as it is now (the turn is locked by ``next_member``)
     owner = pick_assignee(form)
     marketing = _marketing(form, meta["utm"])
     phone, email = values.get("phone", ""), values.get("email", "")

@@ -131,7 +131,9 @@ def _lead_owner(config: MailboxConfig) -> User | None:
     least loaded (the same rule as web forms)."""
     if config.assign_mode == AssignMode.FIXED:
         return config.assignee if config.assignee is not None else user_named(config.assignee_name)
-    row = MailboxSettings.objects.select_for_update().order_by("pk").first()  # one turn at a time
+    row = MailboxSettings.objects.order_by("pk").first()  # the turn is locked by ``next_member``
+    if row is None:
+        return None
     try:
         return pick_assignee(row)
     except DomainError:

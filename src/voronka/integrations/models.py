@@ -116,7 +116,27 @@ class AssignMode(models.TextChoices):
     LEAST_LOADED = "least_loaded", _("The least loaded in a team")
 
 
-class LeadForm(models.Model):
+class LeadAssignment(models.Model):
+    """Who gets the leads of a source (a web form, the mailbox): a fixed manager, or a team's active managers
+    and lead in turn or the least loaded of them. The turn lives in the one store of ``accounts``
+    (``AssignmentTurn`` under ``turn_key``); ``leadforms.pick_assignee`` chooses."""
+
+    assign_mode = models.CharField(_("assignment"), max_length=16, choices=AssignMode.choices,
+                                   default=AssignMode.FIXED)
+    assignee = models.ForeignKey("accounts.User", verbose_name=_("manager"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    team = models.ForeignKey("accounts.Team", verbose_name=_("team"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        abstract = True
+
+    @property
+    def turn_key(self) -> str:  # pragma: no cover - each source names its pool
+        raise NotImplementedError
+
+
+class LeadForm(LeadAssignment):
     """A public lead form (``/forms/<slug>/``): each accepted submission is a client, a deal on ``pipeline``
     and its first task, created by the same service as quick add."""
 
@@ -127,14 +147,6 @@ class LeadForm(models.Model):
     fields = models.JSONField(_("fields"), default=list, blank=True)
     source = models.ForeignKey("catalog.Source", verbose_name=_("default source"), null=True, blank=True,
                                on_delete=models.SET_NULL, related_name="+")
-    assign_mode = models.CharField(_("assignment"), max_length=16, choices=AssignMode.choices,
-                                   default=AssignMode.FIXED)
-    assignee = models.ForeignKey("accounts.User", verbose_name=_("manager"), null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="+")
-    team = models.ForeignKey("accounts.Team", verbose_name=_("team"), null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="+")
-    last_assigned = models.ForeignKey("accounts.User", verbose_name=_("last assigned"), null=True, blank=True,
-                                      on_delete=models.SET_NULL, related_name="+", editable=False)
     task_title = models.CharField(_("first task"), max_length=255, blank=True, default="")
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -152,6 +164,10 @@ class LeadForm(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def turn_key(self) -> str:
+        return f"form:{self.pk}"
 
 
 class SubmissionStatus(models.TextChoices):
@@ -289,7 +305,7 @@ class MailMessage(CapturedLead):
         return f"{self.sender}: {self.subject}"
 
 
-class MailboxSettings(models.Model):
+class MailboxSettings(LeadAssignment):
     """Settings › Mailbox: the IMAP account ``voronka tick`` polls and who gets its leads (one row). A field
     left empty falls back to the environment (``VORONKA_IMAP_*``, ``VORONKA_MAIL_*``); see ``connectors``."""
 
@@ -302,14 +318,6 @@ class MailboxSettings(models.Model):
     folder = models.CharField(_("folder"), max_length=255, blank=True, default="")
     pipeline = models.ForeignKey("pipelines.Pipeline", verbose_name=_("pipeline"), null=True, blank=True,
                                  on_delete=models.SET_NULL, related_name="+")
-    assign_mode = models.CharField(_("assignment"), max_length=16, choices=AssignMode.choices,
-                                   default=AssignMode.FIXED)
-    assignee = models.ForeignKey("accounts.User", verbose_name=_("manager"), null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="+")
-    team = models.ForeignKey("accounts.Team", verbose_name=_("team"), null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="+")
-    last_assigned = models.ForeignKey("accounts.User", verbose_name=_("last assigned"), null=True, blank=True,
-                                      on_delete=models.SET_NULL, related_name="+")
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -324,6 +332,10 @@ class MailboxSettings(models.Model):
 
     def __str__(self) -> str:
         return self.host or "mailbox"
+
+    @property
+    def turn_key(self) -> str:
+        return "mailbox"
 
 
 class TelephonySettings(models.Model):

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from voronka.accounts.models import Team, User
 from voronka.catalog.fields import deal_fields
 from voronka.pipelines.actions import normalised
-from voronka.pipelines.models import PipelineKind, Stage
+from voronka.pipelines.models import OwnerMode, PipelineKind, Stage
 from voronka.pipelines.services import BLUEPRINTS
 
 TEMPLATE_LABELS = {
@@ -131,6 +131,16 @@ class StageForm(forms.Form):
     probability = forms.IntegerField(label=_("Win probability, %"), min_value=0, max_value=100, initial=0)
     owner_team = forms.ModelChoiceField(label=_("Owner team"), required=False, queryset=Team.objects.none(),
                                         empty_label="—")
+    owner_role = forms.ChoiceField(
+        label=_("Owner role"), required=False,
+        choices=[("", "—"), ("manager", _("Manager")), ("lead", _("Team lead")), ("head", _("Head of sales"))],
+        help_text=_("Anyone active with this role: in the deal's team when it has such people, else anyone."))
+    owner_mode = forms.ChoiceField(
+        label=_("How the team or role picks the owner"), required=False,
+        choices=[("", "—"), *OwnerMode.choices],
+        help_text=_("Team lead: the team's lead takes the deal (for a team, the default). Round-robin: the next "
+                    "active member in turn. Least loaded: the active member with the fewest open deals. A deal "
+                    "already owned by one of them stays with him."))
     owner_user = UserChoiceField(label=_("Owner (conveyor)"), required=False, queryset=User.objects.none(),
                                  empty_label="—",
                                  help_text=_("On entering the stage the deal is handed to this person."))
@@ -182,7 +192,8 @@ class StageForm(forms.Form):
         return {
             "name": stage.name, "entry_result": stage.entry_result, "goal": stage.goal,
             "max_days": stage.max_days, "probability": stage.probability,
-            "owner_team": stage.owner_team_id, "owner_user": stage.owner_user_id,
+            "owner_team": stage.owner_team_id, "owner_user": stage.owner_user_id, "owner_role": stage.owner_role,
+            "owner_mode": stage.owner_mode,
             "required_fields": list(stage.required_fields or []),
             "questions": list(stage.question_links.order_by("position", "id").values_list("question_id", flat=True)),
             "questions_required": stage.questions_required,

@@ -15,6 +15,18 @@ class PipelineKind(models.TextChoices):
     CUSTOM = "custom", _("Custom")
 
 
+class OwnerMode(models.TextChoices):
+    """How a stage handed to a team or a role picks the deal's new owner (docs/pipelines.md, conveyor)."""
+
+    LEAD = "lead", _("The team lead")
+    ROUND_ROBIN = "round_robin", _("Round-robin among active members")
+    LEAST_LOADED = "least_loaded", _("The least loaded active member (fewest open deals)")
+
+
+# The roles a stage may be handed to (``Stage.owner_role``).
+STAGE_OWNER_ROLES = ("manager", "lead", "head")
+
+
 class Pipeline(models.Model):
     name = models.CharField(_("name"), max_length=160)
     slug = models.SlugField(_("slug"), max_length=64, unique=True)
@@ -53,6 +65,8 @@ class Stage(models.Model):
                                            ("head", _("Head of sales"))])
     owner_team = models.ForeignKey("accounts.Team", verbose_name=_("owner team"), null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
+    owner_mode = models.CharField(_("how the owner is chosen"), max_length=16, blank=True, default="",
+                                  choices=[("", "—"), *OwnerMode.choices])
     owner_user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+",
                                    help_text=_("Conveyor: the deal is handed to this person on entry."))
@@ -78,10 +92,30 @@ class Stage(models.Model):
             models.UniqueConstraint(fields=["pipeline", "slug"], name="stage_pipeline_slug_unique"),
             models.CheckConstraint(condition=models.Q(probability__lte=100), name="stage_probability_lte_100"),
             models.CheckConstraint(condition=~models.Q(name=""), name="stage_name_not_empty"),
+            # One owner rule: a person, a team (with its way of choosing) or a role, or none.
+            models.CheckConstraint(
+                condition=~(models.Q(owner_user__isnull=False, owner_team__isnull=False)
+                            | (models.Q(owner_user__isnull=False) & ~models.Q(owner_role=""))
+                            | (models.Q(owner_team__isnull=False) & ~models.Q(owner_role=""))),
+                name="stage_one_owner_rule"),
+            models.CheckConstraint(condition=models.Q(owner_mode__in=["", "lead", "round_robin", "least_loaded"]),
+                                   name="stage_owner_mode_valid"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def owner_rule_label(self) -> str:
+        """The conveyor owner in words ("team “A”, round-robin"); empty when the deal keeps its owner."""
+        mode = dict(OwnerMode.choices).get(self.owner_mode or "", "")
+        if self.owner_user_id:
+            return str(self.owner_user)
+        if self.owner_team_id:
+            return _("team “%(team)s”: %(mode)s") % {"team": self.owner_team, "mode": mode or OwnerMode.LEAD.label}
+        if self.owner_role:
+            role = dict(self._meta.get_field("owner_role").choices).get(self.owner_role, self.owner_role)
+            return _("role “%(role)s”: %(mode)s") % {"role": role, "mode": mode or OwnerMode.ROUND_ROBIN.label}
+        return ""
 
 
 class StageQuestion(models.Model):

@@ -16,8 +16,9 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from voronka.accounts.models import User
+from voronka.accounts.models import Role, Team, User
 from voronka.accounts.permissions import forget_pipeline_access, require_perm
+from voronka.accounts.selectors import pool_members
 from voronka.audit.services import diff
 from voronka.catalog.fields import deal_fields
 from voronka.catalog.models import CustomFieldDefinition
@@ -27,7 +28,14 @@ from voronka.core.params import parse_id
 from voronka.core.validation import COMMENT_MAX, check_text, clean_or_raise
 from voronka.events.services import record_event
 from voronka.pipelines.actions import check_on_enter
-from voronka.pipelines.models import Pipeline, PipelineAccess, Stage, StageQuestion
+from voronka.pipelines.models import (
+    STAGE_OWNER_ROLES,
+    OwnerMode,
+    Pipeline,
+    PipelineAccess,
+    Stage,
+    StageQuestion,
+)
 from voronka.pipelines.selectors import furthest_visited_stage
 
 logger = logging.getLogger(__name__)
@@ -37,7 +45,7 @@ BLUEPRINTS = ("inbound", "outreach", "renewal", "return")
 STAGE_TEXT_LIMITS = {"entry_result": COMMENT_MAX, "goal": COMMENT_MAX, "instructions": 20_000}
 INSTRUCTIONS_MAX = 20_000  # a pipeline's instructions (Markdown), like a stage's
 STAGE_FIELDS = ("name", "entry_result", "goal", "max_days", "probability", "owner_role", "owner_team",
-                "owner_user", "required_fields", "questions_required", "on_enter", "instructions")
+                "owner_user", "owner_mode", "required_fields", "questions_required", "on_enter", "instructions")
 # Not columns: the stage's questions (catalogue questions, in order) and texts of questions to add.
 STAGE_QUESTION_FIELDS = ("questions", "new_questions")
 
@@ -97,9 +105,7 @@ def _apply_stage_fields(stage: Stage, fields: dict[str, Any]) -> None:
             fields["required_fields"] or [], keep=tuple(stage.required_fields or []) if stage.pk else ())
     if "on_enter" in fields:
         fields["on_enter"] = check_on_enter(fields["on_enter"])
-    if fields.get("owner_role"):
-        raise DomainError(_("Handing a stage to a role is not available yet: choose a team (its lead takes the "
-                            "deal) or a person."), field="owner_role", code="not_implemented")
+    owner_rule = any(k in fields for k in OWNER_RULE_FIELDS)
     if "questions_required" in fields:
         fields["questions_required"] = bool(fields["questions_required"])
     for key, limit in STAGE_TEXT_LIMITS.items():
@@ -109,7 +115,60 @@ def _apply_stage_fields(stage: Stage, fields: dict[str, Any]) -> None:
         setattr(stage, key, value)
     if not (stage.name or "").strip():
         raise DomainError(_("Enter the stage name."), field="name")
+    if owner_rule:
+        _check_owner_rule(stage)
     clean_or_raise(stage)
+
+
+OWNER_RULE_FIELDS = ("owner_user", "owner_team", "owner_role", "owner_mode")
+POOL_MODES = (OwnerMode.ROUND_ROBIN, OwnerMode.LEAST_LOADED)
+
+
+def _check_owner_rule(stage: Stage) -> None:
+    """The stage's conveyor owner is one rule that can be followed now: a person (active, may own deals), a team
+    (``lead``: its active lead takes the deal, the default; round-robin or least loaded: among its active
+    managers and lead, of whom there must be one) or a role (round-robin or least loaded among the active
+    people with that role, in the deal's team when it has any, else everywhere; somebody must have it)."""
+    mode = stage.owner_mode = str(stage.owner_mode or "")
+    role = stage.owner_role = str(stage.owner_role or "")
+    given = [f for f, v in (("owner_user", stage.owner_user_id), ("owner_team", stage.owner_team_id),
+                            ("owner_role", role)) if v]
+    if len(given) > 1:
+        raise DomainError(_("A stage has one owner: a person, a team or a role; clear the others."),
+                          field=given[1], code="owner_ambiguous")
+    if stage.owner_user_id:
+        user = stage.owner_user
+        if not user.is_active or user.is_system or user.role == Role.ANALYST:
+            raise DomainError(_("Choose an active user who can own deals."), field="owner_user")
+        if mode:
+            raise DomainError(_("A person takes the deal himself: the way of choosing is for a team or a role."),
+                              field="owner_mode")
+    elif stage.owner_team_id:
+        team = Team.objects.select_related("lead").get(pk=stage.owner_team_id)
+        mode = stage.owner_mode = mode or OwnerMode.LEAD
+        if mode == OwnerMode.LEAD:
+            if team.lead is None or not team.lead.is_active:
+                raise DomainError(_("The team “%(team)s” has no active lead: set one, or choose round-robin or the "
+                                    "least loaded among its members.") % {"team": team.name}, field="owner_mode",
+                                  code="no_team_lead")
+        elif mode in POOL_MODES:
+            if not pool_members(team_id=team.pk).exists():
+                raise DomainError(_("The team “%(team)s” has no active manager or lead to hand deals to.")
+                                  % {"team": team.name}, field="owner_team", code="team_empty")
+        else:
+            raise DomainError(_("Unknown way of choosing the owner."), field="owner_mode")
+    elif role:
+        if role not in STAGE_OWNER_ROLES:
+            raise DomainError(_("Unknown role “%(role)s”: a stage is handed to managers, team leads or heads of "
+                                "sales.") % {"role": role[:40]}, field="owner_role", code="unknown_role")
+        mode = stage.owner_mode = mode or OwnerMode.ROUND_ROBIN
+        if mode not in POOL_MODES:
+            raise DomainError(_("A role hands the deal round-robin or to the least loaded."), field="owner_mode")
+        if not pool_members(role=role).exists():
+            raise DomainError(_("Nobody active has the role “%(role)s”.") % {"role": Role(role).label},
+                              field="owner_role", code="role_empty")
+    elif mode:
+        raise DomainError(_("Choose the team or the role this way of choosing applies to."), field="owner_mode")
 
 
 def pipeline_question_set_name(pipeline: Pipeline) -> str:
@@ -290,7 +349,7 @@ def install_pipeline_template(*, actor: User, name: str, language: str = "ru", s
             actor=actor, pipeline=pipeline, name=_text(spec["name"], language), slug=spec["slug"], position=position,
             entry_result=_text(spec.get("entry_result"), language), goal=_text(spec.get("goal"), language),
             max_days=spec.get("max_days"), probability=spec.get("probability") or 0,
-            owner_role=spec.get("owner_role") or "", required_fields=spec.get("required_fields") or [],
+            **_blueprint_owner(spec), required_fields=spec.get("required_fields") or [],
             on_enter=spec.get("on_enter") or [],
             questions=[], new_questions=[_text(q, language) for q in spec.get("qualification_questions") or []],
             questions_required=bool(spec.get("questions_required")),
@@ -298,6 +357,20 @@ def install_pipeline_template(*, actor: User, name: str, language: str = "ru", s
         )
     logger.info("pipeline installed", extra={"pipeline": pipeline.slug})
     return pipeline
+
+
+def _blueprint_owner(spec: dict[str, Any]) -> dict[str, Any]:
+    """A template stage's owner: ``owner_role`` (with ``owner_mode``) or ``owner_team`` by the team's name (with
+    ``owner_mode``); checked as a save from Settings is, so a template naming nobody is refused."""
+    owner: dict[str, Any] = {"owner_role": spec.get("owner_role") or "", "owner_mode": spec.get("owner_mode") or ""}
+    if spec.get("owner_team"):
+        team = Team.objects.filter(name=str(spec["owner_team"])).first()
+        if team is None:
+            raise DomainError(_("No team “%(team)s” for the stage “%(stage)s”.")
+                              % {"team": str(spec["owner_team"])[:120], "stage": spec.get("slug", "")},
+                              field="owner_team")
+        owner["owner_team"] = team
+    return owner
 
 
 # --- settings screens -------------------------------------------------------------------------------------
