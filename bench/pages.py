@@ -81,6 +81,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, required=True)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--keep", action="store_true",
+                        help="reuse the configured database when it holds the demo already (no regeneration)")
+    parser.add_argument("--pages-only", action="store_true", help="skip the report ratios")
     ns = parser.parse_args()
 
     call_command("migrate", "--no-input", "-v", "0")
@@ -89,7 +92,8 @@ def main() -> None:
     from voronka.demo.generator import build_demo
 
     started = time.perf_counter()
-    build_demo(size="custom", deals=ns.size, seed=42)
+    if not (ns.keep and Deal.objects.count() >= ns.size * 0.9):
+        build_demo(size="custom", deals=ns.size, seed=42, reset=ns.keep)
     generate_seconds = time.perf_counter() - started
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -100,7 +104,7 @@ def main() -> None:
 
     from bench.reports import report_ratios
 
-    ratios = [board_totals_ratio(ns.repeat), *report_ratios(ns.repeat)]
+    ratios = [] if ns.pages_only else [board_totals_ratio(ns.repeat), *report_ratios(ns.repeat)]
     pages = []
     for username in ("manager1", "lead1", "head"):
         client = Client()

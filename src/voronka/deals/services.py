@@ -126,6 +126,16 @@ def _require_kept(deal: Deal) -> None:
         _require_won_amount(deal)
 
 
+def _refuse_past_close(actor: User, deal: Deal) -> None:
+    """An open deal is expected to close today or later (as Postpone refuses a past contact date); a date
+    that was already there stays editable around it (update_deal calls this only when the date changes).
+    Automation (the system actor, which may run for a past moment) is exempt."""
+    if (deal.status == DealStatus.OPEN and deal.expected_close_date is not None and not actor.is_system
+            and deal.expected_close_date < timezone.localdate()):
+        raise DomainError(_("The expected close date of an open deal cannot be in the past."),
+                          field="expected_close_date", code="past_date")
+
+
 def _money(value: Any, field: str = "amount") -> Decimal:
     return parse_money(value, field=field)
 
@@ -378,7 +388,8 @@ def create_deal(*, actor: User, title: str, pipeline: Pipeline, client: Client, 
     changes = _apply_values(actor=actor, deal=deal, values=values or {})
     clean_or_raise(deal, exclude=["client", "pipeline", "stage", "owner", "contact", "source", "channel",
                                   "campaign", "product", "lost_reason"])
-    task = build_task(actor=actor, spec=first_task, deal=deal, field_prefix="task_")
+    _refuse_past_close(actor, deal)
+    task = build_task(actor=actor, spec=first_task, deal=deal, field_prefix="task_", first=True)
     deal.save()
     if lines or changes.lines:
         _replace_lines(deal, list(lines or changes.lines))
@@ -446,6 +457,8 @@ def update_deal(*, actor: User, deal: Deal, values: dict[str, Any], expected_ver
     require_perm(actor, "change", deal)
     before = {f: getattr(deal, f) for f in (*EDITABLE_FIELDS, "custom")}
     changed = _apply_values(actor=actor, deal=deal, values=values).deal_fields
+    if deal.expected_close_date != before["expected_close_date"]:
+        _refuse_past_close(actor, deal)
     clean_or_raise(deal, exclude=["client", "pipeline", "stage", "owner", "contact", "source", "channel",
                                   "campaign", "product", "lost_reason"])
     _require_kept(deal)
@@ -658,7 +671,7 @@ def reopen_deal(*, actor: User, deal: Deal, task: dict[str, Any], stage: Stage |
     if not task:
         raise MissingFields(_("A reopened deal needs a task."), field="task_title",
                             fields=["task_title", "task_due_date"])
-    new_task = build_task(actor=actor, spec=task, deal=deal, field_prefix="task_")
+    new_task = build_task(actor=actor, spec=task, deal=deal, field_prefix="task_", first=True)
     _require_fields_for_move(deal, stage)
     now = timezone.now()
     previous = deal.status
