@@ -771,3 +771,28 @@ def set_deal_archived(*, actor: User, deal: Deal, archived: bool, expected_versi
     record_event(actor=actor, verb="deal.archived" if archived else "deal.restored", target=deal,
                  changes={"is_archived": (not archived, archived)})
     return deal
+
+
+def set_deal_list_columns(*, actor: User, columns: Any) -> list[str]:
+    """The columns ``actor`` shows in the deal list, in order (keys of ``deals.columns``: standard ones and
+    ``cf:<key>`` of active custom deal fields); an unknown key or an empty choice is a field error."""
+    from voronka.catalog.selectors import list_custom_fields
+    from voronka.deals.columns import COLUMNS_MAX, available_columns
+    from voronka.deals.models import DealListPreference
+
+    if actor is None or not actor.is_authenticated:
+        raise DomainError(_("Sign in first."), field="columns")
+    if not isinstance(columns, list | tuple) or not all(isinstance(k, str) for k in columns):
+        raise DomainError(_("Columns must be a list of column keys."), field="columns")
+    keys = [k for k in dict.fromkeys(columns) if k != "title"]
+    if not keys:
+        raise DomainError(_("Choose at least one column besides the title."), field="columns")
+    if len(keys) > COLUMNS_MAX:
+        raise DomainError(_("At most %(n)s columns.") % {"n": COLUMNS_MAX}, field="columns")
+    known = {c.key for c in available_columns(list(list_custom_fields(actor=actor)))}
+    unknown = [k for k in keys if k not in known]
+    if unknown:
+        raise DomainError(_("Unknown columns: %(keys)s.") % {"keys": ", ".join(unknown)}, field="columns")
+    DealListPreference.objects.update_or_create(user=actor, defaults={"columns": keys})
+    logger.info("deal list columns set", extra={"user_id": actor.pk, "columns": len(keys)})
+    return keys
