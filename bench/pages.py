@@ -96,8 +96,10 @@ def main() -> None:
         build_demo(size="custom", deals=ns.size, seed=42, reset=ns.keep)
     generate_seconds = time.perf_counter() - started
     if connection.vendor == "postgresql":
+        # VACUUM sets the visibility map as autovacuum does on a live database: without it a fresh database
+        # reads the heap where an index-only scan answers (My day's counts: 115 ms instead of 20 at 100k)
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM ANALYZE")
     else:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
