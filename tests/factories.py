@@ -94,6 +94,15 @@ def make_deal(actor: User, pipeline: Pipeline, client: Client | None = None, **k
     client = client or make_client(actor)
     kwargs.setdefault("title", f"Сделка {next(_seq)}")
     kwargs.setdefault("first_task", task_spec())
+    # A first task is never created in the past (create_deal); a test that wants it overdue gets a deal
+    # whose task was due that day and is overdue now (its date moved back after the creation).
+    spec = kwargs["first_task"]
+    due = spec.get("due_date") if isinstance(spec, dict) else None
+    if isinstance(due, dt.date) and due < timezone.localdate():
+        deal = create_deal(actor=actor, pipeline=pipeline, client=client,
+                           **{**kwargs, "first_task": {**spec, "due_date": timezone.localdate()}})
+        deal.tasks.update(due_date=due)
+        return deal
     return create_deal(actor=actor, pipeline=pipeline, client=client, **kwargs)
 
 

@@ -27,7 +27,9 @@ def today() -> dt.date:
 def tasks(world):
     """owner: overdue call, today's meeting, a call in 3 days, a call in 30 days (other pipeline);
     teammate: today's call; outsider (other team): today's call."""
-    make_deal(world.owner, world.pipeline, title="D-overdue", first_task=task_spec(-2, title="owner overdue"))
+    # a first task cannot be in the past (create_deal): the task became overdue after the deal was opened
+    make_deal(world.owner, world.pipeline, title="D-overdue", first_task=task_spec(0, title="owner overdue")
+              ).tasks.update(due_date=timezone.localdate() - dt.timedelta(days=2))
     make_deal(world.owner, world.pipeline, title="D-today",
               first_task=task_spec(0, title="owner today", kind="meeting"))
     make_deal(world.owner, world.pipeline, title="D-soon", first_task=task_spec(3, title="owner soon"))

@@ -83,6 +83,7 @@ PAGES: dict[str, str] = {
     "deals:board": SIGNED_IN,
     "deals:board_column": SIGNED_IN,
     "deals:bulk_reassign": SIGNED_IN,
+    "deals:list_columns": SELF,  # the user's own column choice, as his own account settings
     "deals:detail": OBJECT,
     "deals:field": OBJECT,
     "deals:lines": OBJECT,

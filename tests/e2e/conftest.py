@@ -113,12 +113,14 @@ def e2e_data(transactional_db) -> E2EData:
                                        ("ИП Сидоров", "+79265554433")]):
         client = create_client(actor=manager, name=name, phone=phone, email=f"info{i}@example.ru")
         clients.append(client)
-        deals.append(create_deal(
+        deal = create_deal(
             actor=manager, title=f"{name}: перевод сайта", pipeline=inbound, client=client,
             values={"source": source.pk, "channel": channel.pk, "amount": 100000 * (i + 1)},
-            first_task={"title": f"Позвонить {name}", "kind": "call",
-                        "due_date": today + dt.timedelta(days=i - 1)},
-        ))
+            first_task={"title": f"Позвонить {name}", "kind": "call", "due_date": today + dt.timedelta(days=max(i - 1, 0))},
+        )
+        if i == 0:  # overdue since yesterday (a first task is never created in the past)
+            deal.tasks.update(due_date=today - dt.timedelta(days=1))
+        deals.append(deal)
     return E2EData(admin=admin, head=head, lead=lead, manager=manager, other_manager=other_manager, deals=deals,
                    clients=clients)
 

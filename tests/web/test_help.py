@@ -114,3 +114,17 @@ def test_the_guide_costs_no_query_beyond_the_shell(client, world, django_assert_
     client.get("/help/board/")
     with django_assert_max_num_queries(6):
         assert client.get("/help/board/").status_code == 200
+
+
+@pytest.mark.parametrize(("who", "role"), [("owner", "manager"), ("lead", "lead"), ("head", "head"),
+                                           ("admin", "admin"), ("analyst", "analyst")])
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_the_start_page_highlights_the_users_own_role(client, world, who, role, language):
+    client.force_login(getattr(world, who))
+    client.cookies["django_language"] = language
+    html = client.get(reverse("web:help")).content.decode()
+    mine = re.findall(r'<section class="help-role is-my-role" id="role-(\w+)" data-role="\1" aria-current="true">',
+                      html)
+    assert mine == [role]
+    assert html.count('data-testid="my-role"') == 1
+    assert f'href="#role-{role}"' in html

@@ -25,7 +25,9 @@ def titles(response) -> set[str]:
 @pytest.fixture
 def tasks(world):
     """Deals of owner (yesterday, today, in 3 days, in 30 days), teammate (today), outsider (today)."""
-    make_deal(world.owner, world.pipeline, title="D-overdue", first_task=task_spec(-1, title="owner overdue"))
+    # a first task cannot be in the past (create_deal): the task became overdue after the deal was opened
+    make_deal(world.owner, world.pipeline, title="D-overdue", first_task=task_spec(0, title="owner overdue")
+              ).tasks.update(due_date=timezone.localdate() - dt.timedelta(days=1))
     make_deal(world.owner, world.pipeline, title="D-today", first_task=task_spec(0, title="owner today"))
     make_deal(world.owner, world.pipeline, title="D-soon", first_task=task_spec(3, title="owner soon"))
     make_deal(world.owner, world.pipeline, title="D-later", first_task=task_spec(30, title="owner later"))
@@ -136,7 +138,9 @@ def test_read_only_analyst_sees_no_complete_buttons(client, world, tasks):
 def _build(world, n: int) -> None:
     today = timezone.localdate()
     for i in range(n):
-        deal = make_deal(world.owner, world.pipeline, first_task=task_spec(i % 3 - 1))
+        deal = make_deal(world.owner, world.pipeline, first_task=task_spec(i % 3))
+        if i % 3 == 0:  # overdue since (a first task is never created in the past)
+            deal.tasks.update(due_date=today - dt.timedelta(days=1))
         create_task(actor=world.owner, deal=deal, title=f"extra {i}", kind="meeting",
                     due_date=today + dt.timedelta(days=2), due_time=dt.time(10, i % 60))
     create_task(actor=world.owner, client=deal.client, title="client task", kind="call", due_date=today)

@@ -57,9 +57,12 @@ class Task(models.Model):
         verbose_name_plural = _("tasks")
         ordering = ["due_date", "due_time", "id"]
         indexes = [
-            models.Index(fields=["assignee", "status", "due_date"], name="task_assignee_due_idx"),
             models.Index(fields=["deal", "status"], name="task_deal_status_idx"),
-            models.Index(fields=["status", "due_date"], name="task_status_due_idx"),
+            # My day's counts and lists: the first tasks of a day (range) in (date, time, id) order, read from
+            # the index (PostgreSQL's ASC is NULLS LAST, as My day sorts untimed tasks); they replace the
+            # (status, due_date) and (assignee, status, due_date) indexes, their prefixes
+            models.Index(fields=["status", "due_date", "due_time", "id"], name="task_status_due_time_idx"),
+            models.Index(fields=["assignee", "status", "due_date", "due_time"], name="task_assignee_due_time_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(deal__isnull=False) | models.Q(client__isnull=False),

@@ -58,19 +58,27 @@ def my_day(*, actor: User, assignee: int | None = None, upcoming_days: int = 7, 
     if assignee and actor.scope_for(ObjectType.TASKS) != Scope.OWN:
         qs = qs.filter(assignee_id=assignee)
     horizon = today + dt.timedelta(days=upcoming_days)
-    counts = qs.aggregate(
-        overdue=Count("id", filter=Q(due_date__lt=today)),
-        today=Count("id", filter=Q(due_date=today)),
-        upcoming=Count("id", filter=Q(due_date__gt=today, due_date__lte=horizon)),
-    )
-    rows = qs.select_related("deal", "deal__stage", "deal__client", "deal__contact", "client", "assignee")
+    # The three counts from one pass over the index range (status, due_date ≤ horizon), grouped by day: an
+    # ordered index walk on both databases, where COUNT(...) FILTER over every open task was the page's
+    # slowest query at 100k deals. A few hundred (date, n) rows at most; summed here.
+    counts = {"overdue": 0, "today": 0, "upcoming": 0}
+    for day, n in qs.filter(due_date__lte=horizon).order_by().values_list("due_date").annotate(n=Count("pk")):
+        counts["overdue" if day < today else "today" if day == today else "upcoming"] += n
+
+    def first(where: Q, *order) -> list[Task]:
+        # The page's rows are picked by a narrow id subquery (the (status, due_date, due_time) index, no
+        # joins), then only those rows are joined: thousands of tasks due today for a head sorted as ids,
+        # not as six-table rows. One query per list, as before.
+        ids = qs.filter(where).order_by(*order).values("pk")[:limit]
+        return list(Task.objects.filter(pk__in=ids).select_related(
+            "deal", "deal__stage", "deal__client", "deal__contact", "client", "assignee").order_by(*order))
+
     # Timed tasks in time order, untimed ones after them (the same on SQLite and PostgreSQL).
     by_time = F("due_time").asc(nulls_last=True)
     return MyDay(
-        overdue=list(rows.filter(due_date__lt=today).order_by("due_date", by_time, "id")[:limit]),
-        today=list(rows.filter(due_date=today).order_by(by_time, "id")[:limit]),
-        upcoming=list(rows.filter(due_date__gt=today, due_date__lte=horizon).order_by("due_date", by_time,
-                                                                                      "id")[:limit]),
+        overdue=first(Q(due_date__lt=today), "due_date", by_time, "id"),
+        today=first(Q(due_date=today), by_time, "id"),
+        upcoming=first(Q(due_date__gt=today, due_date__lte=horizon), "due_date", by_time, "id"),
         counts=counts,
     )
 

@@ -99,8 +99,11 @@ def _task_target(*, actor: User, deal, client) -> tuple[Any, Any]:
 
 
 def build_task(*, actor: User, spec: dict[str, Any], deal=None, client=None, field_prefix: str = "",
-               keep_assignee: User | None = None) -> Task:
+               keep_assignee: User | None = None, first: bool = False) -> Task:
     """An unsaved, validated task from a spec dict (title, kind, due_date, due_time, assignee).
+
+    ``first`` (the first task of a new or reopened deal): a due date before today is refused, as Postpone
+    refuses a past contact date; automation (the system actor, which may run for a past moment) is exempt.
 
     An explicit assignee must be within the actor's scope (``require_assignable``); without one the task
     goes to the deal's owner, or to the actor for a client task. ``keep_assignee`` (an edit that does not
@@ -118,6 +121,9 @@ def build_task(*, actor: User, spec: dict[str, Any], deal=None, client=None, fie
     if kind not in TaskKind.values:
         raise DomainError(_("Unknown task type."), field=f"{field_prefix}kind")
     due_date = _parse_due(spec.get("due_date"), f"{field_prefix}due_date")
+    if first and not actor.is_system and due_date < timezone.localdate():
+        raise DomainError(_("The first task cannot be in the past: choose today or a later date."),
+                          field=f"{field_prefix}due_date", code="past_date")
     due_time = _parse_due_time(spec.get("due_time"), f"{field_prefix}due_time")
     assignee = spec.get("assignee")
     if keep_assignee is not None:

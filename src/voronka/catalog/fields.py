@@ -647,6 +647,14 @@ def custom_display(definition: CustomFieldDefinition, value: Any, *, currency: s
 
 
 def custom_form_field(definition: CustomFieldDefinition, *, required: bool = True) -> forms.Field:
+    """The form field of a custom value; the admin's help text (Markdown source) rides along as the field's
+    ``help_text``, which the deal forms render with ``ui.markdown`` (sanitised)."""
+    field = _custom_form_field(definition, required=required)
+    field.help_text = definition.help_text or ""
+    return field
+
+
+def _custom_form_field(definition: CustomFieldDefinition, *, required: bool = True) -> forms.Field:
     label, kind = definition.label, definition.field_type
     if kind == FieldType.NUMBER:
         return forms.DecimalField(label=label, required=required, max_value=NUMBER_MAX, min_value=-NUMBER_MAX,

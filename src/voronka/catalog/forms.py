@@ -30,6 +30,10 @@ class CustomFieldForm(forms.Form):
                              help_text=_("Number and money fields: the largest value allowed."))
     decimal_places = IntegerField(label=_("Decimal places"), required=False, min_value=0, max_value=6,
                                   help_text=_("Number fields: digits allowed after the point (6 when empty)."))
+    help_text = forms.CharField(
+        label=_("Help text"), required=False, max_length=2000,
+        help_text=_("Shown under the field in deal and client forms: what to enter and why. Markdown allowed."),
+        widget=forms.Textarea(attrs={"rows": 3}))
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     sort_order = IntegerField(label=_("Order"), required=False, min_value=0, max_value=1_000_000)
 
@@ -39,6 +43,7 @@ class CustomFieldForm(forms.Form):
                 "label": definition.label, "field_type": definition.field_type, "is_active": definition.is_active,
                 "sort_order": definition.sort_order, "min_value": definition.min_value,
                 "max_value": definition.max_value, "decimal_places": definition.decimal_places,
+                "help_text": definition.help_text,
                 "choices": "\n".join(f"{c.get('value')}|{c.get('label')}" if isinstance(c, dict) else str(c)
                                      for c in definition.choices or []),
             }

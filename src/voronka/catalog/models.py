@@ -124,6 +124,8 @@ class CustomFieldDefinition(models.Model):
     decimal_places = models.PositiveSmallIntegerField(
         _("decimal places"), null=True, blank=True,
         help_text=_("Number fields: digits allowed after the point, 0 to 6 (6 when empty). Money: always 2."))
+    help_text = models.TextField(_("help text"), blank=True, default="", max_length=2000,
+                                 help_text=_("Shown under the field in forms; Markdown allowed."))
     is_active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
 

@@ -21,7 +21,7 @@ from voronka.catalog.selectors import dictionary_kind
 from voronka.core.currency import normalize_currency
 from voronka.core.errors import DomainError
 from voronka.core.money import MONEY_DIGITS, MONEY_PLACES, parse_decimal, parse_money
-from voronka.core.validation import clean_or_raise
+from voronka.core.validation import check_text, clean_or_raise
 from voronka.events.services import record_event
 
 # Custom numbers: up to 12 digits before the point and (by default, at most) 6 after.
@@ -146,6 +146,18 @@ def _clean_bounds(field_type: str, min_value: Any, max_value: Any, decimal_place
     return low, high, places
 
 
+HELP_TEXT_MAX = 2000
+
+
+def _clean_help_text(value: Any) -> str:
+    """The help text shown under the field (Markdown, rendered safely by ``ui.markdown``)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise DomainError(_("The help text must be text."), field="help_text")
+    return check_text(value.strip(), field="help_text", limit=HELP_TEXT_MAX)
+
+
 def _custom_field_in_use(definition: CustomFieldDefinition) -> bool:
     model = apps.get_model(CUSTOM_VALUE_MODELS[definition.entity])
     return model.objects.filter(custom__has_key=definition.key).exists()
@@ -155,7 +167,7 @@ def _custom_field_in_use(definition: CustomFieldDefinition) -> bool:
 def create_custom_field(*, actor, entity: str, label: str, field_type: str, key: str = "",
                         choices: Iterable | None = None, is_active: bool = True,
                         sort_order: int | None = None, min_value: Any = None, max_value: Any = None,
-                        decimal_places: Any = None) -> CustomFieldDefinition:
+                        decimal_places: Any = None, help_text: str = "") -> CustomFieldDefinition:
     """Add a field to deals or clients; the key (a slug, unique per entity) is made from the label if empty.
 
     Number and money fields may have bounds (``min_value``/``max_value``; money: 0 or more unless a minimum
@@ -179,7 +191,7 @@ def create_custom_field(*, actor, entity: str, label: str, field_type: str, key:
     definition = CustomFieldDefinition(entity=entity, key=key, label=label, field_type=field_type,
                                        choices=_clean_choices(field_type, choices), is_active=bool(is_active),
                                        sort_order=max(0, int(sort_order)), min_value=low, max_value=high,
-                                       decimal_places=places)
+                                       decimal_places=places, help_text=_clean_help_text(help_text))
     clean_or_raise(definition)
     definition.save()
     record_event(actor=actor, verb="custom_field.created", target=definition)
@@ -190,14 +202,14 @@ def create_custom_field(*, actor, entity: str, label: str, field_type: str, key:
 def update_custom_field(*, actor, definition: CustomFieldDefinition, label: str, field_type: str,
                         choices: Iterable | None = None, is_active: bool = True,
                         sort_order: int | None = None, min_value: Any = None, max_value: Any = None,
-                        decimal_places: Any = None) -> CustomFieldDefinition:
+                        decimal_places: Any = None, help_text: str | None = None) -> CustomFieldDefinition:
     """Change a field; its entity and key stay (stored values and stage rules refer to them).
 
     New bounds apply to values written from now on; stored values are kept as they are.
     """
     require_perm(actor, "configure")
     fields = ["label", "field_type", "choices", "is_active", "sort_order", "min_value", "max_value",
-              "decimal_places"]
+              "decimal_places", "help_text"]
     before = {f: getattr(definition, f) for f in fields}
     field_type = _check_field_type(field_type)
     if field_type != definition.field_type and _custom_field_in_use(definition):
@@ -209,6 +221,8 @@ def update_custom_field(*, actor, definition: CustomFieldDefinition, label: str,
     definition.min_value, definition.max_value, definition.decimal_places = _clean_bounds(
         field_type, min_value, max_value, decimal_places)
     definition.is_active = bool(is_active)
+    if help_text is not None:  # None (a caller that does not know the field): kept
+        definition.help_text = _clean_help_text(help_text)
     if sort_order is not None:
         definition.sort_order = max(0, int(sort_order))
     clean_or_raise(definition)

@@ -229,3 +229,20 @@ class DealStageStay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deal_id} @ {self.stage_id}: {self.seconds} s"
+
+
+class DealListPreference(models.Model):
+    """The columns a user shows in the deal list, in order (keys of ``deals.columns``; the title is always
+    first and not stored). Written by ``services.set_deal_list_columns``."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("user"), primary_key=True,
+                                on_delete=models.CASCADE, related_name="deal_list_preference")
+    columns = models.JSONField(_("columns"), default=list)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("deal list preference")
+        verbose_name_plural = _("deal list preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {', '.join(self.columns)}"

@@ -283,7 +283,7 @@ LIST_ORDERS = {"created_at", "-created_at", "amount", "-amount", "title", "-titl
 
 
 def list_deals_page(*, actor: User, filters: DealFilter | None = None, order: str = "-created_at",
-                    page: Any = 1, per_page: int = 50) -> tuple[Any, list[Deal]]:
+                    page: Any = 1, per_page: int = 50, related: tuple[str, ...] = ()) -> tuple[Any, list[Deal]]:
     """One page of the deal list: (Django ``Page`` of ids, the annotated deals of that page in order).
 
     The ids are sorted and paginated first; the per-row subqueries (next task, overdue) then run for the
@@ -295,7 +295,8 @@ def list_deals_page(*, actor: User, filters: DealFilter | None = None, order: st
     ids = filter_deals(visible_deals(actor=actor), filters).order_by(order, "-id").values_list("pk", flat=True)
     page_obj = Paginator(ids, per_page).get_page(page)
     page_ids = list(page_obj.object_list)
-    rows = {d.pk: d for d in annotate_cards(Deal.objects.filter(pk__in=page_ids)).select_related("pipeline", "contact")}
+    rows = {d.pk: d for d in annotate_cards(Deal.objects.filter(pk__in=page_ids))
+            .select_related("pipeline", "contact", *related)}
     return page_obj, decorate_cards([rows[pk] for pk in page_ids if pk in rows])
 
 
@@ -624,3 +625,19 @@ def deal_timeline(*, deal: Deal, limit: int = 200) -> list:
     from voronka.activities.models import Activity
 
     return list(Activity.objects.filter(deal=deal).select_related("author").order_by("-at", "-id")[:limit])
+
+
+def deal_list_columns(*, actor: User) -> list:
+    """The columns ``actor`` shows in the deal list (``deals.columns``), in his order, else the default ones.
+
+    Two small queries whatever the choice (the preference and the active custom deal fields), so the list's
+    query count does not depend on the columns chosen."""
+    from voronka.catalog.models import CustomFieldDefinition
+    from voronka.deals.columns import DEFAULT_COLUMNS, resolve_columns
+    from voronka.deals.models import DealListPreference
+
+    keys = (DealListPreference.objects.filter(user_id=actor.pk).values_list("columns", flat=True).first()
+            or list(DEFAULT_COLUMNS))
+    definitions = list(CustomFieldDefinition.objects.filter(entity="deal", is_active=True)
+                       .order_by("sort_order", "label", "id"))
+    return resolve_columns(keys, definitions) or resolve_columns(DEFAULT_COLUMNS, definitions)

@@ -128,6 +128,16 @@ def _require_kept(deal: Deal) -> None:
         _require_won_amount(deal)
 
 
+def _refuse_past_close(actor: User, deal: Deal) -> None:
+    """An open deal is expected to close today or later (as Postpone refuses a past contact date); a date
+    that was already there stays editable around it (update_deal calls this only when the date changes).
+    Automation (the system actor, which may run for a past moment) is exempt."""
+    if (deal.status == DealStatus.OPEN and deal.expected_close_date is not None and not actor.is_system
+            and deal.expected_close_date < timezone.localdate()):
+        raise DomainError(_("The expected close date of an open deal cannot be in the past."),
+                          field="expected_close_date", code="past_date")
+
+
 def _money(value: Any, field: str = "amount") -> Decimal:
     return parse_money(value, field=field)
 
@@ -442,7 +452,8 @@ def create_deal(*, actor: User, title: str, pipeline: Pipeline, client: Client, 
     changes = _apply_values(actor=actor, deal=deal, values=values or {})
     clean_or_raise(deal, exclude=["client", "pipeline", "stage", "owner", "contact", "source", "channel",
                                   "campaign", "product", "lost_reason"])
-    task = build_task(actor=actor, spec=first_task, deal=deal, field_prefix="task_")
+    _refuse_past_close(actor, deal)
+    task = build_task(actor=actor, spec=first_task, deal=deal, field_prefix="task_", first=True)
     deal.save()
     if lines or changes.lines:
         _replace_lines(deal, list(lines or changes.lines))
@@ -510,6 +521,8 @@ def update_deal(*, actor: User, deal: Deal, values: dict[str, Any], expected_ver
     require_perm(actor, "change", deal)
     before = {f: getattr(deal, f) for f in (*EDITABLE_FIELDS, "custom")}
     changed = _apply_values(actor=actor, deal=deal, values=values).deal_fields
+    if deal.expected_close_date != before["expected_close_date"]:
+        _refuse_past_close(actor, deal)
     clean_or_raise(deal, exclude=["client", "pipeline", "stage", "owner", "contact", "source", "channel",
                                   "campaign", "product", "lost_reason"])
     _require_kept(deal)
@@ -722,7 +735,7 @@ def reopen_deal(*, actor: User, deal: Deal, task: dict[str, Any], stage: Stage |
     if not task:
         raise MissingFields(_("A reopened deal needs a task."), field="task_title",
                             fields=["task_title", "task_due_date"])
-    new_task = build_task(actor=actor, spec=task, deal=deal, field_prefix="task_")
+    new_task = build_task(actor=actor, spec=task, deal=deal, field_prefix="task_", first=True)
     _require_fields_for_move(deal, stage)
     now = timezone.now()
     previous = deal.status
@@ -822,3 +835,28 @@ def set_deal_archived(*, actor: User, deal: Deal, archived: bool, expected_versi
     record_event(actor=actor, verb="deal.archived" if archived else "deal.restored", target=deal,
                  changes={"is_archived": (not archived, archived)})
     return deal
+
+
+def set_deal_list_columns(*, actor: User, columns: Any) -> list[str]:
+    """The columns ``actor`` shows in the deal list, in order (keys of ``deals.columns``: standard ones and
+    ``cf:<key>`` of active custom deal fields); an unknown key or an empty choice is a field error."""
+    from voronka.catalog.selectors import list_custom_fields
+    from voronka.deals.columns import COLUMNS_MAX, available_columns
+    from voronka.deals.models import DealListPreference
+
+    if actor is None or not actor.is_authenticated:
+        raise DomainError(_("Sign in first."), field="columns")
+    if not isinstance(columns, list | tuple) or not all(isinstance(k, str) for k in columns):
+        raise DomainError(_("Columns must be a list of column keys."), field="columns")
+    keys = [k for k in dict.fromkeys(columns) if k != "title"]
+    if not keys:
+        raise DomainError(_("Choose at least one column besides the title."), field="columns")
+    if len(keys) > COLUMNS_MAX:
+        raise DomainError(_("At most %(n)s columns.") % {"n": COLUMNS_MAX}, field="columns")
+    known = {c.key for c in available_columns(list(list_custom_fields(actor=actor)))}
+    unknown = [k for k in keys if k not in known]
+    if unknown:
+        raise DomainError(_("Unknown columns: %(keys)s.") % {"keys": ", ".join(unknown)}, field="columns")
+    DealListPreference.objects.update_or_create(user=actor, defaults={"columns": keys})
+    logger.info("deal list columns set", extra={"user_id": actor.pk, "columns": len(keys)})
+    return keys

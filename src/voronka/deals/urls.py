@@ -10,6 +10,7 @@ urlpatterns = [
     path("pipelines/<slug:slug>/board/", views.board_view, name="board"),
     path("pipelines/<slug:slug>/board/column/<int:stage_id>/", views.board_column, name="board_column"),
     path("deals/", views.deal_list, name="list"),
+    path("deals/columns/", views.list_columns, name="list_columns"),
     path("deals/bulk-reassign/", writers_only(views.bulk_reassign), name="bulk_reassign"),
     path("deals/<int:deal_id>/", views.deal_detail, name="detail"),
     path("deals/<int:deal_id>/move/", writers_only(views.move_view), name="move"),

@@ -32,6 +32,7 @@ from voronka.core.http import get_or_404
 from voronka.core.params import parse_id
 from voronka.core.urls import safe_next
 from voronka.deals import selectors
+from voronka.deals.columns import available_columns, columns_definitions
 from voronka.deals.forms import (
     BoardContextForm,
     BulkReassignForm,
@@ -55,6 +56,7 @@ from voronka.deals.services import (
     reopen_deal,
     set_deal_archived,
     set_deal_lines,
+    set_deal_list_columns,
     update_deal,
     win_deal,
 )
@@ -449,22 +451,52 @@ def deal_list(request):
         order = ("-" if order_key.startswith("-") else "") + SORT_COLUMNS[column]
     else:
         order_key, order = "", "-created_at"
+    columns = selectors.deal_list_columns(actor=request.user)
     page, rows = selectors.list_deals_page(actor=request.user, filters=filters, order=order,
-                                           page=request.GET.get("page"))
+                                           page=request.GET.get("page"),
+                                           related=tuple(r for c in columns for r in c.related))
     form = _filter_form(request, board=False)
     users = list(assignable_users(actor=request.user))
+    shown = {c.key for c in columns}
     return render(request, "deals/list.html", {
         "nav": "deals", "page": page, "rows": rows, "filter_form": form, "order_key": order_key,
-        "sort_columns": [(key, label) for key, label in (
-            ("title", _("Deal")), ("client", _("Client")), ("amount", _("Amount")), ("stage", _("Stage")),
-            ("owner", _("Owner")), ("close", _("Close date")), ("on_stage", _("On stage")),
-            ("created", _("Created")))],
+        "columns": columns,
+        # the chooser: the shown columns in their order, then the others (standard, then custom fields)
+        "chooser": [(c, True) for c in columns] + [(c, False) for c in available_columns(columns_definitions(columns))
+                                                   if c.key not in shown],
+        "chooser_open": request.GET.get("chooser") == "1",
         "users": users, "can_reassign": not request.user.is_read_only,
         "next_url": request.get_full_path(),
         # A report's drill-down filters: kept (hidden) when the visible filters change, and said on the page.
         "drill_params": [(k, v) for k, v in filters.as_query().items()
                          if k in selectors.DRILL_KEYS or k == "rotting" or v == "none"],
     })
+
+
+@login_required
+@require_POST
+def list_columns(request):
+    """Save the deal list's columns: ``order`` (every key, as listed), ``columns`` (the checked ones), and an
+    optional ``up``/``down`` key that moves one column; a move comes back to the open chooser."""
+    order = [k for k in request.POST.getlist("order") if k][:100]
+    shown = set(request.POST.getlist("columns"))
+    moved = request.POST.get("up") or request.POST.get("down")
+    if moved in order:
+        i = order.index(moved)
+        j = i - 1 if request.POST.get("up") else i + 1
+        if 0 <= j < len(order):
+            order[i], order[j] = order[j], order[i]
+    next_url = safe_next(request, "deals:list")
+    try:
+        set_deal_list_columns(actor=request.user, columns=[k for k in order if k in shown])
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        moved = moved or "error"
+    if moved and "chooser=1" not in next_url:
+        next_url += ("&" if "?" in next_url else "?") + "chooser=1"
+    if moved:
+        next_url += "#column-chooser"
+    return redirect(next_url)
 
 
 @login_required

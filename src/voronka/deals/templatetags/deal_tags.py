@@ -148,3 +148,12 @@ def kanban_cards(cards, labels) -> str:
     """The cards of a column (see ``_card_html``); ``labels`` are translated once per response."""
     safe = {key: escape(value) for key, value in labels.items()}
     return mark_safe("".join(_card_html(deal, safe) for deal in cards))  # every part is escaped above
+
+
+@register.simple_tag
+def deal_rows(rows, columns, check=False) -> str:
+    """The rows of the deal list with the user's columns (``deals.columns.render_row``: escaped there)."""
+    from voronka.deals.columns import cell_labels, render_row
+
+    labels = cell_labels()
+    return mark_safe("".join(render_row(deal, columns, labels, check=bool(check)) for deal in rows))
