@@ -86,8 +86,8 @@ def test_sessions_page_query_count(world, django_assert_max_num_queries):
 def work(world):
     """The owner's open deals, a won deal, a client task, a task on a teammate's deal, his clients."""
     open_deals = [make_deal(world.owner, world.pipeline, values={"amount": "100"}) for _ in range(2)]
-    won = make_deal(world.owner, world.pipeline, values={"amount": "50", "expected_close_date": "2026-12-31"})
-    win_deal(actor=world.owner, deal=won, values={"amount": "50", "expected_close_date": "2026-12-31"})
+    won = make_deal(world.owner, world.pipeline, values={"amount": "50", "expected_close_date": "2099-12-31"})
+    win_deal(actor=world.owner, deal=won, values={"amount": "50", "expected_close_date": "2099-12-31"})
     lonely_client = make_client(world.owner, name="ООО Без сделок")
     create_task(actor=world.owner, client=lonely_client, **task_spec(title="Позвонить клиенту"))
     teammates_deal = make_deal(world.teammate, world.pipeline)

@@ -63,7 +63,7 @@ def build_history(world: SalesWorld, *, seed: int = 1, deals: int = 60, span_day
             pipeline = world.pipeline if rng.random() < 0.8 else world.other_pipeline
             stages = list(pipeline.stages.order_by("position", "id"))
             start = stages[0] if rng.random() < 0.8 else rng.choice(stages)
-            values = {"amount": rng.randint(1, 400) * 1000, "expected_close_date": "2026-12-31"}
+            values = {"amount": rng.randint(1, 400) * 1000, "expected_close_date": "2099-12-31"}
             for key, options in (("product", products), ("channel", channels), ("source", sources)):
                 choice = rng.choice(options)
                 if choice is not None:

@@ -36,7 +36,7 @@ def campaigns(world):
         with at(BASE + dt.timedelta(days=rng.randint(0, 120), hours=rng.randint(0, 23))):
             client = make_client(actor, campaign=campaign)
             deal = make_deal(actor, world.pipeline, client=client,
-                             values={"amount": rng.randint(1, 50) * 1000, "expected_close_date": "2026-12-31",
+                             values={"amount": rng.randint(1, 50) * 1000, "expected_close_date": "2099-12-31",
                                      **({"campaign": campaign.pk} if campaign else {})})
             if i % 7 == 0:
                 deal = update_deal(actor=actor, deal=deal, values={"currency": "USD"})

@@ -25,7 +25,7 @@ def _english(settings):
 
 @pytest.fixture
 def closed(world):
-    won = make_deal(world.owner, world.pipeline, values={"amount": 1000, "expected_close_date": "2026-12-31"})
+    won = make_deal(world.owner, world.pipeline, values={"amount": 1000, "expected_close_date": "2099-12-31"})
     win_deal(actor=world.owner, deal=won)
     lost = make_deal(world.outsider, world.pipeline)
     lose_deal(actor=world.outsider, deal=lost, reason=world.reason)

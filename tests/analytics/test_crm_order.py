@@ -60,7 +60,7 @@ def office(world):
             QualificationAnswer.objects.create(client=client, question=need_q, answer="yes")
         with at(past if i % 2 else timezone.now()):
             deal = make_deal(owner, world.pipeline, client=client,
-                             values={"amount": 1000 * (i + 1), "expected_close_date": "2026-12-31",
+                             values={"amount": 1000 * (i + 1), "expected_close_date": "2099-12-31",
                                      **({"product": world.product.pk} if i % 3 else {})})
         if i % 5 == 1:
             deal = move_deal(actor=owner, deal=deal, stage=stages["qualified"])

@@ -45,7 +45,7 @@ def _play(world, stories):
         moment += dt.timedelta(hours=1)
         with at(moment):
             deal = make_deal(world.owner, world.pipeline, stage=stages[start],
-                             values={"amount": 1000, "expected_close_date": "2026-12-31"})
+                             values={"amount": 1000, "expected_close_date": "2099-12-31"})
         for step in actions:
             moment += dt.timedelta(hours=3)
             deal.refresh_from_db()

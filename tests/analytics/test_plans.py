@@ -33,7 +33,7 @@ def _english(settings):
 def _won_deals(world, n: int):
     for i in range(n):
         deal = make_deal(world.owner if i % 2 else world.teammate, world.pipeline,
-                         values={"amount": 1000 + i, "expected_close_date": "2026-12-31"})
+                         values={"amount": 1000 + i, "expected_close_date": "2099-12-31"})
         if i % 3:
             win_deal(actor=deal.owner, deal=deal)
 

@@ -14,7 +14,7 @@ from voronka.analytics.engine import full_scope_actor, run_report
 from voronka.deals.services import win_deal
 
 pytestmark = pytest.mark.django_db
-VALUES = {"amount": 1000, "expected_close_date": "2026-12-31"}
+VALUES = {"amount": 1000, "expected_close_date": "2099-12-31"}
 
 
 def won_at(owner, pipeline, client, *days: float):

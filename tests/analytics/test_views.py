@@ -22,7 +22,7 @@ def deals(world, n: int, owner=None):
     stages = list(world.pipeline.stages.order_by("position"))
     for i in range(n):
         deal = make_deal(owner or world.owner, world.pipeline,
-                         values={"amount": 1000 + i, "expected_close_date": "2026-12-31",
+                         values={"amount": 1000 + i, "expected_close_date": "2099-12-31",
                                  "product": world.product.pk if i % 2 else None})
         deal = move_deal(actor=deal.owner, deal=deal, stage=stages[1 + i % 3])
         if i % 3 == 0:
@@ -143,7 +143,7 @@ def test_amounts_in_report_tables_carry_the_currency_sign(client, world, setting
     from voronka.deals.services import update_deal
 
     deals(world, 6)  # won: amounts 1000 and 1003 (+ a USD deal below)
-    usd = make_deal(world.owner, world.pipeline, values={"amount": 250, "expected_close_date": "2026-12-31"})
+    usd = make_deal(world.owner, world.pipeline, values={"amount": 250, "expected_close_date": "2099-12-31"})
     usd = update_deal(actor=world.owner, deal=usd, values={"currency": "USD"})
     win_deal(actor=world.owner, deal=usd)
     settings.LANGUAGE_CODE = language

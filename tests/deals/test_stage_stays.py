@@ -62,7 +62,7 @@ def _play(world, stories):
         moment += dt.timedelta(hours=1)
         with at(moment):
             deal = make_deal(world.owner, world.pipeline, stage=list(world.pipeline.stages.order_by("position"))[start],
-                             values={"amount": 1000, "expected_close_date": "2026-12-31"})
+                             values={"amount": 1000, "expected_close_date": "2099-12-31"})
         for step, gap in zip(actions, gaps, strict=False):
             moment += dt.timedelta(seconds=gap)
             deal = Deal.objects.get(pk=deal.pk)

@@ -32,7 +32,7 @@ def won(world, commit):
     customer = make_client(world.owner, name="Сигма", email="s@example.com", responsible=world.owner)
     deal = make_deal(world.owner, world.pipeline, client=customer, values={"product": world.product.pk})
     with commit():
-        win_deal(actor=world.owner, deal=deal, values={"amount": "120000", "expected_close_date": "2026-12-31"})
+        win_deal(actor=world.owner, deal=deal, values={"amount": "120000", "expected_close_date": "2099-12-31"})
     return deal
 
 
