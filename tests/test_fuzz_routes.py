@@ -80,6 +80,8 @@ def _kwargs(name: str, params: list[str], world, objects) -> dict:
         by_route[name] = objects["lead_form"].pk
     if name.startswith("billing:invoice") or name == "billing:payment_add":
         by_route[name] = objects["invoice"].pk if objects.get("invoice") is not None else deal.pk
+    if name in ("billing:act_pdf", "billing:act_action"):
+        by_route[name] = objects["act"].pk if objects.get("act") is not None else deal.pk
     pipeline_routes = ("settings:pipeline", "settings:stage_add", "settings:stage_reorder")
     values = {"deal_id": deal.pk, "client_id": deal.client_id, "task_id": objects["task"].pk,
               "stage_id": deal.stage_id, "slug": "site" if name.startswith("forms:") else world.pipeline.slug,
@@ -88,7 +90,8 @@ def _kwargs(name: str, params: list[str], world, objects) -> dict:
               "webhook_id": objects["webhook"].pk, "delivery_id": objects["delivery"].pk,
               "delivery_pk": objects["delivery"].pk, "uidb64": "MQ", "token": "set-password",
               "invoice_id": objects["invoice"].pk if objects.get("invoice") is not None else deal.pk,
-              "shipment_id": deal.pk,
+              "shipment_id": deal.pk, "action": "issue",
+              "act_id": objects["act"].pk if objects.get("act") is not None else deal.pk,
               "pk": by_route.get(name, world.pipeline.pk if name in pipeline_routes
                                  else world.source.pk if "dictionary" in name else deal.stage_id)}
     return {p: values[p] for p in params}

@@ -113,6 +113,9 @@ PAGES: dict[str, str] = {
     "survey:answer": PUBLIC,  # a client's survey link: the secret token in its URL is the key
     "billing:shipment_status": OBJECT,
     "billing:shipment_pdf": OBJECT,
+    "billing:act_create": OBJECT,
+    "billing:act_pdf": OBJECT,
+    "billing:act_action": OBJECT,
     **{name: ADMIN for name in (
         "settings:audit", "settings:dictionaries", "settings:dictionary", "settings:dictionary_item",
         "settings:dictionary_item_move", "settings:dictionary_item_toggle", "settings:dictionary_reorder",
@@ -170,6 +173,11 @@ API_RULES: dict[str, str] = {
     "GET /api/v1/shipments/{shipment_id}": OBJECT,
     "POST /api/v1/shipments/{shipment_id}/status": OBJECT,
     "GET /api/v1/shipments/{shipment_id}/pdf": OBJECT,
+    "GET /api/v1/deals/{deal_id}/acts": OBJECT,
+    "POST /api/v1/deals/{deal_id}/acts": OBJECT,
+    "GET /api/v1/acts/{act_id}": OBJECT,
+    "POST /api/v1/acts/{act_id}/status": OBJECT,
+    "GET /api/v1/acts/{act_id}/pdf": OBJECT,
     "GET /api/v1/tasks": SIGNED_IN,
     "POST /api/v1/tasks": SIGNED_IN,
     "GET /api/v1/tasks/{task_id}": OBJECT,

@@ -39,7 +39,7 @@ from voronka.accounts.services import create_api_token
 from voronka.activities.models import Task
 from voronka.analytics.engine import list_reports
 from voronka.api.urls import api
-from voronka.billing.services import create_invoice
+from voronka.billing.services import create_act, create_invoice
 from voronka.catalog.models import CustomFieldDefinition
 from voronka.clients.services import add_contact
 from voronka.integrations.leadforms import save_lead_form
@@ -77,6 +77,8 @@ class Objects:
     foreign_state: tuple = ()
     mine_invoice: Any = None
     foreign_invoice: Any = None
+    mine_act: Any = None
+    foreign_act: Any = None
 
     def markers(self) -> list[str]:
         return [self.foreign_client.name, self.foreign_contact.name, self.foreign_deal.title,
@@ -97,12 +99,15 @@ def objects(world) -> Objects:
     token, _raw = create_api_token(actor=world.outsider, name=f"{MARK}token", scope="write")
     mine_invoice = create_invoice(actor=world.owner, deal=mine_deal)
     foreign_invoice = create_invoice(actor=world.outsider, deal=foreign_deal)
+    mine_act = create_act(actor=world.owner, deal=mine_deal)
+    foreign_act = create_act(actor=world.outsider, deal=foreign_deal)
     found = Objects(
         mine_client=mine_client, mine_deal=mine_deal, mine_task=Task.objects.get(deal=mine_deal),
         foreign_client=foreign_client, foreign_contact=contact, foreign_deal=foreign_deal,
         foreign_task=Task.objects.get(deal=foreign_deal), foreign_token=token,
         definition=CustomFieldDefinition.objects.create(entity="deal", key="x", label="X", field_type="number"),
         **_integration_objects(world), mine_invoice=mine_invoice, foreign_invoice=foreign_invoice,
+        mine_act=mine_act, foreign_act=foreign_act,
     )
     found.foreign_state = _foreign_rows(found)
     return found
@@ -151,7 +156,8 @@ def _route_kwargs(name: str, params: list[str], world, objects: Objects, *, fore
     kwargs = route_kwargs(name, params, world, {
         "deal": deal, "task": task, "definition": objects.definition, "webhook": objects.webhook,
         "delivery": objects.delivery, "lead_form": objects.lead_form,
-        "invoice": objects.foreign_invoice if foreign else objects.mine_invoice})
+        "invoice": objects.foreign_invoice if foreign else objects.mine_invoice,
+        "act": objects.foreign_act if foreign else objects.mine_act})
     if name == "accounts:api_token_revoke":
         kwargs["pk"] = objects.foreign_token.pk
     return kwargs
@@ -288,7 +294,7 @@ def test_pages_matrix(world, objects, role):
     requests = 0
     for name, params in _page_routes():
         rule = rules.page_rule(name)
-        invoice_route = name.startswith("billing:invoice") or name == "billing:payment_add"
+        invoice_route = name.startswith(("billing:invoice", "billing:act_")) or name == "billing:payment_add"
         variants = [False, True] if _object_route(params) or invoice_route or name == "accounts:api_token_revoke" \
             else [False]
         for foreign in variants:
@@ -371,7 +377,7 @@ def _api_url(path: str, world, objects: Objects, *, foreign: bool, report: str =
               "pipeline_id": world.pipeline.pk, "kind": "sources", "name": report, "stage_id": deal.stage_id,
               "webhook_id": objects.webhook.pk, "delivery_id": objects.delivery.pk,
               "invoice_id": (objects.foreign_invoice if foreign else objects.mine_invoice).pk,
-              "shipment_id": deal.pk}
+              "shipment_id": deal.pk, "act_id": (objects.foreign_act if foreign else objects.mine_act).pk}
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
 
 
@@ -394,6 +400,7 @@ def _api_body(world, objects: Objects, actor, path: str = "") -> dict[str, Any]:
         "is_active": False, "is_archived": True, "max_days": 3,
         **({"kind": "company"} if path.startswith("/api/v1/clients") and "timeline" not in path else {}),
         **({"kind": "custom"} if path.startswith("/api/v1/pipelines") else {}),
+        **({"status": "issued"} if path.startswith("/api/v1/acts") else {}),
     }
 
 
