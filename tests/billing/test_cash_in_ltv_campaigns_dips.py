@@ -233,3 +233,12 @@ def test_a_fixed_number_of_queries_whatever_the_data(cash_book, name, params, si
     assert len(second.captured_queries) == len(first.captured_queries) <= 8
     if sizes:
         assert (len(before), len(after)) == sizes
+
+
+@pytest.mark.parametrize(("name", "params"), [
+    ("ltv", {"revenue": "cash"}), ("campaigns", {**PERIOD, "revenue": "cash"}), ("dips", DIPS)])
+def test_the_report_pages_offer_the_cash_basis(cash_book, client, name, params):
+    client.force_login(cash_book.head)
+    with translation.override("ru"):
+        html = client.get(f"/reports/{name}/", params, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert 'name="revenue"' in html and 'value="cash" selected' in html
