@@ -25,7 +25,8 @@ from voronka.core.errors import DomainError
 
 
 def _metric(metric: str) -> str:
-    return {"new_deals": _("new deals"), "won_deals": _("won deals"), "won_revenue": _("won revenue")}[metric]
+    return {"new_deals": _("new deals"), "won_deals": _("won deals"), "won_revenue": _("won revenue"),
+            "cash_received": _("cash received")}[metric]
 
 
 def last_weeks(today: dt.date) -> tuple[dt.date, dt.date]:

@@ -1,11 +1,13 @@
 """Client reports over won deals: churn, repeat purchases, lifetime value (DESIGN.md §5).
 
 Clients are counted from the won deals the actor may see and are sliced by the client's own attributes
-(region, industry, target audience). Amounts are in the base currency only.
+(region, industry, target audience). Amounts are in the base currency only. ``ltv`` can count by cash
+(``revenue=cash``): the payments received from the client (base-currency invoices of the deals the actor sees).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django.conf import settings
@@ -16,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from voronka.deals.models import DealStatus
 
 from .. import slices as sl
+from ..cash import PAYMENTS, cash_payments
 from ..engine import Column, Report, Run, register, sort_key
 from ..sql import Agg, as_int, as_money, days, inner_sql, outer_aggregate, ratio, seconds_sql
 
@@ -114,7 +117,8 @@ class LifetimeValue(Report):
     name = "ltv"
     title = _("Lifetime value")
     description = _("Revenue of won deals per client over its lifetime (base currency): mean and median over "
-                    "the clients with a won deal.")
+                    "the clients with a won deal (by cash: the payments received from the client, over the "
+                    "clients who paid).")
     period = False
     date_field = None
     slices = CLIENT_SLICES
@@ -122,10 +126,23 @@ class LifetimeValue(Report):
     columns = (Column("clients", _("clients")), Column("revenue", _("revenue"), "money"),
                Column("mean_ltv", _("mean LTV"), "money"), Column("median_ltv", _("median LTV"), "money"))
 
+    revenue_bases = ("won", "cash")
+
+    def output_columns(self, run: Run) -> list[Column]:
+        if run.params.revenue != "cash":
+            return super().output_columns(run)
+        cash = {"clients": _("clients who paid"), "revenue": _("cash received")}
+        return [*run.slice_columns(),
+                *(dataclasses.replace(c, label=cash.get(c.key, c.label)) for c in self.columns)]
+
     def rows(self, run: Run) -> list[dict[str, Any]]:
-        qs = _won(run).filter(currency=settings.VORONKA_DEFAULT_CURRENCY)
-        rows = _rows(run, qs, inputs={"amt": F("amount")},
-                     aggs=[Agg("clients", "count"), Agg("revenue", "sum", "amt"), Agg("median", "median", "amt")])
+        aggs = [Agg("clients", "count"), Agg("revenue", "sum", "amt"), Agg("median", "median", "amt")]
+        if run.params.revenue == "cash":  # every payment ever received from the client (no period)
+            rows = run.grouped(cash_payments(run, base_only=True), inputs={"amt": F("amount")}, aggs=aggs,
+                               base=PAYMENTS, per={"client": F("invoice__deal__client_id")})
+        else:
+            rows = _rows(run, _won(run).filter(currency=settings.VORONKA_DEFAULT_CURRENCY),
+                         inputs={"amt": F("amount")}, aggs=aggs)
         out = []
         for r in rows:
             clients, revenue = as_int(r.pop("clients")), as_money(r.pop("revenue"))

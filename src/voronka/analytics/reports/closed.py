@@ -14,10 +14,9 @@ from django.conf import settings
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from voronka.billing.models import Payment
 from voronka.deals.models import DealStatus
 
-from .. import slices as sl
+from ..cash import cash_groups, cash_payments
 from ..engine import Column, Report, Run, deal_drill, deal_url, register, sort_key
 from ..sql import Agg, Seconds, aggregate, as_int, as_money, days, ratio
 
@@ -84,32 +83,6 @@ class Cycle(Report):
         out = [{**{k: v for k, v in r.items() if k not in ("deals", "mean", "median")}, "deals": as_int(r["deals"]),
                 "mean_days": days(r["mean"]), "median_days": days(r["median"])} for r in rows]
         return _sorted(run, out)
-
-
-PAYMENTS = sl.Base(prefix="invoice__deal__")
-
-
-def cash_groups(run: Run) -> dict[str, Any]:
-    """The chosen slices over payments: the deal's slices, a period slice on the payment date (a date)."""
-    groups: dict[str, Any] = {}
-    for i, key in enumerate(run.params.by):
-        slice_ = sl.SLICES[key]
-        groups[f"g{i}"] = (sl.TRUNCS[key]("paid_on") if slice_.is_time
-                           else sl.value_expr(slice_, date_field=None, base=PAYMENTS))
-        for j, expr in enumerate(sl.label_exprs(slice_, base=PAYMENTS)):
-            groups[f"g{i}_l{j}"] = expr
-    return groups
-
-
-def cash_payments(run: Run):
-    """The payments received in the period on the deals the reader sees (scope, pipeline, filters)."""
-    p = run.params
-    qs = Payment.objects.using(run.alias).filter(invoice__deal__in=run.deals().values("pk"))
-    if p.date_from:
-        qs = qs.filter(paid_on__gte=p.date_from)
-    if p.date_to:
-        qs = qs.filter(paid_on__lte=p.date_to)
-    return qs
 
 
 class _Money(Report):

@@ -36,13 +36,14 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from voronka.billing.models import Invoice, InvoiceStatus, Payment
+from voronka.billing.models import Invoice, InvoiceStatus
 from voronka.core.errors import DomainError
 from voronka.deals.models import DealStatus
 from voronka.pipelines.models import Stage
 from voronka.plans.selectors import can_plan, visible_plans
 
 from .. import slices as sl
+from ..cash import PAYMENTS, cash_payments
 from ..engine import Column, Report, Run, deal_drill, deal_url, register, sort_key
 from ..sql import Agg, aggregate, as_int, as_money, ratio
 
@@ -195,12 +196,10 @@ class PlanFact(Report):
         cash = run.params.revenue == "cash" or Invoice.objects.using(run.alias).exclude(
             status__in=(InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED)).exists()
         if cash:
-            people = sl.Base(prefix="invoice__deal__")
-            paid = Payment.objects.using(run.alias).filter(
-                invoice__deal__in=run.deals().values("pk"), invoice__currency=base, paid_on__gte=first,
-                paid_on__lt=_next_month(last))
-            groups = {"s": sl.value_expr(subject, date_field=None, base=people), "_month": sl.TRUNCS["month"]("paid_on")}
-            for j, expr in enumerate(sl.label_exprs(subject, base=people)):
+            paid = cash_payments(run, first=first, last=_next_month(last) - dt.timedelta(days=1), base_only=True)
+            groups = {"s": sl.value_expr(subject, date_field=None, base=PAYMENTS),
+                      "_month": sl.TRUNCS["month"]("paid_on")}
+            for j, expr in enumerate(sl.label_exprs(subject, base=PAYMENTS)):
                 groups[f"s_l{j}"] = expr
             for r in aggregate(paid, groups=groups, inputs={"amt": F("amount")}, aggs=[Agg("amount", "sum", "amt")]):
                 labels = [r[f"s_l{j}"] for j in range(len(subject.label_fields))]
