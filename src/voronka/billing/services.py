@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -512,6 +513,27 @@ def send_invoice(*, actor: User, invoice: Invoice, to: str = "", language: str =
 
 
 
+def _chosen_quantities(lines: Any, *, products: Iterable[int], left: dict) -> dict[int, Decimal]:
+    """The quantities chosen per product for a shipment or an act: ``lines`` maps product ids to quantities
+    (blank and zero skipped); none given means all that is left of each of ``products``."""
+    products = list(products)
+    if lines in (None, "", {}):
+        return {pid: left[pid].remaining for pid in products if left[pid].remaining > 0}
+    if not isinstance(lines, dict):
+        raise DomainError(_("Choose products of this deal."), field="lines")
+    wanted = {}
+    for key, raw in lines.items():
+        pid = int(key) if str(key).isascii() and str(key).isdigit() else None
+        if pid not in products:
+            raise DomainError(_("Choose products of this deal."), field="lines")
+        if raw in (None, ""):
+            continue
+        quantity = parse_decimal(raw, field="lines", max_digits=12, decimal_places=3, minimum=0)
+        if quantity > 0:
+            wanted[pid] = quantity
+    return wanted
+
+
 # --- shipments ----------------------------------------------------------------------------------------------
 
 @transaction.atomic
@@ -529,21 +551,7 @@ def create_shipment(*, actor: User, deal: Deal, number: Any, shipped_on: Any = N
         raise DomainError(_("Choose a status from the list."), field="status")
     day = parse_date(shipped_on, field="shipped_on") or timezone.localdate()
     left = {row.product_id: row for row in left_to_ship(deal=deal)}
-    if lines in (None, "", {}):
-        wanted = {pid: row.remaining for pid, row in left.items() if row.remaining > 0}
-    elif isinstance(lines, dict):
-        wanted = {}
-        for key, raw in lines.items():
-            pid = int(key) if str(key).isascii() and str(key).isdigit() else None
-            if pid not in left:
-                raise DomainError(_("Choose products of this deal."), field="lines")
-            if raw in (None, ""):
-                continue
-            quantity = parse_decimal(raw, field="lines", max_digits=12, decimal_places=3, minimum=0)
-            if quantity > 0:
-                wanted[pid] = quantity
-    else:
-        raise DomainError(_("Choose products of this deal."), field="lines")
+    wanted = _chosen_quantities(lines, products=left, left=left)
     if not wanted:
         raise DomainError(_("Nothing to ship: every product of the deal is shipped."), field="lines")
     for pid, quantity in wanted.items():
@@ -617,21 +625,7 @@ def _act_lines(deal: Deal, lines: Any, req: CompanyRequisites) -> list[ActLine]:
         entry[1] += line.quantity
         entry[2] += gross
     left = {row.product_id: row for row in left_to_ship(deal=deal)}
-    if lines in (None, "", {}):
-        wanted = {pid: left[pid].remaining for pid in ordered if left[pid].remaining > 0}
-    elif isinstance(lines, dict):
-        wanted = {}
-        for key, raw in lines.items():
-            pid = int(key) if str(key).isascii() and str(key).isdigit() else None
-            if pid not in ordered:
-                raise DomainError(_("Choose products of this deal."), field="lines")
-            if raw in (None, ""):
-                continue
-            quantity = parse_decimal(raw, field="lines", max_digits=12, decimal_places=3, minimum=0)
-            if quantity > 0:
-                wanted[pid] = quantity
-    else:
-        raise DomainError(_("Choose products of this deal."), field="lines")
+    wanted = _chosen_quantities(lines, products=ordered, left=left)
     if not wanted:
         raise DomainError(_("Nothing to act: every product of the deal is delivered."), field="lines")
     out = []
